@@ -6,6 +6,6 @@ export interface Case {
   vars: Record<string, unknown>;
   /** The gold answer (the `expected` field of the row, or the field the config names). */
   expected: unknown;
-  /** 1-based line (JSONL, CSV, YAML) or 0-based index (JSON) the row came from, for error messages. */
+  /** 1-based line the row starts on (for JSON, where its element starts), for error messages. */
   line?: number;
 }

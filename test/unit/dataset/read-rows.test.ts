@@ -1,0 +1,168 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { elementStartLines } from "../../../src/dataset/json.js";
+import { loadRows, readRows } from "../../../src/dataset/read-rows.js";
+import { collect, fixture } from "./helpers.js";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "promptsmith-rows-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Writes exact bytes (CRLF, BOM) that a checked-in fixture could lose to line-ending conversion. */
+async function temp(name: string, content: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, content, "utf8");
+  return path;
+}
+
+describe("JSONL", () => {
+  it("reads one object per line, skipping blank lines, with 1-based lines", async () => {
+    const rows = await collect(readRows(fixture("basic.jsonl")));
+    expect(rows.map((r) => r.line)).toEqual([1, 3, 5]);
+    expect(rows[0].row).toEqual({ id: "q1", question: "2+2?", expected: "4" });
+    expect(rows[2].row).toEqual({ id: "q3", question: "Is water wet?", expected: true, tags: ["physics"] });
+  });
+
+  it("treats CRLF endings as one line break and leaves no \\r in the values", async () => {
+    const path = await temp("crlf.jsonl", '{"q":"a"}\r\n\r\n{"q":"b"}\r\n{"q":"c"}');
+    const rows = await collect(readRows(path));
+    expect(rows).toEqual([
+      { row: { q: "a" }, line: 1 },
+      { row: { q: "b" }, line: 3 },
+      { row: { q: "c" }, line: 4 },
+    ]);
+  });
+
+  it("ignores a UTF-8 byte order mark on the first line", async () => {
+    const path = await temp("bom.jsonl", '\ufeff{"q":"a"}\n');
+    expect(await collect(readRows(path))).toEqual([{ row: { q: "a" }, line: 1 }]);
+  });
+
+  it("reads .ndjson the same way", async () => {
+    const rows = await collect(readRows(fixture("no-ids.ndjson")));
+    expect(rows.map((r) => r.row.question)).toEqual(["a", "b", "c"]);
+  });
+});
+
+describe("JSON", () => {
+  it("reads a top-level array and gives each row the line its element starts on", async () => {
+    const rows = await collect(readRows(fixture("basic.json")));
+    expect(rows.map((r) => r.line)).toEqual([2, 3, 9]);
+    expect(rows[1].row).toEqual({ id: "b", question: 'Say "hi" [politely]', expected: "hi" });
+    expect(rows[2].row.meta).toEqual({ list: [1, 2, { x: "]" }] });
+  });
+
+  it('reads rows nested under "cases"', async () => {
+    const rows = await collect(readRows(fixture("cases.json")));
+    expect(rows).toEqual([
+      { row: { question: "first" }, line: 4 },
+      { row: { question: "second", expected: "2" }, line: 5 },
+    ]);
+  });
+
+  it("finds element lines past strings holding brackets, escapes and nested values", () => {
+    const text = '[{"a":"]\\"["},\n\n [1,{"b":[]}],\n"x",\n  {}]';
+    expect(elementStartLines(text)).toEqual([1, 3, 4, 5]);
+    const wrapped = '{"cases": [0], "other": {"cases": 1},\n "cases": [\n{},\n{}]}';
+    expect(elementStartLines(wrapped, "cases")).toEqual([3, 4]);
+  });
+
+  it("accepts a byte order mark", async () => {
+    const path = await temp("bom.json", '\ufeff[{"q":"a"}]');
+    expect(await collect(readRows(path))).toEqual([{ row: { q: "a" }, line: 1 }]);
+  });
+});
+
+describe("CSV", () => {
+  it("handles quoted commas, embedded newlines and doubled quotes, keeping values as strings", async () => {
+    const rows = await collect(readRows(fixture("basic.csv")));
+    expect(rows).toEqual([
+      { row: { id: "1", question: "Hello, world", expected: "greeting" }, line: 2 },
+      { row: { id: "2", question: "Line one\nline two", expected: "multi" }, line: 3 },
+      { row: { id: "3", question: 'She said "hi"', expected: "quote" }, line: 5 },
+      { row: { id: "4", question: "42", expected: "007" }, line: 6 },
+    ]);
+  });
+
+  it("strips a BOM from the first header and counts CRLF lines inside quotes once", async () => {
+    const path = await temp(
+      "bom-crlf.csv",
+      '\ufeffid,text\r\n1,"two\r\nlines"\r\n\r\n2,"three\r\nmore\r\nlines"\r\n3,plain\r\n',
+    );
+    const rows = await collect(readRows(path));
+    expect(Object.keys(rows[0].row)).toEqual(["id", "text"]);
+    expect(rows.map((r) => r.line)).toEqual([2, 5, 8]);
+    expect(rows[0].row.text).toBe("two\r\nlines");
+    expect(rows[2].row).toEqual({ id: "3", text: "plain" });
+  });
+
+  it("skips blank and whitespace-only lines and trims header names", async () => {
+    const path = await temp("blank.csv", "a, b\n\n1,2\n   \n3,4\n");
+    expect(await collect(readRows(path))).toEqual([
+      { row: { a: "1", b: "2" }, line: 3 },
+      { row: { a: "3", b: "4" }, line: 5 },
+    ]);
+  });
+
+  it("yields nothing for a header with no rows", async () => {
+    const path = await temp("header-only.csv", "id,question\n");
+    expect(await collect(readRows(path))).toEqual([]);
+  });
+});
+
+describe("YAML", () => {
+  it("reads a sequence of mappings with the line each item starts on", async () => {
+    const rows = await collect(readRows(fixture("basic.yaml")));
+    expect(rows.map((r) => r.line)).toEqual([2, 5, 11]);
+    expect(rows[0].row).toEqual({ id: "y1", question: "2+2?", expected: 4 });
+    expect(rows[1].row).toEqual({ id: "y2", question: "multi\nline\n", expected: ["a", "b"] });
+  });
+
+  it("reads rows nested under cases: in a .yml file", async () => {
+    const rows = await collect(readRows(fixture("cases.yml")));
+    expect(rows).toEqual([
+      { row: { question: "first", expected: "one" }, line: 2 },
+      { row: { question: "second" }, line: 4 },
+    ]);
+  });
+
+  it("accepts a byte order mark", async () => {
+    const path = await temp("bom.yaml", "\ufeff- q: a\n- q: b\n");
+    expect(await collect(readRows(path))).toEqual([
+      { row: { q: "a" }, line: 1 },
+      { row: { q: "b" }, line: 2 },
+    ]);
+  });
+});
+
+describe("empty files", () => {
+  it.each(["empty.jsonl", "empty.json", "empty.csv", "empty.yaml"])(
+    "%s is an empty dataset",
+    async (name) => {
+      const path = await temp(name, "\n");
+      expect(await collect(readRows(path))).toEqual([]);
+    },
+  );
+});
+
+describe("loadRows", () => {
+  it("collects every row with its line", async () => {
+    const rows = await loadRows(fixture("no-ids.jsonl"));
+    expect(rows).toEqual([
+      { row: { question: "a", answer: "A" }, line: 1 },
+      { row: { question: "b", answer: "B" }, line: 2 },
+      { row: { question: "c" }, line: 3 },
+    ]);
+  });
+
+  it("chooses the format case-insensitively by extension", async () => {
+    const path = await temp("UPPER.CSV", "x\n1\n");
+    expect(await loadRows(path)).toEqual([{ row: { x: "1" }, line: 2 }]);
+  });
+});
