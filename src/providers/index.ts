@@ -1,0 +1,52 @@
+/**
+ * The provider registry: turns a configured provider id into a Provider.
+ * Back ends that pull in heavy packages (the OpenAI SDK, node-llama-cpp) load lazily, so
+ * start-up and `--help` never pay for them.
+ */
+import { UserError } from "../errors.js";
+import { createEchoProvider } from "./echo.js";
+import type { Provider, ProviderSpec } from "./types.js";
+
+/** What a provider may take from the world instead of reading it itself (tests inject these). */
+export interface ProviderOptions {
+  /** Environment to read API keys and OPENAI_BASE_URL from; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** The fetch the OpenAI SDK uses; default the global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** The id forms a config may use, for hints. */
+export const PROVIDER_ID_FORMS = ["openai:<model>", "echo", "local:<path.gguf>"] as const;
+
+/** Build the provider a spec names: `openai:<model>`, `echo`, or `local:<path.gguf>`. */
+export async function createProvider(spec: ProviderSpec, options: ProviderOptions = {}): Promise<Provider> {
+  const id = spec.id;
+  if (id.startsWith("openai:")) {
+    const { createOpenAIProvider } = await import("./openai.js");
+    return createOpenAIProvider(spec, options);
+  }
+  // `echo:<name>` lets a suite compare two echo providers under distinct ids.
+  if (id === "echo" || id.startsWith("echo:")) return createEchoProvider(spec);
+  if (id.startsWith("local:")) {
+    const { createLocalProvider } = await import("./local.js");
+    return createLocalProvider(spec, options);
+  }
+  throw new UserError({
+    code: "provider-invalid",
+    message: `unknown provider "${id}"`,
+    hint: `write one of ${PROVIDER_ID_FORMS.map((form) => `\`${form}\``).join(", ")}`,
+  });
+}
+
+export { createEchoProvider, renderEchoText } from "./echo.js";
+export type {
+  ChatMessage,
+  CompletionRequest,
+  CompletionResponse,
+  Provider,
+  ProviderErrorKind,
+  ProviderParams,
+  ProviderSpec,
+  TokenUsage,
+} from "./types.js";
+export { isProviderError, ProviderError } from "./types.js";
