@@ -1,0 +1,42 @@
+/** The few-shot room's public surface: pools, selection, budgets, retrieval, seeded randomness. */
+export {
+  type Bm25Doc,
+  type Bm25Hit,
+  type Bm25Index,
+  type Bm25Options,
+  bm25Idf,
+  bm25Score,
+  createBm25Index,
+  tokenize,
+} from "./bm25.js";
+export {
+  type BudgetOptions,
+  type BudgetResult,
+  createTokenCounter,
+  type DropOrder,
+  encodingForModel,
+  fitShotsToBudget,
+  type TokenEncoding,
+} from "./budget.js";
+export { builtinPools, isBuiltinPoolRef, loadBuiltinPool } from "./builtin/index.js";
+export {
+  type Chunk,
+  type CorpusFile,
+  chunkDocuments,
+  createPassageRetriever,
+  loadCorpus,
+  type Passage,
+  type PassageRetriever,
+} from "./context.js";
+export { createRng, hashSeed, type Rng } from "./rng.js";
+export {
+  createShotSelector,
+  SHOT_ORDERS,
+  SHOT_STRATEGIES,
+  type ShotOrder,
+  type ShotQuery,
+  type ShotSelector,
+  type ShotSelectorOptions,
+  type ShotStrategy,
+} from "./select.js";
+export { type SelectedShot, type ShotRow, toShotRows } from "./types.js";
