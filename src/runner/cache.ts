@@ -1,0 +1,236 @@
+/**
+ * The response cache: one SQLite file mapping a cache key (see `cacheKey` in job-key.ts) to the
+ * answer a provider gave. better-sqlite3 is loaded only when a cache is opened, so runs without
+ * a cache never pay for the native module.
+ */
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+import { UserError } from "../errors.js";
+import type { TokenUsage } from "../providers/types.js";
+
+/** What is stored for one successful sample. */
+export interface CacheValue {
+  output: string;
+  usage: TokenUsage;
+  latencyMs: number;
+  providerId: string;
+  model?: string;
+}
+
+/** A cache hit: the stored value and when it was stored (ISO 8601). */
+export interface CachedResponse extends CacheValue {
+  createdAt: string;
+}
+
+/** Size of a cache, overall and per provider (largest first). */
+export interface CacheStats {
+  entries: number;
+  /** Size of the database in bytes (pages in use, including pages still in the WAL). */
+  bytes: number;
+  byProvider: { provider: string; entries: number }[];
+}
+
+/** An open response cache. Safe to share a file between processes (WAL, busy timeout). */
+export interface ResponseCache {
+  readonly path: string;
+  get(key: string): CachedResponse | undefined;
+  /** Stores a successful answer. Failed calls must never reach here; the value is checked. */
+  set(key: string, value: CacheValue): void;
+  stats(): CacheStats;
+  /** Removes every entry; returns how many were removed. */
+  clear(): number;
+  close(): void;
+}
+
+/** Options for `openCache`. */
+export interface OpenCacheOptions {
+  /** Clock for `created_at`; defaults to the system clock. */
+  now?: () => Date;
+}
+
+// The slice of better-sqlite3 used here; the package ships no types and this keeps us honest.
+interface SqliteRunResult {
+  changes: number;
+}
+interface SqliteStatement {
+  run(...params: unknown[]): SqliteRunResult;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+interface SqliteDatabase {
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  exec(source: string): unknown;
+  prepare(source: string): SqliteStatement;
+  close(): unknown;
+}
+type SqliteConstructor = new (path: string, options?: { timeout?: number }) => SqliteDatabase;
+
+/** How long a connection waits for another process's write lock before failing. */
+const BUSY_TIMEOUT_MS = 5000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS responses (
+  key TEXT PRIMARY KEY,
+  provider TEXT NOT NULL,
+  model TEXT,
+  response TEXT NOT NULL,
+  created_at TEXT NOT NULL
+)`;
+
+function loadSqlite(): SqliteConstructor {
+  // createRequire rather than a top-level import: the CLI must start without the native module.
+  const require = createRequire(import.meta.url);
+  return require("better-sqlite3") as SqliteConstructor;
+}
+
+function isSqliteError(error: unknown, ...codes: string[]): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && codes.includes(code);
+}
+
+/**
+ * Opens (creating it and its folder when missing) the cache at `path`.
+ * Writes go straight to the database: in WAL mode with `synchronous = NORMAL` a commit is an
+ * append to the WAL without an fsync, cheap enough that queueing writes would only add a way to
+ * lose them.
+ */
+export function openCache(path: string, options: OpenCacheOptions = {}): ResponseCache {
+  const now = options.now ?? (() => new Date());
+  const Database = loadSqlite();
+  let db: SqliteDatabase;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // WAL lets a reader and a writer (or two runs sharing the cache) work at once;
+    // NORMAL keeps the database consistent after a crash and may lose only the last commits.
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.exec(SCHEMA);
+  } catch (error) {
+    if (
+      isSqliteError(
+        error,
+        "SQLITE_NOTADB",
+        "SQLITE_CANTOPEN",
+        "SQLITE_CORRUPT",
+        "EACCES",
+        "ENOTDIR",
+        "EEXIST",
+      )
+    ) {
+      throw new UserError({
+        code: "usage",
+        message: `cannot open the response cache: ${(error as Error).message}`,
+        location: { file: path },
+        hint: "point the cache at a writable file path, or delete the file if it is not a promptsmith cache",
+        cause: error,
+      });
+    }
+    throw error;
+  }
+
+  const selectOne = db.prepare("SELECT provider, model, response, created_at FROM responses WHERE key = ?");
+  const upsert = db.prepare(
+    "INSERT OR REPLACE INTO responses (key, provider, model, response, created_at) VALUES (?, ?, ?, ?, ?)",
+  );
+  const countAll = db.prepare("SELECT COUNT(*) AS n FROM responses");
+  const countByProvider = db.prepare(
+    "SELECT provider, COUNT(*) AS n FROM responses GROUP BY provider ORDER BY n DESC, provider ASC",
+  );
+  const deleteAll = db.prepare("DELETE FROM responses");
+  let closed = false;
+
+  const assertOpen = (): void => {
+    if (closed) throw new Error(`response cache ${path} is closed`);
+  };
+
+  return {
+    path,
+    get(key) {
+      assertOpen();
+      const row = selectOne.get(key) as
+        | { provider: string; model: string | null; response: string; created_at: string }
+        | undefined;
+      if (!row) return undefined;
+      const stored = parseStored(row.response);
+      // A row we cannot read (hand-edited, older layout) is a miss: calling the model again is safe.
+      if (!stored) return undefined;
+      const hit: CachedResponse = { ...stored, providerId: row.provider, createdAt: row.created_at };
+      if (row.model !== null) hit.model = row.model;
+      return hit;
+    },
+    set(key, value) {
+      assertOpen();
+      assertCacheable(value);
+      const response = JSON.stringify({
+        output: value.output,
+        usage: { prompt: value.usage.prompt, completion: value.usage.completion },
+        latencyMs: value.latencyMs,
+      });
+      upsert.run(key, value.providerId, value.model ?? null, response, now().toISOString());
+    },
+    stats() {
+      assertOpen();
+      const entries = (countAll.get() as { n: number }).n;
+      const pageCount = Number(db.pragma("page_count", { simple: true }));
+      const pageSize = Number(db.pragma("page_size", { simple: true }));
+      const byProvider = (countByProvider.all() as { provider: string; n: number }[]).map((row) => ({
+        provider: row.provider,
+        entries: row.n,
+      }));
+      return { entries, bytes: pageCount * pageSize, byProvider };
+    },
+    clear() {
+      assertOpen();
+      return deleteAll.run().changes;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
+
+function parseStored(text: string): Omit<CacheValue, "providerId" | "model"> | undefined {
+  try {
+    const value = JSON.parse(text) as {
+      output?: unknown;
+      usage?: { prompt?: unknown; completion?: unknown };
+      latencyMs?: unknown;
+    };
+    if (
+      typeof value?.output !== "string" ||
+      typeof value.usage?.prompt !== "number" ||
+      typeof value.usage.completion !== "number" ||
+      typeof value.latencyMs !== "number"
+    ) {
+      return undefined;
+    }
+    return {
+      output: value.output,
+      usage: { prompt: value.usage.prompt, completion: value.usage.completion },
+      latencyMs: value.latencyMs,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+// Only answers are cached: anything that does not look like one is a bug in the caller.
+function assertCacheable(value: CacheValue): void {
+  const isCount = (n: unknown): boolean => typeof n === "number" && Number.isFinite(n) && n >= 0;
+  if (
+    typeof value?.output !== "string" ||
+    typeof value.providerId !== "string" ||
+    !isCount(value.usage?.prompt) ||
+    !isCount(value.usage?.completion) ||
+    !isCount(value.latencyMs)
+  ) {
+    throw new TypeError(
+      "response cache: only successful responses (output, usage, latencyMs, providerId) can be stored",
+    );
+  }
+}

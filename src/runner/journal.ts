@@ -1,0 +1,345 @@
+/**
+ * The run journal: `<dir>/<run-id>.jsonl`, a header line then one line per finished job, so a
+ * run killed halfway can be resumed without calling the model again for what already finished.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  createReadStream,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  truncateSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import { UserError } from "../errors.js";
+
+/** One finished job, keyed by its job id (see `jobId`). */
+export interface JournalEntry {
+  key: string;
+  result: unknown;
+}
+
+/** Appends to a journal; lines reach the disk at least once a second. */
+export interface JournalWriter {
+  readonly path: string;
+  /** Queues one result line; written by the next flush. */
+  append(entry: JournalEntry): void;
+  /** Writes and fsyncs everything queued. */
+  flush(): void;
+  /** Flushes and closes the file; further appends throw. */
+  close(): void;
+}
+
+/** The timer functions the writer uses, injectable so tests control when flushes happen. */
+export interface JournalTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Options for `createJournalWriter` and `reopenJournalWriter`. */
+export interface JournalWriterOptions {
+  /** Longest time an appended line waits in memory; default 1000 ms. */
+  flushIntervalMs?: number;
+  /** Flush as soon as this many bytes are queued; default 64 KiB. */
+  maxBufferBytes?: number;
+  timers?: JournalTimers;
+}
+
+/** A journal as read back: the header, the latest result per key, and whether the tail was cut. */
+export interface JournalContents {
+  header: Record<string, unknown>;
+  results: Map<string, unknown>;
+  /** True when the last line was cut off mid-write (the run crashed) and was ignored. */
+  truncatedTail: boolean;
+}
+
+const DEFAULT_FLUSH_INTERVAL_MS = 1000;
+const DEFAULT_MAX_BUFFER_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
+
+const defaultTimers: JournalTimers = {
+  setTimeout(callback, ms) {
+    const handle = setTimeout(callback, ms);
+    // A pending flush must not keep a finished process alive; close() flushes anyway.
+    handle.unref();
+    return handle;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
+
+/** The journal file of a run. */
+export function journalPath(dir: string, runId: string): string {
+  return join(dir, `${runId}.jsonl`);
+}
+
+/**
+ * A new run id such as `2026-11-29T18-46-49-123Z-a3f0`: the UTC time (so ids sort by start time)
+ * plus 4 random hex digits so two runs started in the same millisecond do not collide.
+ */
+export function newRunId(now: Date, randomHex: () => string = () => randomBytes(2).toString("hex")): string {
+  return `${now.toISOString().replace(/[:.]/g, "-")}-${randomHex()}`;
+}
+
+/** Run ids of the journals in `dir`, newest first (by id, which starts with the start time); [] when `dir` is missing. */
+export function listJournals(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  return names
+    .filter((name) => name.endsWith(".jsonl"))
+    .map((name) => name.slice(0, -".jsonl".length))
+    .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+}
+
+/**
+ * Creates the journal at `path` (and its folder) and writes the header line
+ * `{"type":"header",...header}` to disk before returning. Fails if the file exists: a run id is
+ * used once. `type` in `header` is overwritten.
+ */
+export function createJournalWriter(
+  path: string,
+  header: Record<string, unknown>,
+  options: JournalWriterOptions = {},
+): JournalWriter {
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, "wx");
+  try {
+    const { type: _ignored, ...rest } = header;
+    writeAllSync(fd, Buffer.from(`${JSON.stringify({ type: "header", ...rest })}\n`));
+    fsyncSync(fd);
+    syncDirectory(dirname(path));
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return createWriter(path, fd, options);
+}
+
+/**
+ * Opens an existing journal to add more results (resuming a run). A last line cut off by a
+ * crash is removed first, so the new lines do not glue onto it and corrupt the file.
+ */
+export async function reopenJournalWriter(
+  path: string,
+  options: JournalWriterOptions = {},
+): Promise<JournalWriter> {
+  const scan = await scanJournal(path);
+  if (scan.truncatedTail) truncateSync(path, scan.validBytes);
+  // Append mode: every write lands at the end, whatever else happened to the offset.
+  const fd = openSync(path, "a");
+  try {
+    // A complete last line written without its newline (hand-edited file) still needs one.
+    if (!scan.endsWithNewline) writeAllSync(fd, Buffer.from("\n"));
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return createWriter(path, fd, options);
+}
+
+function createWriter(path: string, fd: number, options: JournalWriterOptions): JournalWriter {
+  const flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+  const maxBufferBytes = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
+  const timers = options.timers ?? defaultTimers;
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let timer: unknown;
+  let closed = false;
+  // A write that failed inside the timer cannot throw anywhere useful; it surfaces on the next call.
+  let failure: unknown;
+
+  const flush = (): void => {
+    if (failure !== undefined) throw failure;
+    if (timer !== undefined) {
+      timers.clearTimeout(timer);
+      timer = undefined;
+    }
+    if (pending.length === 0) return;
+    const bytes = Buffer.from(pending.join(""));
+    pending = [];
+    pendingBytes = 0;
+    try {
+      writeAllSync(fd, bytes);
+      fsyncSync(fd);
+    } catch (error) {
+      failure = error;
+      throw error;
+    }
+  };
+
+  return {
+    path,
+    append(entry) {
+      if (closed) throw new Error(`journal ${path} is closed`);
+      if (failure !== undefined) throw failure;
+      const line = `${JSON.stringify({ type: "result", key: entry.key, result: entry.result ?? null })}\n`;
+      pending.push(line);
+      pendingBytes += Buffer.byteLength(line);
+      if (pendingBytes >= maxBufferBytes) {
+        flush();
+      } else if (timer === undefined) {
+        timer = timers.setTimeout(() => {
+          timer = undefined;
+          try {
+            flush();
+          } catch {
+            // Kept in `failure`; reported by the next append, flush or close.
+          }
+        }, flushIntervalMs);
+      }
+    },
+    flush() {
+      if (closed) return;
+      flush();
+    },
+    close() {
+      if (closed) return;
+      try {
+        flush();
+      } finally {
+        closed = true;
+        closeSync(fd);
+      }
+    },
+  };
+}
+
+function writeAllSync(fd: number, bytes: Buffer): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+// The new file's directory entry must reach the disk too, or a power cut can lose the file.
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // Not supported everywhere (Windows); the file content itself is already synced.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+interface JournalScan extends JournalContents {
+  /** Bytes up to the end of the last good line. */
+  validBytes: number;
+  endsWithNewline: boolean;
+}
+
+/**
+ * Reads a journal line by line. Later results for a key replace earlier ones (retries). One cut-off
+ * last line is tolerated (a crash mid-write); a bad line anywhere else is a located UserError.
+ */
+export async function readJournal(path: string): Promise<JournalContents> {
+  const { header, results, truncatedTail } = await scanJournal(path);
+  return { header, results, truncatedTail };
+}
+
+async function scanJournal(path: string): Promise<JournalScan> {
+  let header: Record<string, unknown> | undefined;
+  const results = new Map<string, unknown>();
+  let lineNumber = 0;
+  let validBytes = 0;
+  let offset = 0;
+  let carry: Buffer[] = [];
+  let truncatedTail = false;
+
+  const corrupt = (line: number, why: string): UserError =>
+    new UserError({
+      code: "run-not-found",
+      message: `the run journal is corrupt: ${why}`,
+      location: { file: path, line },
+      hint: "a journal can only lose its last line in a crash; this one was changed some other way, so start a new run",
+    });
+
+  // Returns false when the line does not parse; the caller decides whether that is a cut-off tail.
+  const takeLine = (bytes: Buffer, isLast: boolean): boolean => {
+    lineNumber += 1;
+    const text = bytes.toString("utf8");
+    if (text.trim() === "") return true;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      if (isLast) return false;
+      throw corrupt(lineNumber, "the line is not valid JSON");
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      if (isLast) return false;
+      throw corrupt(lineNumber, "the line is not a JSON object");
+    }
+    const record = value as Record<string, unknown>;
+    if (header === undefined) {
+      if (record.type !== "header") throw corrupt(lineNumber, 'the first line must be {"type":"header",...}');
+      const { type: _type, ...rest } = record;
+      header = rest;
+      return true;
+    }
+    if (record.type !== "result" || typeof record.key !== "string" || !("result" in record)) {
+      throw corrupt(lineNumber, 'expected {"type":"result","key":...,"result":...}');
+    }
+    results.set(record.key, record.result);
+    return true;
+  };
+
+  const stream = createReadStream(path);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let start = 0;
+      let newline = chunk.indexOf(NEWLINE, start);
+      while (newline !== -1) {
+        const piece = chunk.subarray(start, newline);
+        const line = carry.length > 0 ? Buffer.concat([...carry, piece]) : piece;
+        carry = [];
+        takeLine(line, false);
+        validBytes = offset + newline + 1;
+        start = newline + 1;
+        newline = chunk.indexOf(NEWLINE, start);
+      }
+      if (start < chunk.length) carry.push(chunk.subarray(start));
+      offset += chunk.length;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new UserError({
+        code: "run-not-found",
+        message: "no run journal at this path",
+        location: { file: path },
+        hint: "check the run id; journals are kept as <run-id>.jsonl in the journal folder",
+      });
+    }
+    throw error;
+  }
+
+  let endsWithNewline = true;
+  if (carry.length > 0) {
+    // The file does not end in a newline: either a crash cut the last line, or it is complete.
+    if (takeLine(Buffer.concat(carry), true)) {
+      validBytes = offset;
+      endsWithNewline = false;
+    } else {
+      truncatedTail = true;
+    }
+  }
+  if (header === undefined) {
+    throw new UserError({
+      code: "run-not-found",
+      message: "the run journal has no header line; the run probably crashed as it started",
+      location: { file: path, line: 1 },
+      hint: "start a new run",
+    });
+  }
+  return { header, results, truncatedTail, validBytes, endsWithNewline };
+}
