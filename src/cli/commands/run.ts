@@ -1,0 +1,45 @@
+import { runPrompt } from "../../index.js";
+import { ExitCode } from "../exit-codes.js";
+import type { FlagValues } from "../flags.js";
+import type { CliIo } from "../io.js";
+
+/** `promptsmith run`: one template, one model, the answer streamed as it arrives. */
+export async function runCommand(
+  templatePath: string,
+  flags: FlagValues<"var" | "provider" | "param" | "json">,
+  io: CliIo,
+): Promise<number> {
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.once("SIGINT", onInterrupt);
+  try {
+    const result = await runPrompt({
+      templatePath,
+      cwd: io.cwd,
+      vars: flags.var ?? {},
+      provider: flags.provider,
+      params: parseParams(flags.param ?? {}),
+      env: io.env,
+      signal: controller.signal,
+      onToken: flags.json ? undefined : (text) => io.stdout.write(text),
+    });
+    if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else io.stdout.write("\n");
+    return controller.signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+  } finally {
+    process.off("SIGINT", onInterrupt);
+  }
+}
+
+/** `--param temperature=0` gives the number 0; anything that isn't JSON stays a string. */
+function parseParams(raw: Record<string, string>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(raw).map(([key, value]) => {
+      try {
+        return [key, JSON.parse(value)];
+      } catch {
+        return [key, value];
+      }
+    }),
+  );
+}

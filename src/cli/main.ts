@@ -1,0 +1,102 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { formatUserError, isUserError } from "../errors.js";
+import { ExitCode } from "./exit-codes.js";
+import { addFlags } from "./flags.js";
+import { type CliIo, processIo } from "./io.js";
+
+/**
+ * The command-line entry. Only commander and the flag table load here; each command imports the
+ * library when it runs, so `--version` and `--help` stay fast.
+ */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = new Command("promptsmith")
+    .description("Compose prompts from templates, run them against models, and score the answers.")
+    .version(readVersion(), "-v, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+
+  addFlags(
+    program
+      .command("eval")
+      .description("run every prompt × provider × case of a config and report the scores")
+      .argument("[config]", "config file or directory (default: ./promptsmith.yaml)"),
+    ["config", "output", "concurrency", "limit", "filterPrompt", "filterProvider", "json"],
+  ).action(async (config, options) => {
+    const { evalCommand } = await import("./commands/eval.js");
+    exitCode = await evalCommand(config ?? options.config, options, io);
+  });
+
+  addFlags(
+    program
+      .command("render")
+      .description("print the exact messages a case would send; calls no model")
+      .argument("[config]", "config file or directory (default: ./promptsmith.yaml)"),
+    ["config", "case", "prompt", "json"],
+  ).action(async (config, options) => {
+    const { renderCommand } = await import("./commands/render.js");
+    exitCode = await renderCommand(config ?? options.config, options, io);
+  });
+
+  addFlags(
+    program
+      .command("run")
+      .description("send one template to a model and stream the answer")
+      .argument("<template>", "a Handlebars template file (.hbs)"),
+    ["var", "provider", "param", "json"],
+  ).action(async (template, options) => {
+    const { runCommand } = await import("./commands/run.js");
+    exitCode = await runCommand(template, options, io);
+  });
+
+  addFlags(
+    program
+      .command("init")
+      .description("create a working example project: the four prompt forms and two small datasets")
+      .argument("[dir]", "where to create it", "."),
+    ["force"],
+  ).action(async (dir, options) => {
+    const { initCommand } = await import("./commands/init.js");
+    exitCode = await initCommand(dir, options, io);
+  });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+/** Turns anything thrown into a message and an exit code: user errors without a stack, bugs with one. */
+export function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    if (
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" ||
+      error.code === "commander.help"
+    ) {
+      return ExitCode.ok;
+    }
+    return ExitCode.usage;
+  }
+  if (isUserError(error)) {
+    io.stderr.write(`error: ${formatUserError(error)}\n`);
+    return ExitCode.usage;
+  }
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr.write(`promptsmith: internal error (this is a bug, please report it)\n${stack}\n`);
+  return ExitCode.internal;
+}
+
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}

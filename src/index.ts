@@ -1,0 +1,29 @@
+/** The promptsmith library: everything the CLI does, callable from code. */
+export { loadConfig } from "./config/index.js";
+export type { PromptSpec, ShotsSpec, Suite, TestsSpec } from "./config/types.js";
+export type { Case } from "./dataset/types.js";
+export { formatUserError, isUserError, UserError, type UserErrorCode } from "./errors.js";
+export { type InitProjectOptions, initProject } from "./init/init-project.js";
+export { createProvider } from "./providers/index.js";
+export type {
+  ChatMessage,
+  CompletionRequest,
+  CompletionResponse,
+  Provider,
+  ProviderSpec,
+} from "./providers/types.js";
+export { ProviderError } from "./providers/types.js";
+export type { CaseResult, RunRecord, SummaryRow } from "./record/types.js";
+export { renderJsonSummary } from "./reporters/json.js";
+export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
+export {
+  type EvaluateOptions,
+  type EvaluateProgress,
+  type EvaluateResult,
+  evaluate,
+} from "./runner/evaluate.js";
+export { type RenderedPrompt, type RenderPromptOptions, renderPrompt } from "./runner/render.js";
+export { type RunPromptOptions, type RunPromptResult, runPrompt } from "./runner/run-prompt.js";
+export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
+export { wilsonInterval } from "./stats/interval.js";
+export { renderPromptText } from "./templates/index.js";

@@ -1,0 +1,76 @@
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname, extname } from "node:path";
+import type { CaseResult, RunRecord } from "./types.js";
+
+/** A results file being written as cases finish. */
+export interface RecordWriter {
+  readonly path: string;
+  write(result: CaseResult): void;
+  /** Writes the summary and end fields and moves the file into place. */
+  finish(end: Pick<RunRecord, "summary" | "finishedAt" | "status" | "stopReason">): void;
+  /** Removes the partial file: nothing pretends to be a complete record. */
+  abort(): void;
+}
+
+/** Flush threshold: big enough that syscalls are rare, small enough that memory stays flat. */
+const BUFFER_BYTES = 64 * 1024;
+
+/**
+ * Streams a run record to `path`: `.jsonl` gets one case per line, anything else one JSON document.
+ * The file is written beside the target under a temporary name and renamed at the end, so a crash
+ * never leaves a truncated file under the real name.
+ */
+export function createRecordWriter(path: string, header: Omit<RunRecord, "summary" | "cases">): RecordWriter {
+  const jsonl = extname(path).toLowerCase() === ".jsonl";
+  const partial = `${path}.partial-${process.pid}`;
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(partial, "w");
+  let buffer = "";
+  let count = 0;
+  let closed = false;
+
+  const flush = () => {
+    if (buffer) writeSync(fd, buffer);
+    buffer = "";
+  };
+  const push = (text: string) => {
+    buffer += text;
+    if (buffer.length >= BUFFER_BYTES) flush();
+  };
+
+  if (!jsonl) {
+    const head = JSON.stringify(header, null, 2);
+    push(`${head.slice(0, head.lastIndexOf("}")).trimEnd()},\n  "cases": [`);
+  }
+
+  return {
+    path,
+    write(result) {
+      if (jsonl) push(`${JSON.stringify(result)}\n`);
+      else push(`${count === 0 ? "\n" : ",\n"}    ${JSON.stringify(result)}`);
+      count++;
+    },
+    finish(end) {
+      if (closed) return;
+      if (!jsonl) {
+        const tail = JSON.stringify(end, null, 2);
+        push(
+          `${count === 0 ? "" : "\n  "}],\n${tail
+            .slice(tail.indexOf("{") + 1)
+            .trimStart()
+            .replace(/^/, "  ")}\n`,
+        );
+      }
+      flush();
+      closeSync(fd);
+      closed = true;
+      renameSync(partial, path);
+    },
+    abort() {
+      if (closed) return;
+      closed = true;
+      closeSync(fd);
+      rmSync(partial, { force: true });
+    },
+  };
+}

@@ -1,0 +1,7 @@
+import type { RunRecord } from "../record/types.js";
+
+/** The summary for scripts (`eval --json`): stable field names, one JSON document. */
+export function renderJsonSummary(record: RunRecord): string {
+  const { version, runId, startedAt, finishedAt, status, stopReason, summary } = record;
+  return `${JSON.stringify({ version, runId, startedAt, finishedAt, status, stopReason, summary }, null, 2)}\n`;
+}

@@ -1,0 +1,110 @@
+import { Chalk } from "chalk";
+import type { CaseResult, RunRecord, SummaryRow } from "../record/types.js";
+import { compactNumber, duration, oneLine, percent, sanitizeForTerminal, showValue } from "./text.js";
+
+/** Options of the terminal report. */
+export interface TerminalReportOptions {
+  /** Use colours (the CLI turns this off for NO_COLOR and non-TTY output). */
+  color?: boolean;
+  /** How many failing cases to show (default 5). */
+  maxFailures?: number;
+  /** Terminal width for cutting long lines (default 100). */
+  width?: number;
+}
+
+/** The human report of a run: a table of variants, then the first failures. */
+export function renderTerminalReport(record: RunRecord, options: TerminalReportOptions = {}): string {
+  const c = new Chalk({ level: options.color ? 1 : 0 });
+  const width = Math.max(60, options.width ?? 100);
+  const lines: string[] = [];
+
+  const calls = record.summary.reduce((n, row) => n + row.total, 0);
+  const elapsed = record.finishedAt
+    ? Date.parse(record.finishedAt) - Date.parse(record.startedAt)
+    : undefined;
+  const title = [
+    record.config.description,
+    `${calls} calls`,
+    elapsed !== undefined ? duration(elapsed) : undefined,
+  ]
+    .filter(Boolean)
+    .join(" · ");
+  lines.push(c.bold(`promptsmith · ${sanitizeForTerminal(title)}`));
+  if (record.status === "interrupted")
+    lines.push(c.yellow("interrupted: the numbers cover the cases that finished"));
+  if (record.status === "stopped") lines.push(c.yellow(`stopped early: ${record.stopReason ?? "see above"}`));
+  lines.push("");
+
+  const header = [
+    "prompt",
+    "provider",
+    "accuracy",
+    "95% CI",
+    "pass",
+    "fail",
+    "err",
+    "unparsed",
+    "p50",
+    "tokens in/out",
+  ];
+  const best = Math.max(...record.summary.map((r) => r.accuracy));
+  const rows = record.summary.map((row) => summaryCells(row));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const numeric = new Set([2, 4, 5, 6, 7, 8, 9]);
+  const pad = (text: string, i: number) =>
+    numeric.has(i) ? text.padStart(widths[i]) : text.padEnd(widths[i]);
+  lines.push(c.dim(header.map(pad).join("  ")));
+  record.summary.forEach((row, index) => {
+    const cells = rows[index].map(pad);
+    cells[2] = row.accuracy === best && record.summary.length > 1 ? c.green.bold(cells[2]) : c.bold(cells[2]);
+    if (row.errors > 0) cells[6] = c.red(cells[6]);
+    if (row.unparsed > 0) cells[7] = c.yellow(cells[7]);
+    lines.push(cells.join("  "));
+  });
+
+  const failures = record.cases.filter((r) => !r.pass);
+  const totalFailing = record.summary.reduce((n, row) => n + row.total - row.passed, 0);
+  const shown = failures.slice(0, options.maxFailures ?? 5);
+  if (shown.length > 0) {
+    lines.push("", c.bold(`Failures (${shown.length} of ${totalFailing})`));
+    for (const result of shown) lines.push(...failureLines(result, c, width));
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function summaryCells(row: SummaryRow): string[] {
+  return [
+    sanitizeForTerminal(row.prompt),
+    sanitizeForTerminal(row.provider),
+    percent(row.accuracy),
+    `${percent(row.ci95[0], 0)}–${percent(row.ci95[1], 0)}`,
+    String(row.passed),
+    String(row.failed),
+    String(row.errors),
+    String(row.unparsed),
+    row.total > row.errors ? duration(row.latencyMs.p50) : "–",
+    `${compactNumber(row.tokens.prompt)}/${compactNumber(row.tokens.completion)}`,
+  ];
+}
+
+function failureLines(result: CaseResult, c: InstanceType<typeof Chalk>, width: number): string[] {
+  const mark = result.error ? c.red("!") : result.unparsed ? c.yellow("?") : c.red("✗");
+  const where = `${result.prompt} · ${result.provider} · case ${result.id}`;
+  const lines = [`  ${mark} ${sanitizeForTerminal(where)}`];
+  if (result.error) {
+    lines.push(
+      `    ${c.red(sanitizeForTerminal(oneLine(`${result.error.kind}: ${result.error.message}`, width - 4)))}`,
+    );
+    return lines;
+  }
+  const expected = sanitizeForTerminal(oneLine(showValue(result.expected), 40));
+  const extracted =
+    result.extracted === null ? c.yellow("(nothing)") : sanitizeForTerminal(oneLine(result.extracted, 40));
+  lines.push(`    expected ${c.green(expected)}  extracted ${c.red(extracted)}`);
+  // Most scorers' reasons restate expected vs extracted; show the reason only when it says more.
+  const reason = sanitizeForTerminal(oneLine(result.reason, width - 4));
+  if (!/^expected\b/.test(result.reason)) lines.push(c.dim(`    ${reason}`));
+  if (result.output)
+    lines.push(c.dim(`    output: ${sanitizeForTerminal(oneLine(result.output, width - 12))}`));
+  return lines;
+}

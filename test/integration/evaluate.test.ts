@@ -1,0 +1,91 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { evaluate, loadConfig, renderPrompt } from "../../src/index.js";
+import type { Provider, ProviderSpec } from "../../src/providers/types.js";
+import { ROOT } from "../helpers/cli.js";
+import { startTestServer, type TestServer } from "../helpers/openai-test-server.js";
+
+const ARITHMETIC = join(ROOT, "fixtures/arithmetic");
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** A scripted provider: the edge of the process, not a mock of ours. */
+function scripted(answer: (content: string) => string): (spec: ProviderSpec) => Promise<Provider> {
+  return async (spec) => ({
+    id: spec.id,
+    label: spec.label,
+    async complete(request) {
+      const last = request.messages.at(-1)?.content ?? "";
+      return { outputs: [answer(last)], usage: { prompt: 3, completion: 1 }, latencyMs: 1 };
+    },
+  });
+}
+
+describe("evaluate (library)", () => {
+  it("runs a suite against a scripted provider with no network and no clock", async () => {
+    const suite = await loadConfig(ARITHMETIC, { env: {} });
+    let tick = 0;
+    const { record, status } = await evaluate({
+      suite,
+      env: {},
+      now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, tick++)),
+      createProvider: scripted((q) => (q.includes("2 + 2") ? "4" : "0")),
+    });
+    expect(status).toBe("complete");
+    expect(record.startedAt).toBe("2026-01-01T00:00:00.000Z");
+    expect(record.summary.map((s) => [s.prompt, s.passed, s.total])).toEqual([
+      ["plain", 1, 5],
+      ["few-shot", 1, 5],
+    ]);
+    expect(record.cases).toHaveLength(10);
+  });
+
+  it("keeps only a bounded sample of failures in memory when asked", async () => {
+    const suite = await loadConfig(ARITHMETIC, { env: {} });
+    const seen: string[] = [];
+    const { record } = await evaluate({
+      suite,
+      env: {},
+      retainCases: 1,
+      createProvider: scripted(() => "0"),
+      onResult: (r) => seen.push(`${r.prompt}/${r.id}`),
+    });
+    expect(seen).toHaveLength(10);
+    expect(record.cases.map((c) => `${c.prompt}/${c.id}`)).toEqual(["plain/a", "few-shot/a"]);
+    expect(record.summary[0].failed + record.summary[0].unparsed).toBe(5);
+  });
+
+  it("slows down under a 429 storm and loses nothing", async () => {
+    server = await startTestServer({
+      respond: () => "4",
+      faults: (i) => (i < 6 ? { status: 429, retryAfterMs: 10 } : null),
+    });
+    const suite = await loadConfig(ARITHMETIC, { env: {} });
+    suite.providers[0].maxRetries = 8;
+    const { record } = await evaluate({ suite, env: { OPENAI_BASE_URL: server.url }, concurrency: 4 });
+    expect(record.summary.reduce((n, s) => n + s.total, 0)).toBe(10);
+    expect(record.summary.reduce((n, s) => n + s.errors, 0)).toBe(0);
+    expect(server.completionRequests().length).toBe(16);
+  });
+
+  it("stops before any call when a filter matches nothing", async () => {
+    const suite = await loadConfig(ARITHMETIC, { env: {} });
+    await expect(evaluate({ suite, env: {}, filterPrompt: ["nope"] })).rejects.toMatchObject({
+      code: "prompt-not-found",
+    });
+  });
+});
+
+describe("renderPrompt (library)", () => {
+  it("renders the few-shot prompt with its examples", async () => {
+    const suite = await loadConfig(ARITHMETIC, { env: {} });
+    const [rendered] = await renderPrompt({ suite, caseId: "c", prompts: ["few-shot"] });
+    expect(rendered.caseId).toBe("c");
+    expect(rendered.messages[1].content).toBe(
+      "Q: What is 1 + 1?\nA: 2\n\nQ: What is 2 + 3?\nA: 5\n\nQ: What is 10 / 2?",
+    );
+  });
+});

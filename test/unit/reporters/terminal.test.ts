@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import type { CaseResult, RunRecord } from "../../../src/record/types.js";
+import { renderJsonSummary } from "../../../src/reporters/json.js";
+import { renderTerminalReport } from "../../../src/reporters/terminal.js";
+
+function record(cases: CaseResult[]): RunRecord {
+  return {
+    version: 1,
+    startedAt: "2026-01-01T00:00:00.000Z",
+    finishedAt: "2026-01-01T00:00:02.500Z",
+    status: "complete",
+    config: {
+      description: "demo",
+      configPath: "/x.yaml",
+      providers: [],
+      prompts: [],
+      tests: { path: "/t.jsonl", expected: "answer" },
+      scorers: [],
+    },
+    summary: [
+      {
+        prompt: "zero-shot",
+        provider: "m",
+        total: 10,
+        passed: 7,
+        failed: 2,
+        errors: 0,
+        unparsed: 1,
+        accuracy: 0.7,
+        ci95: [0.3968, 0.8922],
+        latencyMs: { p50: 812, p95: 2210 },
+        tokens: { prompt: 1500, completion: 200 },
+      },
+      {
+        prompt: "cot",
+        provider: "m",
+        total: 10,
+        passed: 9,
+        failed: 0,
+        errors: 1,
+        unparsed: 0,
+        accuracy: 0.9,
+        ci95: [0.5958, 0.9821],
+        latencyMs: { p50: 1400, p95: 2000 },
+        tokens: { prompt: 12000, completion: 900 },
+      },
+    ],
+    cases,
+  };
+}
+
+const failing: CaseResult = {
+  id: "17",
+  prompt: "zero-shot",
+  provider: "m",
+  vars: {},
+  messages: [],
+  output: "I think \u001b[2J\u001b[31m 33",
+  extracted: "33",
+  expected: 30,
+  pass: false,
+  score: 0,
+  reason: "expected 30, extracted 33",
+  unparsed: false,
+  latencyMs: 1,
+  tokens: { prompt: 1, completion: 1 },
+  error: null,
+};
+const errored: CaseResult = {
+  ...failing,
+  id: "18",
+  prompt: "cot",
+  output: null,
+  extracted: null,
+  error: { kind: "server", message: "500 upstream" },
+};
+
+describe("renderTerminalReport", () => {
+  it("shows one row per variant with accuracy, interval, counts, latency and tokens", () => {
+    const text = renderTerminalReport(record([]), { color: false });
+    expect(text).toContain("promptsmith · demo · 20 calls · 2.5s");
+    const row = text.split("\n").find((l) => l.startsWith("zero-shot"))!;
+    expect(row).toMatch(/zero-shot\s+m\s+70\.0%\s+40%–89%\s+7\s+2\s+0\s+1\s+812ms\s+1\.5k\/200/);
+    expect(text.split("\n").find((l) => l.startsWith("cot"))).toMatch(/90\.0%.*1\.4s\s+12k\/900/);
+    expect(text).not.toContain("Failures");
+  });
+
+  it("lists failures with expected vs extracted, and errors with their kind", () => {
+    const text = renderTerminalReport(record([failing, errored]), { color: false });
+    expect(text).toContain("Failures (2 of 4)");
+    expect(text).toContain("zero-shot · m · case 17");
+    expect(text).toMatch(/expected 30\s+extracted 33/);
+    expect(text).toContain("server: 500 upstream");
+  });
+
+  it("never passes a model's escape sequences to the terminal", () => {
+    const text = renderTerminalReport(record([failing]), { color: false });
+    expect(text).not.toContain("\u001b");
+    expect(text).toContain("\\x1b[2J");
+  });
+
+  it("colours only when asked", () => {
+    expect(renderTerminalReport(record([failing]), { color: true })).toContain("\u001b[");
+    expect(renderTerminalReport(record([failing]), { color: false })).not.toContain("\u001b[");
+  });
+});
+
+describe("renderJsonSummary", () => {
+  it("prints the summary rows with the record version and no cases", () => {
+    const parsed = JSON.parse(renderJsonSummary(record([failing])));
+    expect(parsed.version).toBe(1);
+    expect(parsed.summary).toHaveLength(2);
+    expect(parsed.cases).toBeUndefined();
+  });
+});
