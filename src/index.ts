@@ -13,17 +13,25 @@ export type {
   ProviderSpec,
 } from "./providers/types.js";
 export { ProviderError } from "./providers/types.js";
-export type { CaseResult, RunRecord, SummaryRow } from "./record/types.js";
+export { readRecord } from "./record/read.js";
+export type { CaseResult, RunRecord, SampleResult, SummaryRow } from "./record/types.js";
+export { createRecordWriter, writeRecord } from "./record/writer.js";
+export { renderEstimate } from "./reporters/estimate.js";
 export { renderJsonSummary } from "./reporters/json.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
+export { openCache, type ResponseCache } from "./runner/cache.js";
+export { type Estimate, type EstimateOptions, type EstimateRow, estimate } from "./runner/estimate.js";
 export {
   type EvaluateOptions,
   type EvaluateProgress,
   type EvaluateResult,
   evaluate,
+  type Shard,
 } from "./runner/evaluate.js";
+export { mergeRecords } from "./runner/merge.js";
 export { type RenderedPrompt, type RenderPromptOptions, renderPrompt } from "./runner/render.js";
 export { type RunPromptOptions, type RunPromptResult, runPrompt } from "./runner/run-prompt.js";
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
+export { type ServeOptions, serve, startServer } from "./server/index.js";
 export { wilsonInterval } from "./stats/interval.js";
 export { renderPromptText } from "./templates/index.js";

@@ -26,6 +26,36 @@ function positiveInt(name: string) {
   };
 }
 
+function positiveNumber(name: string, example: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) {
+      throw new UserError({
+        code: "usage",
+        field: name,
+        message: `expected a number above 0, received "${value}"`,
+        hint: `for example ${name} ${example}`,
+      });
+    }
+    return n;
+  };
+}
+
+function shardValue(value: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = match ? Number(match[1]) : Number.NaN;
+  const count = match ? Number(match[2]) : Number.NaN;
+  if (!match || index < 1 || count < 1 || index > count) {
+    throw new UserError({
+      code: "usage",
+      field: "--shard",
+      message: `expected i/n with 1 ≤ i ≤ n, received "${value}"`,
+      hint: "for the second of four CI jobs write --shard 2/4",
+    });
+  }
+  return { index, count };
+}
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -105,6 +135,60 @@ export const flags = {
     parse: keyValue("--param"),
   }),
   force: flag<boolean>({ flags: "--force", description: "overwrite existing files" }),
+  cache: flag<boolean>({ flags: "--no-cache", description: "neither read nor write the response cache" }),
+  refreshCache: flag<boolean>({
+    flags: "--refresh-cache",
+    description: "call the model again even when the cache has an answer, and store the new one",
+  }),
+  resume: flag<string | boolean>({
+    flags: "--resume [run-id]",
+    description: "finish an interrupted run (default: the newest), running only the jobs it lacks",
+  }),
+  retryErrors: flag<boolean>({
+    flags: "--retry-errors",
+    description: "with --resume: run again the jobs that ended in an error",
+  }),
+  maxErrors: flag<number>({
+    flags: "--max-errors <n>",
+    description: "stop after n failed calls, or when this share of calls failed (0.5 = half)",
+    parse: positiveNumber("--max-errors", "20"),
+  }),
+  budget: flag<number>({
+    flags: "--budget <usd>",
+    description: "stop cleanly once the estimated spend reaches this many US dollars",
+    parse: positiveNumber("--budget", "5"),
+  }),
+  shard: flag<{ index: number; count: number }>({
+    flags: "--shard <i/n>",
+    description: "run only the i-th of n slices of the cases (for CI matrices; see merge)",
+    parse: shardValue,
+  }),
+  dryRun: flag<boolean>({
+    flags: "--dry-run",
+    description: "render every prompt and print requests, tokens and estimated cost; send nothing",
+  }),
+  batch: flag<boolean>({
+    flags: "--batch",
+    description: "send the calls through the OpenAI Batch API (half price, up to 24 h)",
+  }),
+  batchId: flag<string>({
+    flags: "--batch-id <id>",
+    description: "attach to a batch submitted earlier and score its results",
+  }),
+  port: flag<number>({
+    flags: "--port <n>",
+    description: "port to listen on",
+    parse: positiveInt("--port"),
+    defaultValue: 8080,
+  }),
+  host: flag<string>({
+    flags: "--host <address>",
+    description: "address to listen on (default 127.0.0.1: this machine only)",
+  }),
+  model: flag<string>({
+    flags: "--model <model>",
+    description: "a GGUF file or hf:<user>/<repo>/<file.gguf> (default: the built-in small model)",
+  }),
 } as const;
 
 /** The typed values of the flags named by K. */

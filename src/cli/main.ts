@@ -26,10 +26,60 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       .command("eval")
       .description("run every prompt × provider × case of a config and report the scores")
       .argument("[config]", "config file or directory (default: ./promptsmith.yaml)"),
-    ["config", "output", "concurrency", "limit", "filterPrompt", "filterProvider", "json"],
+    [
+      "config",
+      "output",
+      "concurrency",
+      "limit",
+      "filterPrompt",
+      "filterProvider",
+      "json",
+      "cache",
+      "refreshCache",
+      "resume",
+      "retryErrors",
+      "maxErrors",
+      "budget",
+      "shard",
+      "dryRun",
+      "batch",
+      "batchId",
+    ],
   ).action(async (config, options) => {
     const { evalCommand } = await import("./commands/eval.js");
     exitCode = await evalCommand(config ?? options.config, options, io);
+  });
+
+  addFlags(
+    program
+      .command("merge")
+      .description("combine the results of --shard runs into the record of one whole run")
+      .argument("<results...>", "results files written by eval -o (.json)"),
+    ["output", "json"],
+  ).action(async (files, options) => {
+    const { mergeCommand } = await import("./commands/merge.js");
+    exitCode = await mergeCommand(files, options, io);
+  });
+
+  const cache = program.command("cache").description("look at or empty the response cache of a config");
+  for (const [name, description] of [
+    ["stats", "entries and size of the cache"],
+    ["clear", "remove every cached response"],
+  ] as const) {
+    addFlags(cache.command(name).description(description).argument("[config]", "config file or directory"), [
+      "config",
+    ]).action(async (config, options) => {
+      const { cacheCommand } = await import("./commands/cache.js");
+      exitCode = await cacheCommand(name, config ?? options.config, io);
+    });
+  }
+
+  addFlags(
+    program.command("serve").description("serve a local GGUF model over an OpenAI-compatible HTTP API"),
+    ["model", "port", "host"],
+  ).action(async (options) => {
+    const { serveCommand } = await import("./commands/serve.js");
+    exitCode = await serveCommand(options, io);
   });
 
   addFlags(

@@ -28,3 +28,37 @@ export function defaultProviders(env: NodeJS.ProcessEnv = process.env): Provider
 export function defaultScorers(): ScorerSpec[] {
   return [{ type: "exact" }];
 }
+
+/** The suite seed when the config gives none. */
+export const DEFAULT_SEED = 1;
+
+/** Where the response cache lives, relative to the config's directory, when `cache.path` is not given. */
+export const DEFAULT_CACHE_PATH = ".promptsmith/cache.db";
+
+/** Where run journals go, relative to the config's directory, when `runsDir` is not given. */
+export const DEFAULT_RUNS_DIR = ".promptsmith/runs";
+
+/** The zero-shot chain-of-thought trigger that `cot: true` stands for. */
+export const DEFAULT_COT_TRIGGER = "Let's think step by step.";
+
+/** Shot settings a config may leave out (`seed` defaults to the suite's seed). */
+export const SHOTS_DEFAULTS = {
+  select: "first",
+  field: "question",
+  label: "answer",
+  as: "block",
+  order: "as-is",
+  draws: 1,
+} as const;
+
+/** Context settings a config may leave out. */
+export const CONTEXT_DEFAULTS = { k: 3, field: "question" } as const;
+
+/**
+ * Names of the example pools shipped with promptsmith (`shots.from: builtin:<name>`). The config
+ * room may not import fewshot/, so this list mirrors `builtinPools` there; a test keeps them equal.
+ */
+export const BUILTIN_POOL_NAMES = ["gsm8k-cot"] as const;
+
+/** The most prompt variants a suite may have after sweeps are expanded. */
+export const MAX_PROMPT_VARIANTS = 1000;

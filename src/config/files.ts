@@ -54,6 +54,39 @@ export async function resolveExistingFile(
   return undefined;
 }
 
+/**
+ * Resolves `written` against the config's directory and checks that a directory is there; reports
+ * a problem at `at` otherwise, with a near-miss suggestion as for files.
+ */
+export async function resolveExistingDirectory(
+  ctx: NormalizeContext,
+  at: ConfigPath,
+  written: string,
+  role: FileRole,
+): Promise<string | undefined> {
+  const absolute = path.resolve(ctx.baseDir, written);
+  const kind = await pathKind(absolute);
+  if (kind === "directory") return absolute;
+  if (kind === "file") {
+    ctx.problems.add({
+      code: role.code,
+      path: at,
+      message: `expected a ${role.what} directory, received the file ${JSON.stringify(written)}`,
+      hint: "name the directory that holds the files",
+    });
+    return undefined;
+  }
+  // A trailing slash (`docs/`) would make the near-miss lookup read the wrong directory.
+  const bare = written.replace(/[\\/]+$/, "");
+  ctx.problems.add({
+    code: role.code,
+    path: at,
+    message: `${role.what} directory not found: ${JSON.stringify(written)} (no directory at ${absolute})`,
+    hint: await nearMissHint(path.resolve(ctx.baseDir, bare || "."), bare, ctx.baseDir),
+  });
+  return undefined;
+}
+
 async function nearMissHint(absolute: string, written: string, baseDir: string): Promise<string> {
   const relativeNote = `paths are relative to the config's directory, ${baseDir}`;
   let entries: string[];

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { isNonEmptyString, isRecord, type NormalizeContext } from "./context.js";
-import { DEFAULT_EXPECTED_FIELD } from "./defaults.js";
+import { DEFAULT_CACHE_PATH, DEFAULT_EXPECTED_FIELD, DEFAULT_RUNS_DIR, DEFAULT_SEED } from "./defaults.js";
 import { checkDatasetExtension, pathKind, resolveExistingFile } from "./files.js";
 import { createProblemCollector } from "./problems.js";
 import { normalizePrompts } from "./prompt-specs.js";
@@ -41,7 +41,8 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
   const ctx: NormalizeContext = { baseDir: options.baseDir, env: options.env, problems };
   const fields = isRecord(raw) ? raw : {};
   const providers = normalizeProviders(fields.providers, ctx);
-  const prompts = await normalizePrompts(fields.prompts, ctx);
+  const settings = normalizeSettings(fields, ctx);
+  const prompts = await normalizePrompts(fields.prompts, ctx, { seed: settings.seed });
   const tests = await normalizeTests(fields.tests, ctx);
   const scorers = await normalizeScorers(fields.scorer, ctx);
   // Last, so that the more specific problems found above can claim the parts they explain.
@@ -59,11 +60,34 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
     prompts,
     tests,
     scorers,
+    ...settings,
   };
   if (typeof fields.description === "string") suite.description = fields.description;
   const partialsDir = path.join(options.baseDir, "templates", "partials");
   if ((await pathKind(partialsDir)) === "directory") suite.partialsDir = partialsDir;
   return suite;
+}
+
+/** The suite-wide settings: seed, response cache and runs directory, paths made absolute. */
+export type SuiteSettings = Pick<Suite, "seed" | "cache" | "runsDir">;
+
+/**
+ * Reads `seed`, `cache` (`false`, `true` or `{ enabled, path }`) and `runsDir`, filling in defaults;
+ * a value of the wrong shape is left to the schema to report, and the default stands in meanwhile.
+ */
+export function normalizeSettings(fields: Record<string, unknown>, ctx: NormalizeContext): SuiteSettings {
+  const seed = typeof fields.seed === "number" && Number.isInteger(fields.seed) ? fields.seed : DEFAULT_SEED;
+  const cache = { enabled: true, path: path.resolve(ctx.baseDir, DEFAULT_CACHE_PATH) };
+  if (typeof fields.cache === "boolean") cache.enabled = fields.cache;
+  else if (isRecord(fields.cache)) {
+    if (typeof fields.cache.enabled === "boolean") cache.enabled = fields.cache.enabled;
+    if (isNonEmptyString(fields.cache.path)) cache.path = path.resolve(ctx.baseDir, fields.cache.path);
+  }
+  const runsDir = path.resolve(
+    ctx.baseDir,
+    isNonEmptyString(fields.runsDir) ? fields.runsDir : DEFAULT_RUNS_DIR,
+  );
+  return { seed, cache, runsDir };
 }
 
 /** Normalizes `tests` (a path, or `{ path, expected }`): path absolute, existing, of a known format. */

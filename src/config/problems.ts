@@ -56,6 +56,13 @@ const KEY_ALIASES: Record<string, string> = {
   max_retries: "maxRetries",
   examples: "shots",
   source: "from",
+  strategy: "select",
+  selection: "select",
+  n: "samples",
+  retrieval: "context",
+  rag: "context",
+  runs: "runsDir",
+  runs_dir: "runsDir",
 };
 
 const EXPECTED_NOUNS: Record<string, string> = {
@@ -130,6 +137,7 @@ const MISSING_KEY_HINTS: Record<string, string> = {
   path: "add `path: …` relative to the config's directory",
   id: 'add `id: openai:<model>`, "echo" or "local:<path.gguf>"',
   type: "add `type: …` naming the scorer, e.g. `type: exact`",
+  corpus: "add `corpus: <directory of .md/.txt files>`, relative to the config's directory",
 };
 
 // What a value of a union-typed key may look like, for "expected a string or an object" problems.

@@ -76,6 +76,14 @@ export function normalizeProviders(raw: unknown, ctx: NormalizeContext): Provide
     if (typeof fields.completions === "boolean") spec.completions = fields.completions;
     if (typeof fields.timeoutMs === "number") spec.timeoutMs = fields.timeoutMs;
     if (typeof fields.maxRetries === "number") spec.maxRetries = fields.maxRetries;
+    if (typeof fields.rpm === "number") spec.rpm = fields.rpm;
+    if (typeof fields.tpm === "number") spec.tpm = fields.tpm;
+    if (
+      isRecord(fields.price) &&
+      typeof fields.price.input === "number" &&
+      typeof fields.price.output === "number"
+    )
+      spec.price = { input: fields.price.input, output: fields.price.output };
     specs.push(spec);
   });
   return specs;
@@ -148,7 +156,11 @@ function checkApiKeyEnv(value: unknown, at: ConfigPath, ctx: NormalizeContext): 
   return false;
 }
 
-function checkParams(value: unknown, at: ConfigPath, ctx: NormalizeContext): boolean {
+/**
+ * Checks generation parameters (of a provider or a prompt) for near misses of the known names;
+ * their types are the schema's. False when a problem was reported.
+ */
+export function checkParams(value: unknown, at: ConfigPath, ctx: NormalizeContext): boolean {
   if (!isRecord(value)) return true;
   let ok = true;
   for (const key of Object.keys(value)) {

@@ -24,20 +24,74 @@ export const providerObjectSchema = z.strictObject({
   completions: z.boolean().optional(),
   timeoutMs: z.int().positive().optional(),
   maxRetries: z.int().nonnegative().optional(),
+  rpm: z.number().positive().optional(),
+  tpm: z.number().positive().optional(),
+  // USD per million tokens.
+  price: z.strictObject({ input: z.number().nonnegative(), output: z.number().nonnegative() }).optional(),
 });
 
-/** Few-shot examples of a prompt: the first `k` rows of `from`. */
+/** The values each sweepable prompt field takes, one at a time (checked in sweep-values.ts). */
+export const sweepElementSchemas = {
+  template: z.string().min(1),
+  cot: z.union([z.boolean(), z.string().min(1)]),
+  samples: z.int().positive(),
+  "shots.from": z.string().min(1),
+  "shots.k": z.int().nonnegative(),
+  "shots.select": z.enum(["first", "random", "balanced", "similar", "embedding"]),
+  "shots.as": z.enum(["block", "turns"]),
+  "shots.order": z.enum(["as-is", "reverse", "random"]),
+  "context.k": z.int().positive(),
+} as const;
+
+/** A prompt field that may be written as a list of values to sweep over. */
+export type SweepableField = keyof typeof sweepElementSchemas;
+
+// The config schema only types a sweepable field (one value or a list of them) and accepts anything
+// there at run time: sweep-values.ts checks each value, so that a problem inside a list points at
+// its element and the messages match those of a single value.
+function sweepable<F extends SweepableField>(_field: F) {
+  type Value = z.input<(typeof sweepElementSchemas)[F]>;
+  return z.custom<Value | Value[]>();
+}
+
+/** Few-shot examples of a prompt: `k` rows of `from`, chosen by `select`. */
 export const shotsSchema = z.strictObject({
-  from: z.string().min(1),
-  k: z.int().nonnegative(),
+  from: sweepable("shots.from"),
+  k: sweepable("shots.k"),
+  select: sweepable("shots.select").optional(),
+  seed: z.int().optional(),
+  field: z.string().min(1).optional(),
+  label: z.string().min(1).optional(),
+  as: sweepable("shots.as").optional(),
+  order: sweepable("shots.order").optional(),
+  maxTokens: z.int().positive().optional(),
+  draws: z.int().positive().optional(),
+});
+
+/** Reference passages retrieved from a directory of files. */
+export const contextSchema = z.strictObject({
+  corpus: z.string().min(1),
+  k: sweepable("context.k").optional(),
+  field: z.string().min(1).optional(),
+});
+
+/** The second, answer-extracting call; exactly one of `template` and `text` is checked in prompt-specs.ts. */
+export const extractSchema = z.strictObject({
+  template: z.string().min(1).optional(),
+  text: z.string().min(1).optional(),
 });
 
 /** A prompt in its object form; exactly one of `template` and `text` is checked in normalize.ts. */
 export const promptObjectSchema = z.strictObject({
   id: z.string().min(1).optional(),
-  template: z.string().min(1).optional(),
+  template: sweepable("template").optional(),
   text: z.string().min(1).optional(),
   shots: shotsSchema.optional(),
+  cot: sweepable("cot").optional(),
+  extract: extractSchema.optional(),
+  samples: sweepable("samples").optional(),
+  params: providerParamsSchema.optional(),
+  context: contextSchema.optional(),
 });
 
 /** The test cases in their object form. */
@@ -48,6 +102,12 @@ export const testsObjectSchema = z.strictObject({
 
 /** A scorer as written; its options are checked against its type in scorer-specs.ts. */
 export const scorerEntrySchema = z.union([z.string().min(1), z.looseObject({ type: z.string().min(1) })]);
+
+/** The response cache: `false` turns it off; the object form can also move it. */
+export const cacheSchema = z.union([
+  z.boolean(),
+  z.strictObject({ enabled: z.boolean().optional(), path: z.string().min(1).optional() }),
+]);
 
 /** The whole config file. */
 export const configSchema = z.strictObject({
@@ -60,6 +120,9 @@ export const configSchema = z.strictObject({
   prompts: z.array(z.union([z.string().min(1), promptObjectSchema])).min(1),
   tests: z.union([z.string().min(1), testsObjectSchema]),
   scorer: z.union([scorerEntrySchema, z.array(scorerEntrySchema).min(1)]).optional(),
+  seed: z.int().optional(),
+  cache: cacheSchema.optional(),
+  runsDir: z.string().min(1).optional(),
 });
 
 /** A config as written by hand or in code (the input of `createSuite`). */

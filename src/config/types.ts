@@ -1,22 +1,71 @@
 import type { ProviderSpec } from "../providers/types.js";
 import type { ScorerSpec } from "../scorers/types.js";
 
-/** Where the few-shot examples of a prompt come from and how many to take. */
+/** How few-shot examples are chosen for each case. */
+export type ShotSelect = "first" | "random" | "balanced" | "similar" | "embedding";
+
+/** Where the few-shot examples of a prompt come from, and how they are chosen and shown. */
 export interface ShotsSpec {
-  /** Absolute path of the examples file (or `builtin:<name>`). */
+  /** Absolute path of the examples file, or `builtin:<name>`. */
   from: string;
   /** Number of examples. */
   k: number;
+  /** Selection strategy (default `first`). */
+  select: ShotSelect;
+  /** Seed of `random` selection and `random` order (default: the suite's seed). */
+  seed: number;
+  /** The text field compared for `similar`/`embedding` (default `question`). */
+  field: string;
+  /** The label field balanced over by `balanced` (default `answer`). */
+  label: string;
+  /** `block`: the template gets `shots`; `turns`: examples become user/assistant turns (default `block`). */
+  as: "block" | "turns";
+  /** Order of the chosen examples (default `as-is`). */
+  order: "as-is" | "reverse" | "random";
+  /** Drop examples until the rendered prompt fits this many tokens. */
+  maxTokens?: number;
+  /** Re-draw random shot sets with this many seeds and report mean ± sd across draws (default 1). */
+  draws: number;
 }
 
-/** One prompt variant under comparison. */
+/** Retrieval of reference passages for knowledge-enhanced prompts. */
+export interface ContextSpec {
+  /** Absolute path of a directory of .md/.txt files. */
+  corpus: string;
+  /** Passages per case (default 3). */
+  k: number;
+  /** The case field used as the query (default `question`). */
+  field: string;
+}
+
+/** A second call that asks for the final answer given the reasoning (two-stage extraction). */
+export interface ExtractSpec {
+  templatePath?: string;
+  /** Template source; it gets the case variables plus `output` (the first answer). */
+  template: string;
+}
+
+/** One prompt variant under comparison (after sweeps are expanded, one per combination). */
 export interface PromptSpec {
+  /** The variant id: the configured id, plus `@k=4,select=similar` for a sweep combination. */
   id: string;
+  /** The id as configured, before sweep expansion. */
+  baseId: string;
+  /** The swept values of this variant, keyed by field name (`{ k: 4, select: "similar" }`); absent when not swept. */
+  sweep?: Record<string, unknown>;
   /** Absolute path of the template file; undefined when the template is inline. */
   templatePath?: string;
   /** The template source (read from templatePath, or the inline `text:`). */
   template: string;
   shots?: ShotsSpec;
+  /** Zero-shot chain-of-thought trigger appended at the answer position (`cot: true` → "Let's think step by step."). */
+  cot?: string;
+  extract?: ExtractSpec;
+  /** Generations per case for self-consistency (default 1). */
+  samples: number;
+  /** Generation parameters for this prompt; they override the provider's (e.g. temperature for samples). */
+  params?: Record<string, unknown>;
+  context?: ContextSpec;
 }
 
 /** Where the test cases come from. */
@@ -40,4 +89,10 @@ export interface Suite {
   scorers: ScorerSpec[];
   /** Directory of partials (`templates/partials` beside the config), when it exists. */
   partialsDir?: string;
+  /** The seed of every random choice that names no other (default 1); recorded in the run. */
+  seed: number;
+  /** The response cache (default on, at `.promptsmith/cache.db` beside the config). */
+  cache: { enabled: boolean; path: string };
+  /** Where run journals go (default `.promptsmith/runs` beside the config). */
+  runsDir: string;
 }

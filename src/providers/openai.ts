@@ -20,6 +20,7 @@ import {
   type CompletionResponse,
   type Provider,
   ProviderError,
+  type ProviderErrorKind,
   type ProviderParams,
   type ProviderSpec,
   type TokenUsage,
@@ -39,10 +40,10 @@ const DEFAULT_MAX_RETRIES = 4;
  */
 const DEFAULT_TIMEOUT_MS = 120_000;
 /** Body fields the provider owns; a config's params cannot override them. */
-const RESERVED_PARAMS = ["model", "messages", "prompt", "n", "stream", "stream_options"];
+export const RESERVED_PARAMS = ["model", "messages", "prompt", "n", "stream", "stream_options"];
 
 /** Where a call went and with what, for error messages (never the key itself). */
-interface CallContext {
+export interface CallContext {
   model: string;
   baseURL: string;
   apiKeyEnv: string;
@@ -54,50 +55,29 @@ interface CallContext {
 }
 
 /** One answer: choice texts in index order, usage, and the model the endpoint named. */
-interface CallResult {
+export interface CallResult {
   outputs: string[];
   usage: TokenUsage;
   model?: string;
 }
 
+/** A configured SDK client plus what error messages need to know about it (the batch client shares it). */
+export interface OpenAIClientSetup {
+  client: OpenAI;
+  model: string;
+  baseURL: string;
+  apiKeyEnv: string;
+  apiKey: string | undefined;
+  maxRetries: number;
+  timeoutMs: number;
+}
+
 /** Build a provider for an OpenAI-compatible endpoint; throws UserError for a bad id, URL or missing key. */
 export function createOpenAIProvider(spec: ProviderSpec, options: ProviderOptions = {}): Provider {
-  const env = options.env ?? process.env;
-  const model = spec.id.slice("openai:".length);
-  if (!model) {
-    throw new UserError({
-      code: "provider-invalid",
-      message: `provider "${spec.id}" names no model`,
-      hint: "write openai:<model>, e.g. openai:gpt-4o-mini or openai:llama3.1:8b",
-    });
-  }
-  const baseURL = (spec.baseURL ?? nonEmpty(env.OPENAI_BASE_URL) ?? OPENAI_API_URL).replace(/\/+$/, "");
-  const url = parseBaseURL(baseURL, spec);
-  const apiKeyEnv = spec.apiKeyEnv ?? "OPENAI_API_KEY";
-  const apiKey = nonEmpty(env[apiKeyEnv]);
-  if (apiKey === undefined && url.hostname === "api.openai.com") {
-    throw new UserError({
-      code: "provider-auth",
-      message: `${apiKeyEnv} is not set (provider ${spec.id} talks to the OpenAI API)`,
-      hint: `export ${apiKeyEnv}=<your key>, or set apiKeyEnv to the variable holding it, or set baseURL to a local OpenAI-compatible server`,
-    });
-  }
-  const maxRetries = spec.maxRetries ?? DEFAULT_MAX_RETRIES;
-  const timeoutMs = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const client = new OpenAI({
-    apiKey: apiKey ?? PLACEHOLDER_KEY,
-    baseURL,
-    maxRetries,
-    timeout: timeoutMs,
-    fetch: options.fetch,
-    // Pass these explicitly so the SDK reads nothing from process.env behind the injected env's back.
-    organization: nonEmpty(env.OPENAI_ORG_ID) ?? null,
-    project: nonEmpty(env.OPENAI_PROJECT_ID) ?? null,
-    adminAPIKey: null,
-    webhookSecret: null,
-    // Failures reach the user as ProviderErrors; SDK logging stays off unless asked for.
-    logLevel: logLevelFrom(env.OPENAI_LOG),
-  });
+  const { client, model, baseURL, apiKeyEnv, apiKey, maxRetries, timeoutMs } = createOpenAIClient(
+    spec,
+    options,
+  );
   const completionsMode = spec.completions === true;
   const path = completionsMode ? "/completions" : "/chat/completions";
   const endpoint = `${displayURL(baseURL)}${path}`;
@@ -162,6 +142,47 @@ export function createOpenAIProvider(spec: ProviderSpec, options: ProviderOption
   };
 }
 
+/** Resolve a spec's model, endpoint, key and limits into an SDK client; throws UserError for a bad id, URL or missing key. */
+export function createOpenAIClient(spec: ProviderSpec, options: ProviderOptions = {}): OpenAIClientSetup {
+  const env = options.env ?? process.env;
+  const model = spec.id.slice("openai:".length);
+  if (!model) {
+    throw new UserError({
+      code: "provider-invalid",
+      message: `provider "${spec.id}" names no model`,
+      hint: "write openai:<model>, e.g. openai:gpt-4o-mini or openai:llama3.1:8b",
+    });
+  }
+  const baseURL = (spec.baseURL ?? nonEmpty(env.OPENAI_BASE_URL) ?? OPENAI_API_URL).replace(/\/+$/, "");
+  const url = parseBaseURL(baseURL, spec);
+  const apiKeyEnv = spec.apiKeyEnv ?? "OPENAI_API_KEY";
+  const apiKey = nonEmpty(env[apiKeyEnv]);
+  if (apiKey === undefined && url.hostname === "api.openai.com") {
+    throw new UserError({
+      code: "provider-auth",
+      message: `${apiKeyEnv} is not set (provider ${spec.id} talks to the OpenAI API)`,
+      hint: `export ${apiKeyEnv}=<your key>, or set apiKeyEnv to the variable holding it, or set baseURL to a local OpenAI-compatible server`,
+    });
+  }
+  const maxRetries = spec.maxRetries ?? DEFAULT_MAX_RETRIES;
+  const timeoutMs = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const client = new OpenAI({
+    apiKey: apiKey ?? PLACEHOLDER_KEY,
+    baseURL,
+    maxRetries,
+    timeout: timeoutMs,
+    fetch: options.fetch,
+    // Pass these explicitly so the SDK reads nothing from process.env behind the injected env's back.
+    organization: nonEmpty(env.OPENAI_ORG_ID) ?? null,
+    project: nonEmpty(env.OPENAI_PROJECT_ID) ?? null,
+    adminAPIKey: null,
+    webhookSecret: null,
+    // Failures reach the user as ProviderErrors; SDK logging stays off unless asked for.
+    logLevel: logLevelFrom(env.OPENAI_LOG),
+  });
+  return { client, model, baseURL, apiKeyEnv, apiKey, maxRetries, timeoutMs };
+}
+
 /** The `prompt` of a text completion: a lone user message verbatim, else `role: content` blocks. */
 export function renderCompletionPrompt(messages: ChatMessage[]): string {
   if (messages.length === 1 && messages[0].role === "user") return messages[0].content;
@@ -181,6 +202,11 @@ async function callOnce(
     : await client.chat.completions.create(body as unknown as ChatCompletionCreateParamsNonStreaming, {
         signal,
       });
+  return readCompletion(response, completionsMode, endpoint);
+}
+
+/** The choice texts (in index order), usage and model of a non-streamed completion body; throws bad-response. */
+export function readCompletion(response: unknown, completionsMode: boolean, endpoint: string): CallResult {
   if (response === null || typeof response !== "object") {
     throw new ProviderError(
       "bad-response",
@@ -269,7 +295,7 @@ async function callStreaming(
 }
 
 /** Turn anything a call threw into a ProviderError whose message names the endpoint but never the key. */
-function toProviderError(error: unknown, context: CallContext): unknown {
+export function toProviderError(error: unknown, context: CallContext): unknown {
   if (error instanceof CallbackError) return error.error;
   const where = displayURL(context.baseURL);
   const redact = (text: string) => redactKey(text, context.apiKey);
@@ -362,6 +388,16 @@ function toProviderError(error: unknown, context: CallContext): unknown {
   return error;
 }
 
+/** The error kind of an HTTP status, as toProviderError maps a failed call (the batch client maps result lines with it). */
+export function statusErrorKind(status: number): ProviderErrorKind {
+  if (status === 401 || status === 403) return "auth";
+  if (status === 404) return "not-found";
+  if (status === 429) return "rate-limit";
+  if (status === 408) return "timeout";
+  if (status >= 500) return "server";
+  return "bad-request";
+}
+
 function abortedError(): ProviderError {
   return new ProviderError("aborted", "request aborted");
 }
@@ -378,12 +414,13 @@ function describeCause(error: Error): string {
   return `${error.message}${cause}${typeof code === "string" && !cause.includes(code) ? ` [${code}]` : ""}`;
 }
 
-function redactKey(text: string, key: string | undefined): string {
+/** The text with every occurrence of the key replaced by `***`. */
+export function redactKey(text: string, key: string | undefined): string {
   return key && key.length >= 4 ? text.split(key).join("***") : text;
 }
 
 /** The base URL without any credentials embedded in it. */
-function displayURL(baseURL: string): string {
+export function displayURL(baseURL: string): string {
   try {
     const url = new URL(baseURL);
     url.username = "";

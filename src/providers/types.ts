@@ -65,7 +65,11 @@ export class ProviderError extends Error {
   readonly status?: number;
   readonly fatal: boolean;
 
-  constructor(kind: ProviderErrorKind, message: string, options: { status?: number; fatal?: boolean; cause?: unknown } = {}) {
+  constructor(
+    kind: ProviderErrorKind,
+    message: string,
+    options: { status?: number; fatal?: boolean; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ProviderError";
     this.kind = kind;
@@ -94,4 +98,10 @@ export interface ProviderSpec {
   timeoutMs?: number;
   /** Retries the SDK makes on 429/5xx/connection errors. */
   maxRetries?: number;
+  /** Requests per minute this endpoint allows. */
+  rpm?: number;
+  /** Tokens per minute this endpoint allows. */
+  tpm?: number;
+  /** Price in USD per million tokens, for cost estimates (overrides the built-in table). */
+  price?: { input: number; output: number };
 }

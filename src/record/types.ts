@@ -9,13 +9,37 @@ export interface CaseError {
   message: string;
 }
 
-/** The outcome of one job (prompt × provider × case). */
+/** One generation of a case sampled several times (self-consistency). */
+export interface SampleResult {
+  output: string;
+  reasoning?: string | null;
+  extracted: string | null;
+  pass: boolean;
+  unparsed: boolean;
+  cached?: boolean;
+}
+
+/** The second call of two-stage answer extraction. */
+export interface ExtractionRecord {
+  messages: ChatMessage[];
+  output: string;
+}
+
+/** The outcome of one job (prompt × provider × case, and × draw when shots are re-drawn). */
 export interface CaseResult {
   id: string;
   prompt: string;
   provider: string;
+  /** Which shot draw this is, when the prompt re-draws its examples (`shots.draws` > 1). */
+  draw?: number;
   vars: Record<string, unknown>;
   messages: ChatMessage[];
+  /** Ids of the few-shot examples in the prompt, in order. */
+  shots?: string[];
+  /** Retrieved passages given to the template as `context`. */
+  context?: { source: string; index: number; score: number }[];
+  /** Short hash of the rendered messages. */
+  promptHash?: string;
   /** The model's answer with any <think> reasoning removed; null when the call failed. */
   output: string | null;
   /** Reasoning the model wrapped in <think>…</think>, kept out of scoring. */
@@ -31,6 +55,12 @@ export interface CaseResult {
   tokens: TokenUsage;
   /** Whether the response came from the cache. */
   cached?: boolean;
+  /** Every generation, when the prompt samples several (the case's verdict is their majority vote). */
+  samples?: SampleResult[];
+  /** Share of samples that voted for the winning answer. */
+  agreement?: number;
+  /** The extraction call of the (first) sample, when the prompt has `extract`. */
+  extraction?: ExtractionRecord;
   error: CaseError | null;
 }
 
@@ -50,6 +80,12 @@ export interface SummaryRow {
   ci95: [number, number];
   latencyMs: { p50: number; p95: number };
   tokens: TokenUsage;
+  /** Responses served from the cache. */
+  cacheHits?: number;
+  /** Self-consistency: maj@n is `accuracy`; this is the mean single-sample accuracy and agreement. */
+  samples?: { n: number; singleAccuracy: number; agreement: number };
+  /** Shot draws: accuracy of each draw, their mean and standard deviation. */
+  draws?: { n: number; accuracies: number[]; mean: number; sd: number };
 }
 
 /** How a run ended. */
@@ -66,7 +102,19 @@ export interface RecordConfig {
     params: Record<string, unknown>;
     completions?: boolean;
   }[];
-  prompts: { id: string; templatePath?: string; template: string; shots?: unknown }[];
+  prompts: {
+    id: string;
+    baseId?: string;
+    sweep?: Record<string, unknown>;
+    templatePath?: string;
+    template: string;
+    shots?: unknown;
+    cot?: string;
+    samples?: number;
+    params?: Record<string, unknown>;
+    context?: unknown;
+    extract?: unknown;
+  }[];
   tests: { path: string; expected: string };
   scorers: Record<string, unknown>[];
 }
@@ -75,6 +123,10 @@ export interface RecordConfig {
 export interface RunRecord {
   version: typeof RECORD_VERSION;
   runId?: string;
+  /** The suite's seed: every random choice of the run derives from it. */
+  seed?: number;
+  /** Set when this record is one shard of a larger run (`--shard i/n`). */
+  shard?: { index: number; count: number };
   startedAt: string;
   finishedAt?: string;
   status?: RunStatus;

@@ -74,3 +74,11 @@ export function createRecordWriter(path: string, header: Omit<RunRecord, "summar
     },
   };
 }
+
+/** Writes a whole record at once (merge, report), through the same temporary-name-then-rename path. */
+export function writeRecord(path: string, record: RunRecord): void {
+  const { summary, cases, finishedAt, status, stopReason, ...header } = record;
+  const writer = createRecordWriter(path, header);
+  for (const result of cases) writer.write(result);
+  writer.finish({ summary, finishedAt, status, ...(stopReason ? { stopReason } : {}) });
+}

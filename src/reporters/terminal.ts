@@ -19,12 +19,14 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
   const lines: string[] = [];
 
   const calls = record.summary.reduce((n, row) => n + row.total, 0);
+  const hits = record.summary.reduce((n, row) => n + (row.cacheHits ?? 0), 0);
   const elapsed = record.finishedAt
     ? Date.parse(record.finishedAt) - Date.parse(record.startedAt)
     : undefined;
   const title = [
     record.config.description,
-    `${calls} calls`,
+    `${calls} jobs`,
+    hits > 0 ? `${hits} from cache` : undefined,
     elapsed !== undefined ? duration(elapsed) : undefined,
   ]
     .filter(Boolean)
@@ -35,6 +37,8 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
   if (record.status === "stopped") lines.push(c.yellow(`stopped early: ${record.stopReason ?? "see above"}`));
   lines.push("");
 
+  const sampled = record.summary.some((r) => r.samples);
+  const drawn = record.summary.some((r) => r.draws);
   const header = [
     "prompt",
     "provider",
@@ -47,10 +51,21 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
     "p50",
     "tokens in/out",
   ];
+  if (sampled) header.push("single", "agree");
+  if (drawn) header.push("draws mean ± sd");
   const best = Math.max(...record.summary.map((r) => r.accuracy));
-  const rows = record.summary.map((row) => summaryCells(row));
+  const rows = record.summary.map((row) => [
+    ...summaryCells(row),
+    ...(sampled
+      ? [
+          row.samples ? percent(row.samples.singleAccuracy) : "–",
+          row.samples ? percent(row.samples.agreement, 0) : "–",
+        ]
+      : []),
+    ...(drawn ? [row.draws ? `${percent(row.draws.mean)} ± ${(row.draws.sd * 100).toFixed(1)}` : "–"] : []),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const numeric = new Set([2, 4, 5, 6, 7, 8, 9]);
+  const numeric = new Set(header.map((_, i) => i).filter((i) => i >= 2 && i !== 3));
   const pad = (text: string, i: number) =>
     numeric.has(i) ? text.padStart(widths[i]) : text.padEnd(widths[i]);
   lines.push(c.dim(header.map(pad).join("  ")));
@@ -62,6 +77,12 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
     lines.push(cells.join("  "));
   });
 
+  if (sampled)
+    lines.push(
+      c.dim("accuracy is the majority vote over the samples (maj@n); single is one sample's accuracy"),
+    );
+  lines.push(...sweepCharts(record, c));
+
   const failures = record.cases.filter((r) => !r.pass);
   const totalFailing = record.summary.reduce((n, row) => n + row.total - row.passed, 0);
   const shown = failures.slice(0, options.maxFailures ?? 5);
@@ -70,6 +91,38 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
     for (const result of shown) lines.push(...failureLines(result, c, width));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** For prompts swept over `k`: accuracy against k, one bar per value, per provider and other swept values. */
+function sweepCharts(record: RunRecord, c: InstanceType<typeof Chalk>): string[] {
+  const sweeps = new Map(
+    record.config.prompts.filter((p) => p.sweep && "k" in p.sweep).map((p) => [p.id, p]),
+  );
+  if (sweeps.size === 0) return [];
+  const groups = new Map<string, { k: number; accuracy: number }[]>();
+  for (const row of record.summary) {
+    const prompt = sweeps.get(row.prompt);
+    if (!prompt?.sweep) continue;
+    const { k, ...others } = prompt.sweep;
+    const rest = Object.entries(others)
+      .map(([name, value]) => `${name}=${String(value)}`)
+      .join(",");
+    const key = `${prompt.baseId ?? prompt.id}${rest ? ` (${rest})` : ""} · ${row.provider}`;
+    groups.set(key, [...(groups.get(key) ?? []), { k: Number(k), accuracy: row.accuracy }]);
+  }
+  const lines: string[] = [];
+  for (const [title, points] of groups) {
+    if (points.length < 2) continue;
+    lines.push("", c.bold(`accuracy by k: ${sanitizeForTerminal(title)}`));
+    const width = Math.max(...points.map((p) => String(p.k).length));
+    for (const point of points.sort((a, b) => a.k - b.k)) {
+      const filled = Math.round(point.accuracy * 20);
+      lines.push(
+        `  k=${String(point.k).padEnd(width)}  ${c.green("█".repeat(filled))}${c.dim("░".repeat(20 - filled))}  ${percent(point.accuracy)}`,
+      );
+    }
+  }
+  return lines;
 }
 
 function summaryCells(row: SummaryRow): string[] {

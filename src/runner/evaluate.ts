@@ -1,7 +1,6 @@
 import { setMaxListeners } from "node:events";
-import type { Suite } from "../config/types.js";
-import { readCases } from "../dataset/index.js";
-import type { Case } from "../dataset/types.js";
+import { existsSync } from "node:fs";
+import type { PromptSpec, Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
 import { createProvider } from "../providers/index.js";
 import type { Provider, ProviderSpec } from "../providers/types.js";
@@ -14,29 +13,42 @@ import {
   type RunStatus,
 } from "../record/types.js";
 import { createRecordWriter, type RecordWriter } from "../record/writer.js";
-import { stripReasoning } from "../scorers/reasoning.js";
 import { createScorers } from "../scorers/registry.js";
-import type { Scorer } from "../scorers/types.js";
 import { createSummaryAccumulator } from "../stats/summary.js";
+import { openCache, type ResponseCache } from "./cache.js";
+import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } from "./execute.js";
+import { jobId } from "./job-key.js";
+import { drawsOf, iterateJobs, type Shard } from "./jobs.js";
+import {
+  createJournalWriter,
+  journalPath,
+  listJournals,
+  newRunId,
+  readJournal,
+  reopenJournalWriter,
+} from "./journal.js";
 import { runOrdered } from "./ordered-pool.js";
-import { prepareVariants, renderVariant, type Variant } from "./variants.js";
+import { prepareVariants, type RenderedJob, renderJob } from "./prepare.js";
+import { costOf } from "./pricing.js";
+import { createAdaptiveLimit, createTokenBucket, type TokenBucket } from "./rate-limit.js";
 
 /** Progress of a run, reported after each finished job. */
 export interface EvaluateProgress {
   done: number;
   errors: number;
-  /** Known once the dataset has been read to its end (or from --limit). */
+  /** Known once the dataset has been read to its end. */
   total?: number;
+  cacheHits: number;
 }
 
 /** Options of evaluate(); everything from the outside world can be injected. */
 export interface EvaluateOptions {
   suite: Suite;
-  /** Jobs in flight at once (default 8). */
+  /** Jobs in flight at once (default 8); lowered automatically while the endpoint answers 429. */
   concurrency?: number;
   /** Only the first n cases of the dataset. */
   limit?: number;
-  /** Only prompts whose id matches one of these (exact, or a glob with *). */
+  /** Only prompts whose id (or configured id, before sweeps) matches one of these (exact, or a glob with *). */
   filterPrompt?: string[];
   /** Only providers whose id or label matches one of these (exact, or a glob with *). */
   filterProvider?: string[];
@@ -47,16 +59,34 @@ export interface EvaluateOptions {
    * variant (the terminal report's examples). Files in `outputs` always get every case.
    */
   retainCases?: "all" | number;
+  /** `use` (default when the config enables the cache), `refresh` (call again, store the new answer) or `off`. */
+  cache?: CacheMode;
+  /** Keep a journal of finished jobs under the suite's runsDir (default true). */
+  journal?: boolean;
+  /** Continue the run with this id (`true`: the newest run of this config), running only what it lacks. */
+  resume?: string | true;
+  /** With resume: run again the jobs that ended in an error. */
+  retryErrors?: boolean;
+  /** Stop after this many errors (≥ 1), or when this share of the calls failed (< 1, after 10 calls). */
+  maxErrors?: number;
+  /** Stop cleanly once the estimated spend reaches this many US dollars. */
+  budget?: number;
+  /** Run only this slice of the cases (`--shard 2/4`). */
+  shard?: Shard;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
   now?: () => Date;
   /** Builds the provider for a spec; replace it to run against a scripted provider. */
-  createProvider?: (spec: ProviderSpec) => Promise<Provider>;
+  createProvider?: (spec: ProviderSpec, options: { fetch: typeof fetch }) => Promise<Provider>;
+  /** Called once the run id is known, before any call. */
+  onStart?: (info: { runId?: string; journal?: string; resumed: number }) => void;
   /** Called with every finished case, in job order. */
   onResult?: (result: CaseResult) => void;
   onProgress?: (progress: EvaluateProgress) => void;
 }
+
+export type { Shard };
 
 /** What evaluate() returns: the record (with the retained cases) and how the run ended. */
 export interface EvaluateResult {
@@ -64,18 +94,16 @@ export interface EvaluateResult {
   status: RunStatus;
 }
 
-interface Job {
-  testCase: Case;
-  variant: Variant;
-  provider: Provider;
-}
-
 /** Failing calls with no success from the provider before the run is declared unable to reach it. */
 const UNREACHABLE_AFTER = 3;
+/** Calls seen before a `maxErrors` ratio is judged, so one early failure doesn't end a run. */
+const MAX_ERRORS_MIN_CALLS = 10;
 
 /**
  * Runs every prompt × provider × case of a suite and scores it. Streams the dataset and the
  * results, so memory depends on concurrency and the number of variants, not on the number of cases.
+ * Each finished job goes to a journal first, so a crash loses only the calls in flight and
+ * `resume` finishes the run with results identical to an uninterrupted one.
  * Throws a UserError when the run cannot go on (a template error, a bad key, no endpoint);
  * a call that fails is recorded on its case and the run goes on.
  */
@@ -85,7 +113,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const env = options.env ?? process.env;
   const startedAt = now().toISOString();
 
-  const promptSpecs = suite.prompts.filter((p) => matchesAny(options.filterPrompt, [p.id]));
+  const promptSpecs = suite.prompts.filter((p) => matchesAny(options.filterPrompt, [p.id, p.baseId]));
   const providerSpecs = suite.providers.filter((p) => matchesAny(options.filterProvider, [p.id, p.label]));
   if (promptSpecs.length === 0)
     throw noMatch(
@@ -100,24 +128,73 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       suite.providers.map((p) => p.label),
     );
   }
+  if (options.shard) checkShard(options.shard);
 
-  const variants = await prepareVariants(suite, promptSpecs);
-  const scorer: Scorer = await createScorers(suite.scorers, { baseDir: suite.baseDir });
-  const makeProvider =
-    options.createProvider ?? ((spec: ProviderSpec) => createProvider(spec, { env, fetch: options.fetch }));
-  const providers: Provider[] = [];
+  const variants = await prepareVariants(suite, promptSpecs, { model: modelOf(providerSpecs[0]) });
+  const scorer = await createScorers(suite.scorers, { baseDir: suite.baseDir });
+
   const controller = new AbortController();
   // Every call in flight listens on this one signal; with -j 64 that is far past Node's default warning level.
   setMaxListeners(0, controller.signal);
   const onOuterAbort = () => controller.abort();
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  const adaptive = createAdaptiveLimit({ max: concurrency });
+  const observedFetch = observeRateLimits(options.fetch ?? globalThis.fetch, adaptive);
+  const makeProvider =
+    options.createProvider ??
+    ((spec: ProviderSpec, o: { fetch: typeof fetch }) => createProvider(spec, { env, fetch: o.fetch }));
+
+  const cacheMode: CacheMode = options.cache ?? (suite.cache.enabled ? "use" : "off");
+  const bound: BoundProvider[] = [];
+  const buckets = new Map<BoundProvider, TokenBucket>();
   const writers: RecordWriter[] = [];
+  let cache: ResponseCache | undefined;
+  let journal: ReturnType<typeof createJournalWriter> | undefined;
 
   try {
-    for (const spec of providerSpecs) providers.push(await makeProvider(spec));
+    for (const spec of providerSpecs) {
+      const provider = await makeProvider(spec, { fetch: observedFetch });
+      const entry: BoundProvider = { provider, spec, baseURL: endpointOf(spec, env) };
+      bound.push(entry);
+      if (spec.rpm !== undefined || spec.tpm !== undefined)
+        buckets.set(entry, createTokenBucket({ rpm: spec.rpm, tpm: spec.tpm }));
+    }
+    if (cacheMode !== "off") cache = openCache(suite.cache.path);
+
+    // The journal: a new one, or the one being resumed with what it already holds.
+    let runId: string | undefined;
+    let done = new Map<string, CaseResult>();
+    if (options.resume !== undefined) {
+      runId = options.resume === true ? latestRun(suite.runsDir) : options.resume;
+      const path = journalPath(suite.runsDir, runId);
+      if (!existsSync(path)) {
+        throw new UserError({
+          code: "run-not-found",
+          message: `no run "${runId}" in ${suite.runsDir}`,
+          hint: `runs here: ${listJournals(suite.runsDir).slice(0, 5).join(", ") || "none"}`,
+        });
+      }
+      done = (await readJournal(path)).results as Map<string, CaseResult>;
+      journal = await reopenJournalWriter(path);
+    } else if (options.journal !== false) {
+      runId = newRunId(now());
+      journal = createJournalWriter(journalPath(suite.runsDir, runId), {
+        runId,
+        startedAt,
+        configPath: suite.configPath,
+        seed: suite.seed,
+        ...(options.shard ? { shard: options.shard } : {}),
+      });
+    }
+    options.onStart?.({ runId, journal: journal?.path, resumed: done.size });
 
     const header: Omit<RunRecord, "summary" | "cases"> = {
       version: RECORD_VERSION,
+      ...(runId ? { runId } : {}),
+      seed: suite.seed,
+      ...(options.shard ? { shard: options.shard } : {}),
       startedAt,
       config: toRecordConfig(suite, promptSpecs, providerSpecs),
     };
@@ -126,77 +203,78 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     const summary = createSummaryAccumulator();
     const retained: CaseResult[] = [];
     const retainedFailures = new Map<string, number>();
-    const reachability = new Map<Provider, { ok: boolean; networkErrors: number }>(
-      providers.map((p) => [p, { ok: false, networkErrors: 0 }]),
+    const reachability = new Map<BoundProvider, { ok: boolean; networkErrors: number }>(
+      bound.map((b) => [b, { ok: false, networkErrors: 0 }]),
     );
-    const jobsPerCase = variants.length * providers.length;
-    let casesRead = 0;
-    let done = 0;
+    let finished = 0;
     let errors = 0;
+    let hits = 0;
+    let spend = 0;
     let total: number | undefined;
     let fatal: unknown;
+    let stopReason: string | undefined;
+    let lastError: string | undefined;
 
-    async function* jobs(): AsyncGenerator<Job> {
-      for await (const testCase of readCases(suite.tests.path, { expectedField: suite.tests.expected })) {
-        if (options.limit !== undefined && casesRead >= options.limit) break;
-        casesRead++;
-        for (const variant of variants) {
-          for (const provider of providers) yield { testCase, variant, provider };
-        }
-      }
-      total = casesRead * jobsPerCase;
-    }
+    const context = {
+      scorer,
+      cache,
+      cacheMode,
+      signal: controller.signal,
+      beforeCall: async (b: BoundProvider, tokens: number) => {
+        await buckets.get(b)?.acquire(tokens, controller.signal);
+      },
+    };
 
     const runJob = async (job: Job): Promise<CaseResult | undefined> => {
-      const { testCase, variant, provider } = job;
-      const messages = renderVariant(variant, testCase);
-      const base = {
-        id: testCase.id,
-        prompt: variant.prompt.id,
-        provider: provider.label,
-        vars: testCase.vars,
-        messages,
-        expected: testCase.expected,
-      };
+      const key = keyOf(job);
+      const previous = done.get(key);
+      if (previous && !(options.retryErrors && previous.error)) return previous;
+      const rendered = await renderJob(job.variant, job.testCase, job.draw);
+      let result: CaseResult;
       try {
-        const response = await provider.complete({ messages, signal: controller.signal });
-        const state = reachability.get(provider)!;
-        state.ok = true;
-        const { answer, reasoning } = stripReasoning(response.outputs[0] ?? "");
-        const verdict = await scorer({ output: answer, expected: testCase.expected, vars: testCase.vars });
-        return {
-          ...base,
-          output: answer,
-          ...(reasoning !== null ? { reasoning } : {}),
-          extracted: verdict.extracted,
-          pass: verdict.pass,
-          score: verdict.score,
-          reason: verdict.reason,
-          unparsed: verdict.unparsed === true,
-          latencyMs: Math.round(response.latencyMs),
-          tokens: response.usage,
-          error: null,
-        };
+        result = await executeJob(job, rendered, context);
+        reachability.get(job.bound)!.ok = true;
       } catch (error) {
         if (!isProviderError(error)) throw error;
         if (error.kind === "aborted" || controller.signal.aborted) return undefined;
-        if (error.fatal) throw providerFailure(provider, error.message, error.kind === "auth");
-        const state = reachability.get(provider)!;
+        if (error.fatal) throw providerFailure(job.bound.provider, error.message, error.kind === "auth");
+        const state = reachability.get(job.bound)!;
         if (error.kind === "network" && !state.ok && ++state.networkErrors >= UNREACHABLE_AFTER) {
-          throw providerFailure(provider, error.message, false);
+          throw providerFailure(job.bound.provider, error.message, false);
         }
-        return failedCase(base, error.kind, error.message);
+        result = failedCase(job, rendered, error.kind, error.message);
       }
+      journal?.append({ key, result });
+      if (!result.cached && !result.error) spend += costOf(job.bound.spec, result.tokens);
+      return result;
     };
 
     const onResult = (result: CaseResult) => {
-      done++;
-      if (result.error) errors++;
+      finished++;
+      if (result.error) {
+        errors++;
+        lastError = `${result.error.kind}: ${result.error.message}`;
+      }
+      if (result.cached) hits++;
       summary.add(result);
       for (const writer of writers) writer.write(result);
       if (keep(result)) retained.push(result);
       options.onResult?.(result);
-      options.onProgress?.({ done, errors, total });
+      options.onProgress?.({ done: finished, errors, total, cacheHits: hits });
+      if (!stopReason) stopReason = checkStopRules();
+    };
+    const checkStopRules = (): string | undefined => {
+      const max = options.maxErrors;
+      if (max !== undefined && errors > 0) {
+        const tooMany =
+          max >= 1 ? errors >= max : finished >= MAX_ERRORS_MIN_CALLS && errors / finished >= max;
+        if (tooMany)
+          return `${errors} of ${finished} calls failed (--max-errors ${max}); the last: ${lastError}`;
+      }
+      if (options.budget !== undefined && spend >= options.budget) {
+        return `the estimated spend reached $${spend.toFixed(4)} (--budget ${options.budget})`;
+      }
+      return undefined;
     };
     const keep = (result: CaseResult): boolean => {
       const limit = options.retainCases ?? "all";
@@ -209,12 +287,19 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       return true;
     };
 
-    const concurrency = Math.max(1, options.concurrency ?? 8);
     try {
-      await runOrdered(jobs(), runJob, {
-        concurrency: () => concurrency,
+      const jobs = iterateJobs(suite, variants, bound, {
+        limit: options.limit,
+        shard: options.shard,
+        onEnd: (count) => {
+          total = count;
+        },
+      });
+      await runOrdered(jobs, runJob, {
+        concurrency: () => adaptive.limit,
         window: Math.max(256, concurrency * 16),
         signal: controller.signal,
+        shouldStop: () => stopReason !== undefined,
         onResult,
         onFailure: (error) => {
           fatal = error;
@@ -223,33 +308,71 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       });
     } catch (error) {
       throw fatal ?? error;
+    } finally {
+      journal?.close();
+      journal = undefined;
     }
 
-    const status: RunStatus = options.signal?.aborted ? "interrupted" : "complete";
-    const end = { summary: summary.rows(), finishedAt: now().toISOString(), status };
+    const status: RunStatus = stopReason ? "stopped" : options.signal?.aborted ? "interrupted" : "complete";
+    const end = {
+      summary: summary.rows(),
+      finishedAt: now().toISOString(),
+      status,
+      ...(stopReason ? { stopReason } : {}),
+    };
     for (const writer of writers) writer.finish(end);
     return { record: { ...header, ...end, cases: retained }, status };
   } catch (error) {
     for (const writer of writers) writer.abort();
     throw error;
   } finally {
+    journal?.close();
+    cache?.close();
     options.signal?.removeEventListener("abort", onOuterAbort);
-    await Promise.allSettled(providers.map((p) => p.close?.()));
+    await Promise.allSettled(bound.map((b) => b.provider.close?.()));
   }
 }
 
-function failedCase(
-  base: Omit<
-    CaseResult,
-    "output" | "extracted" | "pass" | "score" | "reason" | "unparsed" | "latencyMs" | "tokens" | "error"
-  >,
-  kind: string,
-  message: string,
-): CaseResult {
+/** The journal key of a job: prompt, provider, case and (with several draws) the draw. */
+export function keyOf(job: Job): string {
+  return jobId({
+    promptId: job.variant.prompt.id,
+    providerLabel: job.bound.provider.label,
+    caseId: job.testCase.id,
+    ...(drawsOf(job.variant) > 1 ? { sample: job.draw } : {}),
+  });
+}
+
+/**
+ * The SDK retries 429s itself, honouring Retry-After; this fetch only watches the answers so the
+ * pool's concurrency halves on a 429 and grows back after a run of successes.
+ */
+function observeRateLimits(
+  inner: typeof fetch,
+  limit: { onRateLimited(): void; onSuccess(): void },
+): typeof fetch {
+  return async (input, init) => {
+    const response = await inner(input, init);
+    if (response.status === 429) limit.onRateLimited();
+    else if (response.ok) limit.onSuccess();
+    return response;
+  };
+}
+
+function failedCase(job: Job, rendered: RenderedJob, kind: string, message: string): CaseResult {
   return {
-    ...base,
+    id: job.testCase.id,
+    prompt: job.variant.prompt.id,
+    provider: job.bound.provider.label,
+    ...(drawsOf(job.variant) > 1 ? { draw: job.draw } : {}),
+    vars: job.testCase.vars,
+    messages: rendered.messages,
+    ...(rendered.shots ? { shots: rendered.shots } : {}),
+    ...(rendered.context ? { context: rendered.context } : {}),
+    promptHash: rendered.promptHash,
     output: null,
     extracted: null,
+    expected: job.testCase.expected,
     pass: false,
     score: 0,
     reason: `error: ${message}`,
@@ -276,6 +399,40 @@ function noMatch(kind: string, filters: string[] | undefined, available: string[
     message: `no ${kind} matches ${(filters ?? []).map((f) => JSON.stringify(f)).join(", ")}`,
     hint: `available: ${available.join(", ")}`,
   });
+}
+
+function checkShard(shard: Shard): void {
+  if (
+    !Number.isInteger(shard.index) ||
+    !Number.isInteger(shard.count) ||
+    shard.index < 1 ||
+    shard.index > shard.count
+  ) {
+    throw new UserError({
+      code: "usage",
+      field: "--shard",
+      message: `expected i/n with 1 ≤ i ≤ n, received ${shard.index}/${shard.count}`,
+      hint: "for the second of four shards write --shard 2/4",
+    });
+  }
+}
+
+function latestRun(runsDir: string): string {
+  const [newest] = listJournals(runsDir);
+  if (!newest) {
+    throw new UserError({
+      code: "run-not-found",
+      message: `there is no run to resume in ${runsDir}`,
+      hint: "start one with promptsmith eval; its journal goes to that folder",
+    });
+  }
+  return newest;
+}
+
+/** The model name of a provider id (`openai:gpt-4o-mini` → `gpt-4o-mini`). */
+export function modelOf(spec: ProviderSpec): string | undefined {
+  const at = spec.id.indexOf(":");
+  return at === -1 ? undefined : spec.id.slice(at + 1);
 }
 
 /** True when there are no filters, or one of the names matches one of them (exact, or a glob with *). */
@@ -307,11 +464,20 @@ export function toRecordConfig(
       params: p.params,
       ...(p.completions ? { completions: true } : {}),
     })),
-    prompts: prompts.map((p) => ({
+    prompts: prompts.map((p: PromptSpec) => ({
       id: p.id,
+      ...(p.baseId !== p.id ? { baseId: p.baseId } : {}),
+      ...(p.sweep ? { sweep: p.sweep } : {}),
       ...(p.templatePath !== undefined ? { templatePath: p.templatePath } : {}),
       template: p.template,
       ...(p.shots ? { shots: p.shots } : {}),
+      ...(p.cot ? { cot: p.cot } : {}),
+      ...(p.samples > 1 ? { samples: p.samples } : {}),
+      ...(p.params ? { params: p.params } : {}),
+      ...(p.context ? { context: p.context } : {}),
+      ...(p.extract
+        ? { extract: { templatePath: p.extract.templatePath, template: p.extract.template } }
+        : {}),
     })),
     tests: { ...suite.tests },
     scorers: suite.scorers.map((s) => ({ ...s })),

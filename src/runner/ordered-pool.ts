@@ -8,6 +8,8 @@ export interface OrderedPoolOptions<R> {
    */
   window: number;
   signal?: AbortSignal;
+  /** Checked before each new start: true stops starting work but lets what is in flight finish. */
+  shouldStop?: () => boolean;
   /** Called in job order for every job whose worker returned a value. */
   onResult: (result: R, index: number) => void;
   /** Called once, as soon as a worker, the source or onResult throws, so the caller can abort in-flight work. */
@@ -61,6 +63,7 @@ export async function runOrdered<T, R>(
         !failure &&
         !exhausted &&
         !options.signal?.aborted &&
+        !options.shouldStop?.() &&
         running < Math.max(1, options.concurrency()) &&
         nextIndex - emitIndex < options.window
       ) {

@@ -4,7 +4,7 @@ import type { Case } from "../dataset/types.js";
 import { UserError } from "../errors.js";
 import type { ChatMessage } from "../providers/types.js";
 import { matchesAny } from "./evaluate.js";
-import { prepareVariants, renderVariant } from "./variants.js";
+import { prepareVariants, renderJob } from "./prepare.js";
 
 /** Options of renderPrompt(). */
 export interface RenderPromptOptions {
@@ -20,12 +20,16 @@ export interface RenderedPrompt {
   prompt: string;
   caseId: string;
   messages: ChatMessage[];
+  /** Ids of the few-shot examples used. */
+  shots?: string[];
+  /** Passages retrieved for the `context` variable. */
+  context?: { source: string; index: number; score: number }[];
 }
 
 /** The exact messages a case would send, for each prompt; reads the dataset, calls no model. */
 export async function renderPrompt(options: RenderPromptOptions): Promise<RenderedPrompt[]> {
   const { suite } = options;
-  const prompts = suite.prompts.filter((p) => matchesAny(options.prompts, [p.id]));
+  const prompts = suite.prompts.filter((p) => matchesAny(options.prompts, [p.id, p.baseId]));
   if (prompts.length === 0) {
     throw new UserError({
       code: "prompt-not-found",
@@ -35,11 +39,18 @@ export async function renderPrompt(options: RenderPromptOptions): Promise<Render
   }
   const testCase = await findCase(suite, options.caseId);
   const variants = await prepareVariants(suite, prompts);
-  return variants.map((variant) => ({
-    prompt: variant.prompt.id,
-    caseId: testCase.id,
-    messages: renderVariant(variant, testCase),
-  }));
+  const rendered: RenderedPrompt[] = [];
+  for (const variant of variants) {
+    const { messages, shots, context } = await renderJob(variant, testCase);
+    rendered.push({
+      prompt: variant.prompt.id,
+      caseId: testCase.id,
+      messages,
+      ...(shots ? { shots } : {}),
+      ...(context ? { context } : {}),
+    });
+  }
+  return rendered;
 }
 
 async function findCase(suite: Suite, caseId: string | undefined): Promise<Case> {

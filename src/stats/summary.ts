@@ -10,6 +10,10 @@ export interface SummaryInput {
   error: unknown;
   latencyMs: number;
   tokens: { prompt: number; completion: number };
+  cached?: boolean;
+  draw?: number;
+  samples?: { pass: boolean }[];
+  agreement?: number;
 }
 
 interface Group {
@@ -21,12 +25,21 @@ interface Group {
   unparsed: number;
   promptTokens: number;
   completionTokens: number;
+  cacheHits: number;
   latencies: number[];
+  sampleCount: number;
+  samplePasses: number;
+  sampledCases: number;
+  agreementSum: number;
+  maxSamples: number;
+  /** Per draw: [passed, total]. */
+  draws: Map<number, [number, number]>;
 }
 
 /**
  * Builds the summary incrementally, so memory grows with the number of variants (and one latency
- * number per answered case), never with the cases' text.
+ * number per answered case), never with the cases' text. The summary is a function of the cases
+ * alone, so merged shards and resumed runs summarise exactly like one uninterrupted run.
  */
 export function createSummaryAccumulator() {
   const groups = new Map<string, Group>();
@@ -46,7 +59,14 @@ export function createSummaryAccumulator() {
           unparsed: 0,
           promptTokens: 0,
           completionTokens: 0,
+          cacheHits: 0,
           latencies: [],
+          sampleCount: 0,
+          samplePasses: 0,
+          sampledCases: 0,
+          agreementSum: 0,
+          maxSamples: 0,
+          draws: new Map(),
         };
         groups.set(key, group);
       }
@@ -55,15 +75,29 @@ export function createSummaryAccumulator() {
       else if (result.pass) group.passed++;
       else if (result.unparsed) group.unparsed++;
       if (!result.error) group.latencies.push(result.latencyMs);
+      if (result.cached && !result.error) group.cacheHits++;
       group.promptTokens += result.tokens.prompt;
       group.completionTokens += result.tokens.completion;
+      if (result.samples) {
+        group.sampledCases++;
+        group.sampleCount += result.samples.length;
+        group.samplePasses += result.samples.filter((s) => s.pass).length;
+        group.agreementSum += result.agreement ?? 0;
+        group.maxSamples = Math.max(group.maxSamples, result.samples.length);
+      }
+      if (result.draw !== undefined) {
+        const tally = group.draws.get(result.draw) ?? [0, 0];
+        tally[0] += result.pass && !result.error ? 1 : 0;
+        tally[1] += 1;
+        group.draws.set(result.draw, tally);
+      }
     },
 
     /** The summary rows, in the order the variants were first seen. */
     rows(): SummaryRow[] {
       return [...groups.values()].map((g) => {
         const sorted = Float64Array.from(g.latencies).sort();
-        return {
+        const row: SummaryRow = {
           prompt: g.prompt,
           provider: g.provider,
           total: g.total,
@@ -78,10 +112,35 @@ export function createSummaryAccumulator() {
             p95: Math.round(quantileSorted(sorted, 0.95)),
           },
           tokens: { prompt: g.promptTokens, completion: g.completionTokens },
+          cacheHits: g.cacheHits,
         };
+        if (g.sampledCases > 0) {
+          row.samples = {
+            n: g.maxSamples,
+            singleAccuracy: g.sampleCount === 0 ? 0 : g.samplePasses / g.sampleCount,
+            agreement: g.agreementSum / g.sampledCases,
+          };
+        }
+        if (g.draws.size > 0) {
+          const accuracies = [...g.draws.entries()]
+            .sort((a, b) => a[0] - b[0])
+            .map(([, [passed, total]]) => (total === 0 ? 0 : passed / total));
+          const { mean, sd } = meanAndSd(accuracies);
+          row.draws = { n: accuracies.length, accuracies, mean, sd };
+        }
+        return row;
       });
     },
   };
+}
+
+/** Mean and sample standard deviation (n − 1; 0 for a single value). */
+export function meanAndSd(values: number[]): { mean: number; sd: number } {
+  if (values.length === 0) return { mean: 0, sd: 0 };
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  if (values.length === 1) return { mean, sd: 0 };
+  const variance = values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1);
+  return { mean, sd: Math.sqrt(variance) };
 }
 
 export type SummaryAccumulator = ReturnType<typeof createSummaryAccumulator>;

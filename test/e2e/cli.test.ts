@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli } from "../helpers/cli.js";
+import { copyFixture, runCli } from "../helpers/cli.js";
 import { type RequestBody, startTestServer, type TestServer } from "../helpers/openai-test-server.js";
 
-const ARITHMETIC = join(ROOT, "fixtures/arithmetic");
+let ARITHMETIC: string;
 
 /** The question on the last "Q:" line of the last user message. */
 function lastQuestion(body: RequestBody): string {
@@ -37,6 +37,7 @@ let tmp: string;
 beforeAll(async () => {
   server = await startTestServer({ respond: arithmeticModel });
   tmp = mkdtempSync(join(tmpdir(), "promptsmith-e2e-"));
+  ARITHMETIC = copyFixture("arithmetic");
 });
 afterAll(async () => {
   await server.close();
@@ -176,7 +177,7 @@ describe("promptsmith eval", () => {
 
 describe("user errors: one located line, a hint, exit 2", () => {
   it("a template with a missing variable names the file, line, variable and case", async () => {
-    const run = await runCli(["eval", join(ROOT, "fixtures/invalid/template-missing-variable")]);
+    const run = await runCli(["eval", copyFixture("invalid/template-missing-variable")]);
     expect(run.code).toBe(2);
     const first = run.stderr.split("\n")[0];
     expect(first).toMatch(/typo\.hbs:2(:\d+)?/);
@@ -187,7 +188,7 @@ describe("user errors: one located line, a hint, exit 2", () => {
   });
 
   it("a dataset with a broken line names the file and line", async () => {
-    const run = await runCli(["eval", join(ROOT, "fixtures/invalid/dataset-parse")]);
+    const run = await runCli(["eval", copyFixture("invalid/dataset-parse")]);
     expect(run.code).toBe(2);
     expect(run.stderr.split("\n")[0]).toMatch(/cases\.jsonl:3/);
     expect(run.stderr).not.toMatch(/\n\s+at /);

@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The built CLI entry (npm test builds before running the tests). */
@@ -60,4 +63,20 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * A fresh copy of fixtures/<name> in a temp dir, so each test gets its own cache and run journals
+ * (`.promptsmith/` beside the config) and never sees another test's answers.
+ */
+export function copyFixture(name: string): string {
+  const dir = join(
+    mkdtempSync(join(tmpdir(), `promptsmith-${name.replace(/\W/g, "-")}-`)),
+    name.split("/").at(-1)!,
+  );
+  cpSync(join(ROOT, "fixtures", name), dir, {
+    recursive: true,
+    filter: (source) => !source.includes(".promptsmith"),
+  });
+  return dir;
 }

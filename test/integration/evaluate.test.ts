@@ -1,11 +1,9 @@
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { evaluate, loadConfig, renderPrompt } from "../../src/index.js";
 import type { Provider, ProviderSpec } from "../../src/providers/types.js";
-import { ROOT } from "../helpers/cli.js";
+import { copyFixture } from "../helpers/cli.js";
 import { startTestServer, type TestServer } from "../helpers/openai-test-server.js";
 
-const ARITHMETIC = join(ROOT, "fixtures/arithmetic");
 let server: TestServer | undefined;
 afterEach(async () => {
   await server?.close();
@@ -26,7 +24,7 @@ function scripted(answer: (content: string) => string): (spec: ProviderSpec) => 
 
 describe("evaluate (library)", () => {
   it("runs a suite against a scripted provider with no network and no clock", async () => {
-    const suite = await loadConfig(ARITHMETIC, { env: {} });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
     let tick = 0;
     const { record, status } = await evaluate({
       suite,
@@ -44,7 +42,7 @@ describe("evaluate (library)", () => {
   });
 
   it("keeps only a bounded sample of failures in memory when asked", async () => {
-    const suite = await loadConfig(ARITHMETIC, { env: {} });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
     const seen: string[] = [];
     const { record } = await evaluate({
       suite,
@@ -63,7 +61,7 @@ describe("evaluate (library)", () => {
       respond: () => "4",
       faults: (i) => (i < 6 ? { status: 429, retryAfterMs: 10 } : null),
     });
-    const suite = await loadConfig(ARITHMETIC, { env: {} });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
     suite.providers[0].maxRetries = 8;
     const { record } = await evaluate({ suite, env: { OPENAI_BASE_URL: server.url }, concurrency: 4 });
     expect(record.summary.reduce((n, s) => n + s.total, 0)).toBe(10);
@@ -72,7 +70,7 @@ describe("evaluate (library)", () => {
   });
 
   it("stops before any call when a filter matches nothing", async () => {
-    const suite = await loadConfig(ARITHMETIC, { env: {} });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
     await expect(evaluate({ suite, env: {}, filterPrompt: ["nope"] })).rejects.toMatchObject({
       code: "prompt-not-found",
     });
@@ -81,7 +79,7 @@ describe("evaluate (library)", () => {
 
 describe("renderPrompt (library)", () => {
   it("renders the few-shot prompt with its examples", async () => {
-    const suite = await loadConfig(ARITHMETIC, { env: {} });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
     const [rendered] = await renderPrompt({ suite, caseId: "c", prompts: ["few-shot"] });
     expect(rendered.caseId).toBe("c");
     expect(rendered.messages[1].content).toBe(

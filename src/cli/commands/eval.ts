@@ -1,10 +1,34 @@
 import type { EvaluateProgress } from "../../index.js";
-import { evaluate, loadConfig, renderJsonSummary, renderTerminalReport } from "../../index.js";
+import {
+  estimate,
+  evaluate,
+  loadConfig,
+  renderEstimate,
+  renderJsonSummary,
+  renderTerminalReport,
+} from "../../index.js";
 import { ExitCode } from "../exit-codes.js";
 import type { FlagValues } from "../flags.js";
 import { type CliIo, useColor } from "../io.js";
 
-type EvalFlags = FlagValues<"output" | "concurrency" | "limit" | "filterPrompt" | "filterProvider" | "json">;
+type EvalFlags = FlagValues<
+  | "output"
+  | "concurrency"
+  | "limit"
+  | "filterPrompt"
+  | "filterProvider"
+  | "json"
+  | "cache"
+  | "refreshCache"
+  | "resume"
+  | "retryErrors"
+  | "maxErrors"
+  | "budget"
+  | "shard"
+  | "dryRun"
+  | "batch"
+  | "batchId"
+>;
 
 /** `promptsmith eval`: load the config, run it, print the report; Ctrl-C keeps what finished. */
 export async function evalCommand(
@@ -13,6 +37,23 @@ export async function evalCommand(
   io: CliIo,
 ): Promise<number> {
   const suite = await loadConfig(configPath, { env: io.env, cwd: io.cwd });
+  const selection = {
+    suite,
+    limit: flags.limit,
+    filterPrompt: flags.filterPrompt,
+    filterProvider: flags.filterProvider,
+    shard: flags.shard,
+    env: io.env,
+  };
+  if (flags.dryRun) {
+    const result = await estimate({
+      ...selection,
+      useCache: flags.cache !== false && !flags.refreshCache && suite.cache.enabled,
+    });
+    io.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderEstimate(result));
+    return ExitCode.ok;
+  }
+
   const controller = new AbortController();
   let interrupts = 0;
   const onInterrupt = () => {
@@ -26,19 +67,34 @@ export async function evalCommand(
   process.on("SIGINT", onInterrupt);
   process.on("SIGTERM", onInterrupt);
   const progress = await createProgress(io);
+  let runId: string | undefined;
   try {
-    const { record, status } = await evaluate({
-      suite,
+    const options = {
+      ...selection,
       concurrency: flags.concurrency,
-      limit: flags.limit,
-      filterPrompt: flags.filterPrompt,
-      filterProvider: flags.filterProvider,
       outputs: flags.output,
       retainCases: 20,
+      cache: flags.cache === false ? ("off" as const) : flags.refreshCache ? ("refresh" as const) : undefined,
+      resume: typeof flags.resume === "string" ? flags.resume : flags.resume ? (true as const) : undefined,
+      retryErrors: flags.retryErrors,
+      maxErrors: flags.maxErrors,
+      budget: flags.budget,
       signal: controller.signal,
-      env: io.env,
+      onStart: (info: { runId?: string; resumed: number }) => {
+        runId = info.runId;
+        if (info.resumed > 0)
+          io.stderr.write(`resuming run ${info.runId}: ${info.resumed} jobs already done\n`);
+      },
       onProgress: progress?.update,
-    });
+    };
+    const { record, status } =
+      flags.batch || flags.batchId
+        ? await (await import("../../runner/batch.js")).evaluateBatch({
+            ...options,
+            batchId: flags.batchId,
+            onBatchProgress: (line: string) => io.stderr.write(`${line}\n`),
+          })
+        : await evaluate(options);
     progress?.stop();
     if (flags.json) io.stdout.write(renderJsonSummary(record));
     else {
@@ -46,6 +102,15 @@ export async function evalCommand(
         renderTerminalReport(record, { color: useColor(io.stdout, io.env), width: io.stdout.columns ?? 100 }),
       );
       for (const path of flags.output ?? []) io.stderr.write(`results written to ${path}\n`);
+    }
+    if (status !== "complete" && runId) {
+      io.stderr.write(
+        `finish it later with: promptsmith eval ${configPath ?? ""} --resume ${runId}\n`.replace("  ", " "),
+      );
+    }
+    if (status === "stopped") {
+      io.stderr.write(`error: stopped early: ${record.stopReason}\n`);
+      return ExitCode.usage;
     }
     return status === "interrupted" ? ExitCode.interrupted : ExitCode.ok;
   } finally {
@@ -62,10 +127,9 @@ async function createProgress(io: CliIo) {
   const bar = new cliProgress.SingleBar(
     {
       stream: io.stderr,
-      format: "{bar} {value}/{total} calls · {errors} errors",
+      format: "{bar} {value}/{total} calls · {errors} errors · {hits} cached",
       hideCursor: true,
       clearOnComplete: true,
-      noTTYOutput: false,
     },
     cliProgress.Presets.shades_classic,
   );
@@ -75,12 +139,13 @@ async function createProgress(io: CliIo) {
     update(progress: EvaluateProgress) {
       if (stopped) return;
       const total = progress.total ?? Math.max(progress.done, 1);
+      const payload = { errors: progress.errors, hits: progress.cacheHits };
       if (!started) {
-        bar.start(total, progress.done, { errors: progress.errors });
+        bar.start(total, progress.done, payload);
         started = true;
       } else {
         bar.setTotal(total);
-        bar.update(progress.done, { errors: progress.errors });
+        bar.update(progress.done, payload);
       }
     },
     stop() {

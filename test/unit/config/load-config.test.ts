@@ -15,6 +15,17 @@ import { BASIC, FIXTURES, flatten, lines, userErrorOf } from "./helpers.js";
 
 const JSON_DIR = path.join(FIXTURES, "json");
 
+// The shot settings a config that gives only `from` and `k` gets (the suite seed is 1).
+const SHOT_DEFAULTS = {
+  select: "first",
+  seed: 1,
+  field: "question",
+  label: "answer",
+  as: "block",
+  order: "as-is",
+  draws: 1,
+};
+
 describe("loadConfig with valid configs", () => {
   test("loads the full YAML example: object and string providers, shots, tests object, scorer object", async () => {
     const suite = await loadConfig(path.join(BASIC, "promptsmith.yaml"), { env: {} });
@@ -37,10 +48,16 @@ describe("loadConfig with valid configs", () => {
     expect(suite.prompts.map((prompt) => prompt.id)).toEqual(["zero-shot", "cot"]);
     expect(suite.prompts[0]).toEqual({
       id: "zero-shot",
+      baseId: "zero-shot",
+      samples: 1,
       templatePath: path.join(BASIC, "templates/zero-shot.hbs"),
       template: "Q: {{question}}\nA:",
     });
-    expect(suite.prompts[1].shots).toEqual({ from: path.join(BASIC, "fixtures/train.jsonl"), k: 8 });
+    expect(suite.prompts[1].shots).toEqual({
+      ...SHOT_DEFAULTS,
+      from: path.join(BASIC, "fixtures/train.jsonl"),
+      k: 8,
+    });
     expect(suite.tests).toEqual({ path: path.join(BASIC, "fixtures/test.jsonl"), expected: "answer" });
     expect(suite.scorers).toEqual([{ type: "numeric", tolerance: 1e-6 }]);
     expect(suite.partialsDir).toBe(path.join(BASIC, "templates/partials"));
@@ -55,9 +72,21 @@ describe("loadConfig with valid configs", () => {
       { id: `local:${path.join(JSON_DIR, "models/tiny.gguf")}`, label: "tiny", params: {} },
     ]);
     expect(suite.prompts).toEqual([
-      { id: "plain", templatePath: path.join(JSON_DIR, "prompts/plain.hbs"), template: "{{question}}" },
-      { id: "prompt-2", template: "Answer briefly: {{question}}" },
-      { id: "shots", template: "{{question}}", shots: { from: "builtin:gsm8k", k: 0 } },
+      {
+        id: "plain",
+        baseId: "plain",
+        samples: 1,
+        templatePath: path.join(JSON_DIR, "prompts/plain.hbs"),
+        template: "{{question}}",
+      },
+      { id: "prompt-2", baseId: "prompt-2", samples: 1, template: "Answer briefly: {{question}}" },
+      {
+        id: "shots",
+        baseId: "shots",
+        samples: 1,
+        template: "{{question}}",
+        shots: { ...SHOT_DEFAULTS, from: "builtin:gsm8k-cot", k: 0 },
+      },
     ]);
     expect(suite.tests).toEqual({ path: path.join(JSON_DIR, "cases.csv"), expected: "expected" });
     expect(suite.scorers).toEqual([
@@ -160,7 +189,7 @@ describe("configs built in code", () => {
     const suite = await createSuite(config, { baseDir: BASIC, env: {} });
     expect(suite.configPath).toBe("<inline>");
     expect(suite.baseDir).toBe(BASIC);
-    expect(suite.prompts).toEqual([{ id: "q", template: "{{question}}" }]);
+    expect(suite.prompts).toEqual([{ id: "q", baseId: "q", samples: 1, template: "{{question}}" }]);
     expect(suite.tests.path).toBe(path.join(BASIC, "fixtures/test.jsonl"));
     expect(suite.scorers).toEqual([{ type: "numeric" }]);
   });
@@ -168,7 +197,7 @@ describe("configs built in code", () => {
   test("problems in an in-code config name the field, and the file without a line", async () => {
     const error = await userErrorOf(
       createSuite(
-        { prompts: [{ id: "q", text: "x", shots: { from: "builtin:x", k: "8" } }], tests: 3 },
+        { prompts: [{ id: "q", text: "x", shots: { from: "builtin:gsm8k-cot", k: "8" } }], tests: 3 },
         { baseDir: BASIC },
       ),
     );

@@ -21,7 +21,12 @@ describe("prompts", () => {
       ),
     );
     expect(suite.prompts.map((prompt) => prompt.id)).toEqual(["zero-shot", "prompt-2", "mine"]);
-    expect(suite.prompts[1]).toEqual({ id: "prompt-2", template: "Q: {{question}}" });
+    expect(suite.prompts[1]).toEqual({
+      id: "prompt-2",
+      baseId: "prompt-2",
+      samples: 1,
+      template: "Q: {{question}}",
+    });
   });
 
   test("a missing template is template-not-found at the template field, with a near-miss suggestion", async () => {
@@ -127,13 +132,13 @@ describe("shots", () => {
       lines(
         "prompts:",
         "  - { id: a, text: x, shots: { from: fixtures/train.jsonl, k: 2 } }",
-        "  - { id: b, text: x, shots: { from: 'builtin:gsm8k', k: 0 } }",
+        "  - { id: b, text: x, shots: { from: 'builtin:gsm8k-cot', k: 0 } }",
         TESTS,
       ),
     );
     expect(suite.prompts.map((prompt) => prompt.shots)).toEqual([
-      { from: path.join(BASIC, "fixtures/train.jsonl"), k: 2 },
-      { from: "builtin:gsm8k", k: 0 },
+      expect.objectContaining({ from: path.join(BASIC, "fixtures/train.jsonl"), k: 2 }),
+      expect.objectContaining({ from: "builtin:gsm8k-cot", k: 0 }),
     ]);
   });
 

@@ -1,0 +1,69 @@
+// Where did the CPU go? Summarises a V8 .cpuprofile (from `node --cpu-prof`) by self time.
+//
+//   node bench/cpuprofile-top.js <file.cpuprofile> [--top 30]
+//
+// Prints the top functions by self time, then self time per file and per package, so a slow eval
+// can be traced to the module that owns the cost.
+import { readFileSync } from "node:fs";
+
+const file = process.argv[2];
+if (!file) {
+  process.stderr.write("usage: node bench/cpuprofile-top.js <file.cpuprofile> [--top n]\n");
+  process.exit(2);
+}
+const topArg = process.argv.indexOf("--top");
+const top = topArg === -1 ? 30 : Number(process.argv[topArg + 1]);
+
+const profile = JSON.parse(readFileSync(file, "utf8"));
+const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+// Self time per node: each sample names the node running then, and timeDeltas say for how long.
+const selfUs = new Map();
+for (let i = 0; i < profile.samples.length; i++) {
+  const id = profile.samples[i];
+  selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+}
+const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+
+const byFunction = new Map();
+const byFile = new Map();
+const byPackage = new Map();
+const add = (map, key, us) => map.set(key, (map.get(key) ?? 0) + us);
+for (const [id, us] of selfUs) {
+  const { functionName, url, lineNumber } = nodes.get(id).callFrame;
+  const where = shortUrl(url);
+  add(byFunction, `${functionName || "(anonymous)"}  ${where}${url ? `:${lineNumber + 1}` : ""}`, us);
+  add(byFile, where || `(${functionName})`, us);
+  add(byPackage, packageOf(url, functionName), us);
+}
+
+const print = (title, map, limit) => {
+  process.stdout.write(`\n${title}\n`);
+  for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, limit)) {
+    process.stdout.write(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}\n`);
+  }
+};
+process.stdout.write(`${file}: ${(total / 1000).toFixed(0)} ms sampled\n`);
+print("self time by package", byPackage, 15);
+print("self time by file", byFile, 20);
+print("self time by function", byFunction, top);
+
+function shortUrl(url) {
+  if (!url) return "";
+  const at = url.lastIndexOf("node_modules/");
+  if (at !== -1) return url.slice(at + "node_modules/".length);
+  const dist = url.indexOf("/dist/");
+  if (dist !== -1) return url.slice(dist + 1);
+  return url.replace(/^file:\/\//, "");
+}
+
+function packageOf(url, functionName) {
+  if (!url) return functionName.startsWith("(") ? functionName : "(native/builtin)";
+  if (url.startsWith("node:")) return "node: internals";
+  const at = url.lastIndexOf("node_modules/");
+  if (at !== -1) {
+    const rest = url.slice(at + "node_modules/".length).split("/");
+    return rest[0].startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0];
+  }
+  if (url.includes("/dist/")) return `promptsmith ${url.slice(url.indexOf("/dist/") + 1).split("/").slice(0, 2).join("/")}`;
+  return url;
+}

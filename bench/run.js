@@ -1,0 +1,514 @@
+// The promptsmith benchmark: start-up, throughput against a plain-fetch floor, and memory versus
+// dataset size, each measured on a child process from spawn to exit. A report, not a test: it exits 0
+// when a target fails, and says so loudly.
+//
+//   npm run bench                  (builds first; the full run, a few minutes on 2 cores)
+//   node bench/run.js [--quick]    (--quick: small sizes, a smoke run of well under a minute)
+import { spawn, spawnSync } from "node:child_process";
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const CLI = join(ROOT, "bin", "promptsmith.js");
+const STUB = join(ROOT, "bench", "stub-server.js");
+const FLOOR = join(ROOT, "bench", "floor.js");
+const MODEL = "bench-model";
+const TEMPLATES = { a: "Q: {{question}}", b: "Question: {{question}}\nAnswer:" };
+
+const QUICK = process.argv.includes("--quick");
+const PLAN = QUICK
+  ? {
+      startupRuns: 5,
+      throughputCases: [200],
+      concurrencies: [16, 64],
+      latencies: [0, 50],
+      memoryCases: [200, 2000],
+      repeatsUnder: 0,
+    }
+  : {
+      startupRuns: 15,
+      throughputCases: [1_000, 10_000],
+      concurrencies: [16, 64],
+      latencies: [0, 50],
+      memoryCases: [1_000, 100_000],
+      // Short runs are noisy (a scheduler hiccup is a big share of a second): below this many jobs,
+      // eval and the floor run 3 times each, interleaved, and the median counts.
+      repeatsUnder: 5_000,
+    };
+const CHECK_CASES = 200;
+const MEMORY_CONCURRENCY = 64;
+
+const TARGETS = {
+  startupMs: 150,
+  floorRatio: 1.3,
+  latencyEfficiency: 0.95,
+  memoryRatio: 1.3,
+};
+
+const log = (text) => process.stderr.write(`${text}\n`);
+const tmp = mkdtempSync(join(tmpdir(), "promptsmith-bench-"));
+const children = new Set();
+const targets = [];
+const notes = [];
+
+try {
+  await main();
+} finally {
+  for (const child of children) child.kill("SIGTERM");
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+async function main() {
+  const rss = detectRssMethod();
+  const machine = describeMachine();
+  log(`promptsmith bench${QUICK ? " (quick)" : ""} in ${tmp}`);
+
+  const datasets = new Map();
+  for (const n of new Set([CHECK_CASES, ...PLAN.throughputCases, ...PLAN.memoryCases])) {
+    datasets.set(n, writeDataset(n));
+  }
+
+  const stubs = new Map();
+  for (const latency of new Set([0, ...PLAN.latencies])) stubs.set(latency, await startStub(latency));
+
+  const evalEnv = { ...process.env, NO_COLOR: "1", CI: "1" };
+  for (const name of ["OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_LOG"]) delete evalEnv[name];
+
+  // Caching must be off so every job reaches the stub: use whichever switch this build has.
+  const help = await measure([CLI, "eval", "--help"], { env: evalEnv, rss: "none" });
+  const cacheFlag = /--no-cache\b/.test(help.stdout) ? ["--no-cache"] : [];
+  let cacheKey = true;
+  const probe = await measure(
+    [CLI, "eval", writeConfig(stubs.get(0), CHECK_CASES, datasets, true), "--limit", "1", "--json"],
+    { env: evalEnv, rss: "none" },
+  );
+  if (probe.code !== 0) {
+    if (!/cache/.test(probe.stderr)) throw new Error(`eval probe failed (${probe.code}):\n${probe.stderr}`);
+    cacheKey = false;
+    notes.push(`config key \`cache: false\` rejected by this build (${firstLine(probe.stderr)}); left out`);
+  }
+  notes.push(
+    `caching: ${[cacheKey ? "`cache: false` in the config" : null, cacheFlag.length ? "`--no-cache`" : null].filter(Boolean).join(" + ") || "no switch in this build (none needed: the stub counted every request)"}`,
+  );
+  const evalArgs = (latency, cases, concurrency, extra = []) => [
+    CLI,
+    "eval",
+    writeConfig(stubs.get(latency), cases, datasets, cacheKey),
+    "-j",
+    String(concurrency),
+    "--json",
+    ...cacheFlag,
+    ...extra,
+  ];
+  const floorArgs = (latency, cases, concurrency) => [
+    FLOOR,
+    "--url",
+    `${stubs.get(latency).url}`,
+    "--model",
+    MODEL,
+    "--data",
+    datasets.get(cases),
+    "-j",
+    String(concurrency),
+    ...Object.values(TEMPLATES).flatMap((t) => ["--template", t]),
+  ];
+
+  // 0. The floor must send what eval sends, byte for byte, or the comparison means nothing.
+  const stub0 = stubs.get(0);
+  await stub0.reset(true);
+  await checked(await measure(evalArgs(0, CHECK_CASES, 16), { env: evalEnv, rss: "none" }), "eval");
+  const evalBodies = await stub0.stats();
+  await stub0.reset(true);
+  await checked(await measure(floorArgs(0, CHECK_CASES, 16), { rss: "none" }), "floor");
+  const floorBodies = await stub0.stats();
+  const sameBodies = evalBodies.digest === floorBodies.digest && evalBodies.captured === CHECK_CASES * 2;
+  notes.push(
+    sameBodies
+      ? `request bodies: eval and floor sent the same ${evalBodies.captured} bodies (order-free sha1 ${evalBodies.digest.slice(0, 12)})`
+      : `request bodies DIFFER: eval ${evalBodies.captured} (${evalBodies.digest}) vs floor ${floorBodies.captured} (${floorBodies.digest}): the floor comparison is not like for like`,
+  );
+
+  // 1. Start-up.
+  log("start-up …");
+  const startup = {};
+  for (const [name, args] of [
+    ["node -e 0", ["-e", "0"]],
+    ["promptsmith --version", [CLI, "--version"]],
+    ["promptsmith --help", [CLI, "--help"]],
+  ]) {
+    const times = [];
+    for (let i = 0; i < PLAN.startupRuns; i++) {
+      const run = await measure(args, { env: evalEnv, rss: "none" });
+      if (run.code !== 0) throw new Error(`${name} exited ${run.code}: ${run.stderr}`);
+      times.push(run.wallMs);
+    }
+    startup[name] = { median: median(times), min: Math.min(...times), max: Math.max(...times) };
+  }
+  for (const name of ["promptsmith --version", "promptsmith --help"]) {
+    const { median: ms } = startup[name];
+    targets.push({
+      name: `start-up: ${name} median < ${TARGETS.startupMs} ms`,
+      pass: ms < TARGETS.startupMs,
+      detail: `${fmt(ms, 0)} ms (node -e 0: ${fmt(startup["node -e 0"].median, 0)} ms)`,
+    });
+  }
+
+  // 2. Throughput: eval against the floor on the same stub, same bodies, same concurrency.
+  const throughput = [];
+  for (const latency of PLAN.latencies) {
+    for (const cases of PLAN.throughputCases) {
+      for (const concurrency of PLAN.concurrencies) {
+        const jobs = cases * 2;
+        const stub = stubs.get(latency);
+        const repeats = jobs < PLAN.repeatsUnder && latency === 0 ? 3 : 1;
+        log(`throughput: ${jobs} jobs, -j ${concurrency}, ${latency} ms latency (×${repeats}) …`);
+        const runs = { eval: [], floor: [] };
+        for (let i = 0; i < repeats; i++) {
+          for (const tool of ["floor", "eval"]) {
+            await stub.reset(false);
+            const args =
+              tool === "eval"
+                ? evalArgs(latency, cases, concurrency)
+                : floorArgs(latency, cases, concurrency);
+            const run = await measure(args, { env: evalEnv, rss });
+            const stats = await stub.stats();
+            runs[tool].push({ ...run, ...validate(tool, run, stats, jobs) });
+          }
+        }
+        const floor = medianRun(runs.floor);
+        const evalRun = medianRun(runs.eval);
+        throughput.push({ latency, jobs, concurrency, floor, eval: evalRun, repeats });
+        if (latency === 0) {
+          const ratio = evalRun.wallMs / floor.wallMs;
+          targets.push({
+            name: `throughput: ${jobs} jobs -j ${concurrency} at 0 ms, eval ≤ ${TARGETS.floorRatio}× floor`,
+            pass: evalRun.ok && floor.ok && ratio <= TARGETS.floorRatio,
+            detail: `${fmt(ratio, 2)}× (${fmt(evalRun.wallMs / 1000, 2)} s vs ${fmt(floor.wallMs / 1000, 2)} s; busy window ${fmt(evalRun.windowMs / floor.windowMs, 2)}×)${problems(evalRun, floor)}`,
+          });
+        } else {
+          const ideal = concurrency / (latency / 1000);
+          const rate = evalRun.windowRate;
+          targets.push({
+            name: `throughput: ${jobs} jobs -j ${concurrency} at ${latency} ms, eval ≥ ${TARGETS.latencyEfficiency * 100}% of ${fmt(ideal, 0)} jobs/s`,
+            pass: evalRun.ok && rate >= TARGETS.latencyEfficiency * ideal,
+            detail: `${fmt((rate / ideal) * 100, 1)}% (${fmt(rate, 0)} jobs/s over the busy window; ${fmt(evalRun.wallRate, 0)} jobs/s spawn-to-exit; floor ${fmt((floor.windowRate / ideal) * 100, 1)}%)${problems(evalRun)}`,
+          });
+        }
+      }
+    }
+  }
+
+  // 3. Memory: peak RSS against dataset size, writing every case to a .jsonl file.
+  const memory = [];
+  for (const cases of PLAN.memoryCases) {
+    const jobs = cases * 2;
+    const out = join(tmp, `out-${cases}.jsonl`);
+    log(`memory: ${cases} cases × 2 prompts, -j ${MEMORY_CONCURRENCY}, -o out.jsonl …`);
+    await stub0.reset(false);
+    const run = await measure(evalArgs(0, cases, MEMORY_CONCURRENCY, ["-o", out]), { env: evalEnv, rss });
+    const stats = await stub0.stats();
+    const lines = run.code === 0 ? await countLines(out) : 0;
+    const check = validate("eval", run, stats, jobs);
+    if (check.ok && lines !== jobs) {
+      check.ok = false;
+      check.problem = `${lines} lines in out.jsonl, expected ${jobs}`;
+    }
+    rmSync(out, { force: true });
+    memory.push({ cases, jobs, run: { ...run, ...check } });
+  }
+  const [small, large] = memory;
+  const memoryRatio = large.run.rssKb / small.run.rssKb;
+  targets.push({
+    name: `memory: peak RSS at ${large.cases} cases ≤ ${TARGETS.memoryRatio}× at ${small.cases} cases`,
+    pass: small.run.ok && large.run.ok && memoryRatio <= TARGETS.memoryRatio,
+    detail: `${fmt(memoryRatio, 2)}× (${mb(large.run.rssKb)} MB vs ${mb(small.run.rssKb)} MB)${problems(small.run, large.run)}`,
+  });
+
+  printReport({ machine, rss, startup, throughput, memory });
+}
+
+function printReport({ machine, rss, startup, throughput, memory }) {
+  const out = [];
+  const command = process.env.npm_lifecycle_event === "bench" ? "npm run bench" : `node bench/run.js${QUICK ? " --quick" : ""}`;
+  out.push(`# promptsmith bench${QUICK ? " (--quick: smoke sizes, not the reference numbers)" : ""}`);
+  out.push("");
+  out.push(`- date: ${new Date().toISOString()}`);
+  out.push(`- machine: ${machine}`);
+  out.push(`- command: \`${command}\` (in ${ROOT})`);
+  out.push(`- timing: each measurement is a child process timed from spawn to exit; peak RSS ${rss === "time" ? "from `/usr/bin/time -v` (the child's maxrss, i.e. VmHWM)" : "from /proc/<pid>/status VmHWM polled every 20 ms"}`);
+  out.push("- stub: loopback OpenAI-compatible server in its own process, fixed latency, keep-alive, precomputed answer");
+  out.push("- busy window: the stub's first request in → last answer out, i.e. without process start-up and exit");
+  for (const note of notes) out.push(`- ${note}`);
+  out.push("");
+  out.push("## Start-up (median of " + PLAN.startupRuns + " runs)");
+  out.push("");
+  out.push("| command | median ms | min | max | over node -e 0 |");
+  out.push("|---|---:|---:|---:|---:|");
+  const base = startup["node -e 0"].median;
+  for (const [name, s] of Object.entries(startup)) {
+    out.push(`| \`${name}\` | ${fmt(s.median, 0)} | ${fmt(s.min, 0)} | ${fmt(s.max, 0)} | ${name === "node -e 0" ? "–" : `+${fmt(s.median - base, 0)}`} |`);
+  }
+  out.push("");
+  out.push("## Throughput (2 prompts × cases = jobs)");
+  out.push("");
+  out.push("| latency | jobs | -j | tool | wall s | × floor | jobs/s (wall) | jobs/s (busy window) | peak RSS MB | check |");
+  out.push("|---:|---:|---:|---|---:|---:|---:|---:|---:|---|");
+  for (const row of throughput) {
+    for (const tool of ["floor", "eval"]) {
+      const run = row[tool];
+      out.push(
+        `| ${row.latency} ms | ${row.jobs} | ${row.concurrency} | ${tool}${row.repeats > 1 ? ` (median of ${row.repeats})` : ""} | ${fmt(run.wallMs / 1000, 2)} | ${tool === "eval" ? fmt(run.wallMs / row.floor.wallMs, 2) : "1.00"} | ${fmt(run.wallRate, 0)} | ${fmt(run.windowRate, 0)} | ${mb(run.rssKb)} | ${run.ok ? "ok" : `**${run.problem}**`} |`,
+      );
+    }
+  }
+  out.push("");
+  out.push(`## Memory (eval, 0 ms latency, -j ${MEMORY_CONCURRENCY}, -o out.jsonl)`);
+  out.push("");
+  out.push("| cases | jobs | wall s | jobs/s | peak RSS MB | check |");
+  out.push("|---:|---:|---:|---:|---:|---|");
+  for (const row of memory) {
+    out.push(`| ${row.cases} | ${row.jobs} | ${fmt(row.run.wallMs / 1000, 2)} | ${fmt(row.run.wallRate, 0)} | ${mb(row.run.rssKb)} | ${row.run.ok ? "ok" : `**${row.run.problem}**`} |`);
+  }
+  out.push("");
+  out.push("## Targets");
+  out.push("");
+  for (const t of targets) out.push(`- ${t.pass ? "PASS" : "**FAIL**"} ${t.name}: ${t.detail}`);
+  const failed = targets.filter((t) => !t.pass).length;
+  out.push("");
+  out.push(failed === 0 ? `All ${targets.length} targets met.` : `**${failed} of ${targets.length} targets FAILED** (see above).`);
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+/** Checks a run did all its work: exit 0, every job reached the stub once, no errors reported. */
+function validate(tool, run, stats, jobs) {
+  const windowMs = stats.windowMs ?? Number.NaN;
+  const result = {
+    ok: true,
+    problem: null,
+    windowMs,
+    wallRate: jobs / (run.wallMs / 1000),
+    windowRate: jobs / (windowMs / 1000),
+  };
+  const fail = (problem) => {
+    result.ok = false;
+    result.problem ??= problem;
+  };
+  if (run.code !== 0) fail(`exit ${run.code}: ${firstLine(run.stderr)}`);
+  if (stats.requests !== jobs) fail(`stub saw ${stats.requests} requests for ${jobs} jobs`);
+  try {
+    if (tool === "floor") {
+      const { jobs: sent, errors } = JSON.parse(run.stdout);
+      if (sent !== jobs || errors !== 0) fail(`floor sent ${sent}, ${errors} errors`);
+    } else if (run.code === 0) {
+      const { summary } = JSON.parse(run.stdout);
+      const total = summary.reduce((sum, row) => sum + row.total, 0);
+      const errors = summary.reduce((sum, row) => sum + row.errors, 0);
+      if (total !== jobs || errors !== 0) fail(`eval reported ${total} cases, ${errors} errors`);
+    }
+  } catch (error) {
+    fail(`unreadable output: ${error.message}`);
+  }
+  if (!result.ok) log(`  ${tool}: ${result.problem}\n${run.stderr.slice(-2000)}`);
+  return result;
+}
+
+/** Spawns `node <args>` and times it from spawn to exit; peak RSS as chosen by `rss`. */
+async function measure(args, { env = process.env, rss = "none", timeoutMs = RUN_TIMEOUT_MS } = {}) {
+  const timeFile = join(tmp, `time-${Math.random().toString(36).slice(2)}.txt`);
+  const [command, argv] =
+    rss === "time"
+      ? ["/usr/bin/time", ["-v", "-o", timeFile, process.execPath, ...args]]
+      : [process.execPath, args];
+  const started = performance.now();
+  const child = spawn(command, argv, { cwd: tmp, env, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (text) => {
+    stdout += text;
+  });
+  child.stderr.setEncoding("utf8").on("data", (text) => {
+    stderr += text;
+  });
+  const closed = new Promise((resolve) => child.on("close", resolve));
+  let hwmKb = 0;
+  const poll =
+    rss === "poll"
+      ? setInterval(() => {
+          try {
+            const match = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+            if (match) hwmKb = Math.max(hwmKb, Number(match[1]));
+          } catch {
+            // Gone between the tick and the read: the last reading stands.
+          }
+        }, 20)
+      : undefined;
+  let timedOut = false;
+  let killer;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    // SIGTERM the node process itself (under GNU time, its child), so eval stops the way Ctrl-C
+    // stops it and GNU time still reports the peak RSS; SIGKILL if it does not go.
+    const pids = rss === "time" ? childPids(child.pid) : [child.pid];
+    for (const pid of pids) signal(pid, "SIGTERM");
+    killer = setTimeout(() => {
+      for (const pid of [...pids, child.pid]) signal(pid, "SIGKILL");
+    }, 15_000);
+  }, timeoutMs);
+  const code = await new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (exitCode, signalName) => resolve(exitCode ?? signalName));
+  });
+  const wallMs = performance.now() - started;
+  clearTimeout(timer);
+  clearTimeout(killer);
+  clearInterval(poll);
+  await closed;
+  children.delete(child);
+  let rssKb = rss === "poll" ? hwmKb : Number.NaN;
+  let cpuS = Number.NaN;
+  if (rss === "time") {
+    const text = readFileSync(timeFile, "utf8");
+    const field = (name) => Number(new RegExp(`${name}: ([\\d.]+)`).exec(text)?.[1] ?? Number.NaN);
+    rssKb = field("Maximum resident set size \\(kbytes\\)");
+    cpuS = field("User time \\(seconds\\)") + field("System time \\(seconds\\)");
+    rmSync(timeFile, { force: true });
+  }
+  return { code, wallMs, rssKb, cpuS, timedOut, stdout, stderr };
+}
+
+function childPids(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function signal(pid, name) {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** GNU time gives the true peak from the kernel; polling /proc is the fallback. */
+function detectRssMethod() {
+  const probe = spawnSync("/usr/bin/time", ["-v", process.execPath, "-e", "0"], { encoding: "utf8" });
+  return probe.status === 0 && /Maximum resident set size/.test(probe.stderr) ? "time" : "poll";
+}
+
+async function startStub(latency) {
+  const child = spawn(process.execPath, [STUB, "--latency", String(latency)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  children.add(child);
+  const line = await new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (code) => reject(new Error(`stub exited ${code} before listening`)));
+    createInterface({ input: child.stdout }).once("line", resolve);
+  });
+  const url = `http://127.0.0.1:${JSON.parse(line).port}`;
+  return {
+    latency,
+    url: `${url}/v1`,
+    async reset(capture) {
+      const response = await fetch(`${url}/__reset${capture ? "?capture=1" : ""}`, { method: "POST" });
+      await response.arrayBuffer();
+    },
+    async stats() {
+      return (await fetch(`${url}/__stats`)).json();
+    },
+  };
+}
+
+/** question/answer rows, the same every run (a fixed LCG, not Math.random). */
+function writeDataset(cases) {
+  const dir = join(tmp, "data");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `cases-${cases}.jsonl`);
+  let seed = 12345;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % 1000;
+  };
+  const lines = [];
+  for (let i = 0; i < cases; i++) {
+    const [x, y] = [next(), next()];
+    lines.push(JSON.stringify({ id: `case-${i}`, question: `What is ${x} + ${y}?`, answer: String(x + y) }));
+  }
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
+function writeConfig(stub, cases, datasets, cacheKey) {
+  const dir = join(tmp, `config-${stub.latency}ms-${cases}${cacheKey ? "" : "-nocachekey"}`);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "promptsmith.yaml");
+  const yaml = [
+    "providers:",
+    `  - id: openai:${MODEL}`,
+    `    baseURL: ${stub.url}`,
+    "    maxRetries: 0",
+    "prompts:",
+    ...Object.entries(TEMPLATES).flatMap(([id, text]) => [`  - id: ${id}`, `    text: ${JSON.stringify(text)}`]),
+    `tests: { path: ${JSON.stringify(datasets.get(cases))}, expected: answer }`,
+    "scorer: numeric",
+    ...(cacheKey ? ["cache: false"] : []),
+  ];
+  writeFileSync(path, `${yaml.join("\n")}\n`);
+  return path;
+}
+
+function describeMachine() {
+  const list = cpus();
+  return `${list[0]?.model ?? "unknown cpu"}, ${list.length} cores, ${mb(totalmem() / 1024)} MB RAM, node ${process.version}, ${process.platform}-${process.arch}`;
+}
+
+async function countLines(path) {
+  let count = 0;
+  for await (const chunk of createReadStream(path)) {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) count++;
+  }
+  return count;
+}
+
+async function checked(run, tool) {
+  if (run.code !== 0) throw new Error(`${tool} failed (${run.code}):\n${run.stderr}`);
+  return run;
+}
+
+function medianRun(runs) {
+  const sorted = [...runs].sort((a, b) => a.wallMs - b.wallMs);
+  const middle = sorted[Math.floor(sorted.length / 2)];
+  // One failed repeat spoils the row: report it rather than hide it behind a median.
+  const bad = runs.find((run) => !run.ok);
+  return bad ? { ...middle, ok: false, problem: bad.problem } : middle;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function problems(...runs) {
+  const bad = runs.filter((run) => !run.ok).map((run) => run.problem);
+  return bad.length ? `; **${bad.join("; ")}**` : "";
+}
+
+function firstLine(text) {
+  return text.trim().split("\n")[0] ?? "";
+}
+
+function fmt(value, digits) {
+  return Number.isFinite(value) ? value.toFixed(digits) : "–";
+}
+
+function mb(kb) {
+  return Number.isFinite(kb) ? (kb / 1024).toFixed(1) : "–";
+}

@@ -1,0 +1,169 @@
+import path from "node:path";
+import { isNonEmptyString, type NormalizeContext } from "./context.js";
+import { BUILTIN_POOL_NAMES, CONTEXT_DEFAULTS, SHOTS_DEFAULTS } from "./defaults.js";
+import { didYouMean } from "./did-you-mean.js";
+import { checkDatasetExtension, resolveExistingDirectory, resolveExistingFile } from "./files.js";
+import type { SweepableField } from "./schema.js";
+import type { ConfigPath } from "./source.js";
+import type { SweepValue } from "./sweep.js";
+import { checkNoList, readSweepable, type SweepableRead } from "./sweep-values.js";
+
+/** Prefix of few-shot sources that ship with promptsmith rather than live on disk. */
+export const BUILTIN_PREFIX = "builtin:";
+
+/** The part of a prompt's shots or context that every variant shares, and the fields that may vary. */
+export interface PartPlan<Base> {
+  base: Base;
+  reads: Map<SweepableField, SweepableRead<unknown>>;
+}
+
+/** Shot settings no sweep changes. */
+export interface ShotsBase {
+  seed: number;
+  field: string;
+  label: string;
+  maxTokens?: number;
+  draws: number;
+}
+
+/** Context settings no sweep changes. */
+export interface ContextBase {
+  corpus: string;
+  field: string;
+}
+
+/** A value that reads in ids as written. */
+export function plainValue<T extends string | number | boolean>(value: T): SweepValue<T> {
+  return { value, label: String(value), recorded: value };
+}
+
+/**
+ * Normalizes `shots` of one prompt: `from` resolved (or a known builtin pool), defaults filled in
+ * (`seed` from the suite), `draws` checked against the randomness it repeats. Undefined when a
+ * problem was reported.
+ */
+export async function normalizeShots(
+  fields: Record<string, unknown>,
+  at: ConfigPath,
+  ctx: NormalizeContext,
+  suiteSeed: number,
+): Promise<PartPlan<ShotsBase> | undefined> {
+  let ok = checkNoList(fields, ["seed", "field", "label", "maxTokens", "draws"], at, ctx);
+  const reads = new Map<SweepableField, SweepableRead<unknown>>();
+  const keep = (result: { ok: boolean; read?: SweepableRead<unknown> }) => {
+    ok &&= result.ok;
+    if (result.read) reads.set(result.read.field, result.read);
+  };
+  keep(
+    await readSweepable(fields.from, "shots.from", [...at, "from"], ctx, {
+      required: true,
+      example: "from: [fixtures/train.jsonl, builtin:gsm8k-cot]",
+      convert: (written, valueAt) => resolveShotsSource(written, valueAt, ctx),
+    }),
+  );
+  keep(
+    await readSweepable(fields.k, "shots.k", [...at, "k"], ctx, {
+      required: true,
+      example: "k: [0, 4, 8]",
+      convert: plainValue,
+    }),
+  );
+  keep(
+    await readSweepable(fields.select, "shots.select", [...at, "select"], ctx, {
+      example: "select: [first, similar]",
+      convert: plainValue,
+    }),
+  );
+  keep(
+    await readSweepable(fields.as, "shots.as", [...at, "as"], ctx, {
+      example: "as: [block, turns]",
+      convert: plainValue,
+    }),
+  );
+  keep(
+    await readSweepable(fields.order, "shots.order", [...at, "order"], ctx, {
+      example: "order: [as-is, reverse]",
+      convert: plainValue,
+    }),
+  );
+
+  const draws = typeof fields.draws === "number" ? fields.draws : SHOTS_DEFAULTS.draws;
+  if (draws > 1 && ok) {
+    const selects = reads.get("shots.select")?.values.map((v) => v.value) ?? [SHOTS_DEFAULTS.select];
+    const orders = reads.get("shots.order")?.values.map((v) => v.value) ?? [SHOTS_DEFAULTS.order];
+    if (!selects.includes("random") && !orders.includes("random")) {
+      ok = false;
+      ctx.problems.add({
+        path: [...at, "draws"],
+        message: `draws: ${draws} would repeat the same shots: nothing random is chosen (select: ${selects.join("/")}, order: ${orders.join("/")})`,
+        hint: "draws re-runs random choices with other seeds: add select: random or order: random, or remove draws",
+      });
+    }
+  }
+  if (!ok) return undefined;
+  const base: ShotsBase = {
+    seed: typeof fields.seed === "number" && Number.isInteger(fields.seed) ? fields.seed : suiteSeed,
+    field: isNonEmptyString(fields.field) ? fields.field : SHOTS_DEFAULTS.field,
+    label: isNonEmptyString(fields.label) ? fields.label : SHOTS_DEFAULTS.label,
+    draws,
+  };
+  if (typeof fields.maxTokens === "number") base.maxTokens = fields.maxTokens;
+  return { base, reads };
+}
+
+async function resolveShotsSource(
+  written: string,
+  at: ConfigPath,
+  ctx: NormalizeContext,
+): Promise<SweepValue<string> | undefined> {
+  if (written.startsWith(BUILTIN_PREFIX)) {
+    const name = written.slice(BUILTIN_PREFIX.length);
+    if (!(BUILTIN_POOL_NAMES as readonly string[]).includes(name)) {
+      const guess = didYouMean(name, BUILTIN_POOL_NAMES);
+      const known = BUILTIN_POOL_NAMES.map((pool) => `${BUILTIN_PREFIX}${pool}`).join(", ");
+      ctx.problems.add({
+        path: at,
+        message: `unknown builtin example pool ${JSON.stringify(written)}`,
+        hint: `${guess ? `did you mean "${BUILTIN_PREFIX}${guess}"? ` : ""}builtin pools: ${known}`,
+      });
+      return undefined;
+    }
+    return { value: written, label: written, recorded: written };
+  }
+  if (!checkDatasetExtension(ctx, at, written)) return undefined;
+  const absolute = await resolveExistingFile(ctx, at, written, {
+    what: "examples file",
+    code: "dataset-not-found",
+  });
+  if (!absolute) return undefined;
+  const label = path.basename(absolute);
+  return { value: absolute, label, recorded: label };
+}
+
+/** Normalizes `context` of one prompt: the corpus an existing directory, defaults filled in. */
+export async function normalizeContext(
+  fields: Record<string, unknown>,
+  at: ConfigPath,
+  ctx: NormalizeContext,
+): Promise<PartPlan<ContextBase> | undefined> {
+  let ok = checkNoList(fields, ["corpus", "field"], at, ctx);
+  let corpus: string | undefined;
+  if (isNonEmptyString(fields.corpus)) {
+    corpus = await resolveExistingDirectory(ctx, [...at, "corpus"], fields.corpus, {
+      what: "corpus",
+      code: "config-invalid",
+    });
+  }
+  const k = await readSweepable(fields.k, "context.k", [...at, "k"], ctx, {
+    example: "k: [1, 3, 5]",
+    convert: plainValue,
+  });
+  ok &&= k.ok;
+  if (!ok || corpus === undefined) return undefined;
+  const reads = new Map<SweepableField, SweepableRead<unknown>>();
+  if (k.read) reads.set("context.k", k.read);
+  return {
+    base: { corpus, field: isNonEmptyString(fields.field) ? fields.field : CONTEXT_DEFAULTS.field },
+    reads,
+  };
+}

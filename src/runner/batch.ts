@@ -1,0 +1,159 @@
+import { UserError } from "../errors.js";
+import { createProvider } from "../providers/index.js";
+import type { BatchOutcome, BatchRequest } from "../providers/openai-batch.js";
+import { type Provider, ProviderError, type ProviderSpec } from "../providers/types.js";
+import { openCache } from "./cache.js";
+import { type EvaluateOptions, type EvaluateResult, evaluate, matchesAny, modelOf } from "./evaluate.js";
+import { endpointOf, responseKey } from "./execute.js";
+import { iterateJobs } from "./jobs.js";
+import { prepareVariants, renderJob } from "./prepare.js";
+
+/** Options of evaluateBatch: evaluate's, plus how to follow the batch. */
+export interface EvaluateBatchOptions extends EvaluateOptions {
+  /** Attach to batches submitted earlier (comma-separated ids) instead of submitting. */
+  batchId?: string;
+  /** How often to ask for the batch's status (default 10 s). */
+  pollIntervalMs?: number;
+  /** Receives one line per submission and status change. */
+  onBatchProgress?: (line: string) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Runs a suite through the OpenAI Batch API: renders every job, submits the requests the cache and
+ * journal do not already answer (custom_id = the response's cache key), waits for the batch, then
+ * runs the ordinary evaluation with a provider that answers from the batch's results. Scoring,
+ * cache, journal and results files are therefore exactly those of an online run; a request the
+ * batch lacks (a two-stage extraction call) is sent online.
+ */
+export async function evaluateBatch(options: EvaluateBatchOptions): Promise<EvaluateResult> {
+  const { suite } = options;
+  const env = options.env ?? process.env;
+  const say = options.onBatchProgress ?? (() => undefined);
+  const specs = suite.providers.filter((p) => matchesAny(options.filterProvider, [p.id, p.label]));
+  const notOpenAI = specs.find((s) => !s.id.startsWith("openai:"));
+  if (notOpenAI) {
+    throw new UserError({
+      code: "usage",
+      message: `--batch needs openai: providers, and ${notOpenAI.label} is not one`,
+      hint: "filter it out with --filter-provider, or run it without --batch",
+    });
+  }
+  const { createBatchClient } = await import("../providers/openai-batch.js");
+  const clientOptions = { env, fetch: options.fetch };
+
+  const outcomes = new Map<string, BatchOutcome>();
+  let batchIds: string[];
+  if (options.batchId) {
+    batchIds = options.batchId
+      .split(",")
+      .map((id) => id.trim())
+      .filter(Boolean);
+  } else {
+    const requests = await collectRequests(options, specs, env);
+    batchIds = [];
+    for (const [spec, list] of requests) {
+      if (list.length === 0) continue;
+      const submitted = await createBatchClient(spec, clientOptions).submit(list, {
+        metadata: { tool: "promptsmith", config: suite.configPath.slice(-200) },
+        signal: options.signal,
+      });
+      batchIds.push(...submitted.batchIds);
+      say(`submitted ${list.length} requests for ${spec.label} as batch ${submitted.batchIds.join(", ")}`);
+    }
+    if (batchIds.length > 0)
+      say(`if this process stops, attach again with: --batch-id ${batchIds.join(",")}`);
+    else say("every request is already answered by the cache or the journal: nothing to submit");
+  }
+
+  // Re-attached batches are read with the first provider's endpoint and key.
+  const reader = createBatchClient(specs[0], clientOptions);
+  for (const id of batchIds) {
+    const status = await reader.wait(id, {
+      pollIntervalMs: options.pollIntervalMs,
+      signal: options.signal,
+      sleep: options.sleep,
+      onProgress: (p) => say(`batch ${id}: ${p.status} ${p.completed + p.failed}/${p.total}`),
+    });
+    say(`batch ${id}: ${status.status}`);
+    for await (const outcome of reader.results(id, { signal: options.signal }))
+      outcomes.set(outcome.customId, outcome);
+  }
+
+  return evaluate({
+    ...options,
+    createProvider: async (spec, o) =>
+      createReplayProvider(spec, outcomes, env, () => createProvider(spec, { env, fetch: o.fetch })),
+  });
+}
+
+/** Every request the run needs that neither the cache nor the resumed journal answers, per provider. */
+async function collectRequests(
+  options: EvaluateOptions,
+  specs: ProviderSpec[],
+  env: NodeJS.ProcessEnv,
+): Promise<Map<ProviderSpec, BatchRequest[]>> {
+  const { suite } = options;
+  const prompts = suite.prompts.filter((p) => matchesAny(options.filterPrompt, [p.id, p.baseId]));
+  const variants = await prepareVariants(suite, prompts, { model: specs[0] && modelOf(specs[0]) });
+  const useCache = (options.cache ?? (suite.cache.enabled ? "use" : "off")) === "use";
+  const cache = useCache ? openCache(suite.cache.path) : undefined;
+  const requests = new Map<ProviderSpec, BatchRequest[]>(specs.map((s) => [s, []]));
+  const seen = new Set<string>();
+  try {
+    for await (const job of iterateJobs(suite, variants, specs, {
+      limit: options.limit,
+      shard: options.shard,
+    })) {
+      const spec = job.bound;
+      const { messages } = await renderJob(job.variant, job.testCase, job.draw);
+      const params = { ...spec.params, ...job.variant.prompt.params };
+      const samples = job.variant.prompt.samples;
+      const baseURL = endpointOf(spec, env);
+      const customId = responseKey(spec, baseURL, messages, params, 0);
+      if (seen.has(customId)) continue;
+      seen.add(customId);
+      const cached =
+        cache &&
+        Array.from({ length: samples }, (_, i) =>
+          cache.get(responseKey(spec, baseURL, messages, params, i)),
+        ).every(Boolean);
+      if (cached) continue;
+      requests.get(spec)!.push({ customId, messages, params: job.variant.prompt.params ?? {}, n: samples });
+    }
+  } finally {
+    cache?.close();
+  }
+  return requests;
+}
+
+/**
+ * A provider that answers from a batch's results, keyed like the cache; what the batch lacks goes
+ * to the live provider, made only if needed.
+ */
+function createReplayProvider(
+  spec: ProviderSpec,
+  outcomes: Map<string, BatchOutcome>,
+  env: NodeJS.ProcessEnv,
+  live: () => Promise<Provider>,
+): Provider {
+  let online: Promise<Provider> | undefined;
+  return {
+    id: spec.id,
+    label: spec.label,
+    async complete(request) {
+      const params = { ...spec.params, ...request.params };
+      const outcome = outcomes.get(responseKey(spec, endpointOf(spec, env), request.messages, params, 0));
+      if (!outcome) {
+        online ??= live();
+        return (await online).complete(request);
+      }
+      if (outcome.error) throw new ProviderError(outcome.error.kind, outcome.error.message, { fatal: false });
+      const response = outcome.response!;
+      return { ...response, outputs: response.outputs.slice(0, request.n ?? 1), latencyMs: 0 };
+    },
+    async close() {
+      if (online) await (await online).close?.();
+    },
+  };
+}

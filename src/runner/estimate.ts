@@ -1,0 +1,160 @@
+import type { Suite } from "../config/types.js";
+import { createTokenCounter } from "../fewshot/index.js";
+import type { ChatMessage, ProviderSpec } from "../providers/types.js";
+import { openCache, type ResponseCache } from "./cache.js";
+import { matchesAny, modelOf } from "./evaluate.js";
+import { endpointOf, responseKey } from "./execute.js";
+import { iterateJobs, type Shard } from "./jobs.js";
+import { prepareVariants, renderJob } from "./prepare.js";
+import { priceOf } from "./pricing.js";
+
+/** Options of estimate(): the same selection as evaluate(), and nothing is sent. */
+export interface EstimateOptions {
+  suite: Suite;
+  limit?: number;
+  filterPrompt?: string[];
+  filterProvider?: string[];
+  shard?: Shard;
+  /** Count requests the cache already answers (default: when the config enables the cache). */
+  useCache?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The expected size and cost of one prompt × provider. */
+export interface EstimateRow {
+  prompt: string;
+  provider: string;
+  /** HTTP requests (one per case, draw and extraction; samples go in one request with `n`). */
+  requests: number;
+  /** Requests whose every sample is already in the cache. */
+  cached: number;
+  promptTokens: number;
+  /** An upper bound: max_tokens (or the assumed length) × samples. */
+  completionTokens: number;
+  /** USD, or null when the price of the model is unknown. */
+  cost: number | null;
+}
+
+/** What a run would cost, before any request is sent. */
+export interface Estimate {
+  rows: EstimateRow[];
+  totals: { requests: number; cached: number; promptTokens: number; completionTokens: number; cost: number };
+  /** What the numbers rest on, in words. */
+  assumptions: string[];
+}
+
+/** Completion length assumed when a provider sets no max_tokens. */
+const ASSUMED_COMPLETION_TOKENS = 256;
+/** Tokens OpenAI's chat format adds per message and per reply. */
+const PER_MESSAGE_TOKENS = 3;
+
+/**
+ * Renders every prompt of every case and counts tokens with the model's real tokenizer, without
+ * sending anything: the number of requests, the token totals and the estimated cost.
+ */
+export async function estimate(options: EstimateOptions): Promise<Estimate> {
+  const { suite } = options;
+  const env = options.env ?? process.env;
+  const prompts = suite.prompts.filter((p) => matchesAny(options.filterPrompt, [p.id, p.baseId]));
+  const providers = suite.providers.filter((p) => matchesAny(options.filterProvider, [p.id, p.label]));
+  const variants = await prepareVariants(suite, prompts, { model: providers[0] && modelOf(providers[0]) });
+  const counters = new Map<string, (text: string) => number>();
+  for (const spec of providers) {
+    const model = modelOf(spec) ?? "";
+    if (!counters.has(model)) counters.set(model, await createTokenCounter(model));
+  }
+  const useCache = options.useCache ?? suite.cache.enabled;
+  const cache: ResponseCache | undefined = useCache ? openCache(suite.cache.path) : undefined;
+  const rows = new Map<string, EstimateRow>();
+  const assumptions = new Set<string>();
+  try {
+    for await (const job of iterateJobs(suite, variants, providers, {
+      limit: options.limit,
+      shard: options.shard,
+    })) {
+      const spec: ProviderSpec = job.bound;
+      const { messages } = await renderJob(job.variant, job.testCase, job.draw);
+      const count = counters.get(modelOf(spec) ?? "")!;
+      const samples = job.variant.prompt.samples;
+      const params = { ...spec.params, ...job.variant.prompt.params };
+      const maxTokens = typeof params.max_tokens === "number" ? params.max_tokens : undefined;
+      if (maxTokens === undefined) {
+        assumptions.add(
+          `${spec.label} sets no max_tokens: ${ASSUMED_COMPLETION_TOKENS} completion tokens assumed per sample`,
+        );
+      }
+      const key = `${job.variant.prompt.id}\u0000${spec.label}`;
+      let row = rows.get(key);
+      if (!row) {
+        row = {
+          prompt: job.variant.prompt.id,
+          provider: spec.label,
+          requests: 0,
+          cached: 0,
+          promptTokens: 0,
+          completionTokens: 0,
+          cost: 0,
+        };
+        rows.set(key, row);
+      }
+      const extraCalls = job.variant.extract ? samples : 0;
+      row.requests += 1 + extraCalls;
+      row.promptTokens += countMessages(messages, count);
+      row.completionTokens += samples * (maxTokens ?? ASSUMED_COMPLETION_TOKENS);
+      if (cache && isCached(cache, spec, env, messages, params, samples)) row.cached++;
+    }
+  } finally {
+    cache?.close();
+  }
+  if (variants.some((v) => v.extract))
+    assumptions.add("extraction calls counted as requests; their tokens are not estimated");
+  const list = [...rows.values()];
+  let cost = 0;
+  for (const row of list) {
+    const spec = providers.find((p) => p.label === row.provider)!;
+    const price = priceOf(spec);
+    if (!price) {
+      row.cost = null;
+      assumptions.add(
+        `no price known for ${spec.label}: add price: { input, output } (USD per 1M tokens) to count it`,
+      );
+      continue;
+    }
+    row.cost = (row.promptTokens * price.input + row.completionTokens * price.output) / 1_000_000;
+    cost += row.cost;
+  }
+  return {
+    rows: list,
+    totals: {
+      requests: sum(list, (r) => r.requests),
+      cached: sum(list, (r) => r.cached),
+      promptTokens: sum(list, (r) => r.promptTokens),
+      completionTokens: sum(list, (r) => r.completionTokens),
+      cost,
+    },
+    assumptions: [...assumptions],
+  };
+}
+
+function countMessages(messages: ChatMessage[], count: (text: string) => number): number {
+  return messages.reduce((n, m) => n + PER_MESSAGE_TOKENS + count(m.content), PER_MESSAGE_TOKENS);
+}
+
+function isCached(
+  cache: ResponseCache,
+  spec: ProviderSpec,
+  env: NodeJS.ProcessEnv,
+  messages: ChatMessage[],
+  params: Record<string, unknown>,
+  samples: number,
+): boolean {
+  const baseURL = endpointOf(spec, env);
+  for (let i = 0; i < samples; i++) {
+    if (!cache.get(responseKey(spec, baseURL, messages, params, i))) return false;
+  }
+  return true;
+}
+
+function sum<T>(items: T[], of: (item: T) => number): number {
+  return items.reduce((n, item) => n + of(item), 0);
+}

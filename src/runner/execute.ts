@@ -1,0 +1,273 @@
+import type {
+  ChatMessage,
+  CompletionResponse,
+  Provider,
+  ProviderSpec,
+  TokenUsage,
+} from "../providers/types.js";
+import type { CaseResult, ExtractionRecord, SampleResult } from "../record/types.js";
+import { stripReasoning } from "../scorers/reasoning.js";
+import type { ScoreResult, Scorer } from "../scorers/types.js";
+import { majorityVote } from "../stats/vote.js";
+import type { ResponseCache } from "./cache.js";
+import { cacheKey } from "./job-key.js";
+import { drawsOf, type JobOf } from "./jobs.js";
+import type { RenderedJob } from "./prepare.js";
+
+/** How the cache is used: read and write, write only (refresh), or not at all. */
+export type CacheMode = "use" | "refresh" | "off";
+
+/** A provider as the runner holds it: the live object and the spec it came from. */
+export interface BoundProvider {
+  provider: Provider;
+  spec: ProviderSpec;
+  /** The endpoint, for cache keys (the provider's baseURL, else OPENAI_BASE_URL). */
+  baseURL?: string;
+}
+
+/** One unit of work: a case, a prompt variant, a provider and a shot draw. */
+export type Job = JobOf<BoundProvider>;
+
+/** What a job needs from the run around it. */
+export interface ExecuteContext {
+  scorer: Scorer;
+  cache?: ResponseCache;
+  cacheMode: CacheMode;
+  signal: AbortSignal;
+  /** Called before each request with a rough token count, so rate limits can wait. */
+  beforeCall?: (bound: BoundProvider, estimatedTokens: number) => Promise<void>;
+}
+
+/** A scored generation before it is folded into the case. */
+interface ScoredSample {
+  output: string;
+  reasoning: string | null;
+  verdict: ScoreResult;
+  cached: boolean;
+  extraction?: ExtractionRecord;
+}
+
+/**
+ * Runs one rendered job: call (one request with `n` for every sample the cache lacks), strip
+ * reasoning, optionally extract, score each sample, and vote. Provider errors propagate to the
+ * caller, which records them on the case.
+ */
+export async function executeJob(
+  job: Job,
+  rendered: RenderedJob,
+  context: ExecuteContext,
+): Promise<CaseResult> {
+  const { testCase, variant, bound, draw } = job;
+  const samples = variant.prompt.samples;
+
+  const first = await generate(bound, rendered.messages, variant.prompt.params, samples, context);
+  const scored: ScoredSample[] = [];
+  for (const [index, generation] of first.outputs.entries()) {
+    const { answer, reasoning } = stripReasoning(generation.output);
+    let toScore = answer;
+    let extraction: ExtractionRecord | undefined;
+    if (variant.extract) {
+      const messages = variant.extract.render(
+        { ...testCase.vars, output: generation.output },
+        { caseId: testCase.id },
+      );
+      // The extraction of sample i is cached under sample i too, so a re-run replays it.
+      const second = await generate(
+        bound,
+        messages,
+        { ...variant.prompt.params, temperature: 0 },
+        1,
+        context,
+        index,
+      );
+      toScore = stripReasoning(second.outputs[0].output).answer;
+      extraction = { messages, output: second.outputs[0].output };
+      addUsage(first.usage, second.usage);
+    }
+    const verdict = await context.scorer({
+      output: toScore,
+      expected: testCase.expected,
+      vars: testCase.vars,
+    });
+    scored.push({ output: answer, reasoning, verdict, cached: generation.cached, extraction });
+  }
+
+  const base = {
+    id: testCase.id,
+    prompt: variant.prompt.id,
+    provider: bound.provider.label,
+    ...(drawsOf(variant) > 1 ? { draw } : {}),
+    vars: testCase.vars,
+    messages: rendered.messages,
+    ...(rendered.shots ? { shots: rendered.shots } : {}),
+    ...(rendered.context ? { context: rendered.context } : {}),
+    promptHash: rendered.promptHash,
+    expected: testCase.expected,
+    latencyMs: Math.round(first.latencyMs),
+    tokens: first.usage,
+    cached: scored.every((s) => s.cached),
+    error: null,
+  };
+
+  if (samples === 1) {
+    const [only] = scored;
+    return {
+      ...base,
+      output: only.output,
+      ...(only.reasoning !== null ? { reasoning: only.reasoning } : {}),
+      extracted: only.verdict.extracted,
+      pass: only.verdict.pass,
+      score: only.verdict.score,
+      reason: only.verdict.reason,
+      unparsed: only.verdict.unparsed === true,
+      ...(only.extraction ? { extraction: only.extraction } : {}),
+    };
+  }
+
+  const vote = majorityVote(
+    scored.map((s) => (s.verdict.unparsed ? null : s.verdict.extracted)),
+    { normalize: normalizeVote },
+  );
+  const winner =
+    vote.answer === null
+      ? undefined
+      : scored.find(
+          (s) =>
+            s.verdict.extracted !== null &&
+            normalizeVote(s.verdict.extracted) === normalizeVote(vote.answer!),
+        );
+  const shown = winner ?? scored[0];
+  const sampleResults: SampleResult[] = scored.map((s) => ({
+    output: s.output,
+    ...(s.reasoning !== null ? { reasoning: s.reasoning } : {}),
+    extracted: s.verdict.extracted,
+    pass: s.verdict.pass,
+    unparsed: s.verdict.unparsed === true,
+    ...(s.cached ? { cached: true } : {}),
+  }));
+  return {
+    ...base,
+    output: shown.output,
+    ...(shown.reasoning !== null ? { reasoning: shown.reasoning } : {}),
+    extracted: winner ? winner.verdict.extracted : null,
+    pass: winner ? winner.verdict.pass : false,
+    score: winner ? winner.verdict.score : 0,
+    reason: winner
+      ? `maj@${samples}: ${vote.votes} of ${samples} samples answered ${vote.answer}; ${winner.verdict.reason}`
+      : `maj@${samples}: no sample gave an answer that could be extracted`,
+    unparsed: !winner,
+    samples: sampleResults,
+    agreement: vote.agreement,
+    ...(scored[0].extraction ? { extraction: scored[0].extraction } : {}),
+  };
+}
+
+/** Votes compare numbers by value ("18.0" and "18" agree) and text without case or outer spaces. */
+function normalizeVote(answer: string): string {
+  const trimmed = answer.trim();
+  const value = Number(trimmed.replace(/,/g, ""));
+  return trimmed !== "" && Number.isFinite(value) ? String(value) : trimmed.toLowerCase();
+}
+
+interface Generation {
+  output: string;
+  cached: boolean;
+}
+
+/**
+ * `n` outputs for one rendered prompt: each sample index is looked up in the cache, and the
+ * missing ones are asked for in one request. Sample indices start at `firstIndex`.
+ */
+async function generate(
+  bound: BoundProvider,
+  messages: ChatMessage[],
+  promptParams: Record<string, unknown> | undefined,
+  n: number,
+  context: ExecuteContext,
+  firstIndex = 0,
+): Promise<{ outputs: Generation[]; usage: TokenUsage; latencyMs: number }> {
+  const { spec } = bound;
+  const params = { ...spec.params, ...promptParams };
+  const keys = Array.from({ length: n }, (_, i) =>
+    responseKey(spec, bound.baseURL, messages, params, firstIndex + i),
+  );
+  const outputs: (Generation | undefined)[] = new Array(n);
+  const usage: TokenUsage = { prompt: 0, completion: 0 };
+  let latencyMs = 0;
+  if (context.cache && context.cacheMode === "use") {
+    keys.forEach((key, i) => {
+      const hit = context.cache!.get(key);
+      if (!hit) return;
+      outputs[i] = { output: hit.output, cached: true };
+      addUsage(usage, hit.usage);
+      latencyMs = Math.max(latencyMs, hit.latencyMs);
+    });
+  }
+  const missing = keys.map((_, i) => i).filter((i) => outputs[i] === undefined);
+  if (missing.length > 0) {
+    await context.beforeCall?.(bound, estimateTokens(messages, params, missing.length));
+    const response: CompletionResponse = await bound.provider.complete({
+      messages,
+      params: promptParams,
+      n: missing.length,
+      signal: context.signal,
+    });
+    addUsage(usage, response.usage);
+    latencyMs = Math.max(latencyMs, response.latencyMs);
+    const share = {
+      prompt: Math.round(response.usage.prompt / missing.length),
+      completion: Math.round(response.usage.completion / missing.length),
+    };
+    missing.forEach((sampleIndex, j) => {
+      const output = response.outputs[j] ?? "";
+      outputs[sampleIndex] = { output, cached: false };
+      if (context.cache && context.cacheMode !== "off") {
+        context.cache.set(keys[sampleIndex], {
+          output,
+          usage: share,
+          latencyMs: response.latencyMs,
+          providerId: spec.id,
+          model: response.model,
+        });
+      }
+    });
+  }
+  return { outputs: outputs as Generation[], usage, latencyMs };
+}
+
+/** The cache key of one sample of one request. */
+export function responseKey(
+  spec: ProviderSpec,
+  baseURL: string | undefined,
+  messages: ChatMessage[],
+  params: Record<string, unknown>,
+  sampleIndex: number,
+): string {
+  const at = spec.id.indexOf(":");
+  return cacheKey({
+    providerId: spec.id,
+    baseURL,
+    model: at === -1 ? undefined : spec.id.slice(at + 1),
+    messages,
+    params,
+    sampleIndex,
+    completions: spec.completions,
+  });
+}
+
+/** The endpoint a provider talks to, as far as the cache is concerned: its baseURL, else OPENAI_BASE_URL. */
+export function endpointOf(spec: ProviderSpec, env: NodeJS.ProcessEnv): string | undefined {
+  return spec.baseURL ?? (spec.id.startsWith("openai:") ? env.OPENAI_BASE_URL : undefined);
+}
+
+/** A rough token count (4 characters a token) plus the completion allowance, for rate limiting. */
+function estimateTokens(messages: ChatMessage[], params: Record<string, unknown>, n: number): number {
+  const promptTokens = Math.ceil(messages.reduce((sum, m) => sum + m.content.length, 0) / 4);
+  const maxTokens = typeof params.max_tokens === "number" ? params.max_tokens : 256;
+  return promptTokens + n * maxTokens;
+}
+
+function addUsage(into: TokenUsage, more: TokenUsage): void {
+  into.prompt += more.prompt;
+  into.completion += more.completion;
+}

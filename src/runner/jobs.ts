@@ -1,0 +1,51 @@
+import type { Suite } from "../config/types.js";
+import { readCases } from "../dataset/index.js";
+import type { Case } from "../dataset/types.js";
+import type { Variant } from "./prepare.js";
+
+/** A deterministic slice of the cases: shard `index` (1-based) of `count`. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** One unit of work: a case, a prompt variant, a target (a provider) and a shot draw. */
+export interface JobOf<T> {
+  testCase: Case;
+  variant: Variant;
+  bound: T;
+  draw: number;
+}
+
+/**
+ * Streams the jobs of a run in their fixed order: case by case (the dataset is never read ahead of
+ * the pool), then prompt, provider and draw. `--shard i/n` keeps every n-th case starting at the
+ * i-th, so shards can be merged back by interleaving their cases. `onEnd` gets the job count.
+ */
+export async function* iterateJobs<T>(
+  suite: Suite,
+  variants: Variant[],
+  targets: T[],
+  options: { limit?: number; shard?: Shard; onEnd?: (jobs: number) => void } = {},
+): AsyncGenerator<JobOf<T>> {
+  let position = 0;
+  let taken = 0;
+  for await (const testCase of readCases(suite.tests.path, { expectedField: suite.tests.expected })) {
+    const mine = !options.shard || position % options.shard.count === options.shard.index - 1;
+    position++;
+    if (!mine) continue;
+    if (options.limit !== undefined && taken >= options.limit) break;
+    taken++;
+    for (const variant of variants) {
+      for (const bound of targets) {
+        for (let draw = 0; draw < drawsOf(variant); draw++) yield { testCase, variant, bound, draw };
+      }
+    }
+  }
+  options.onEnd?.(variants.reduce((n, v) => n + drawsOf(v), 0) * targets.length * taken);
+}
+
+/** How many shot draws a variant runs (1 unless `shots.draws` > 1). */
+export function drawsOf(variant: Variant): number {
+  return Math.max(1, variant.selectors.length);
+}
