@@ -41,6 +41,19 @@ function positiveNumber(name: string, example: string) {
   };
 }
 
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new UserError({
+      code: "usage",
+      field: "--port",
+      message: `expected a port number from 0 to 65535, received "${value}"`,
+      hint: "for example --port 8080, or --port 0 for any free port",
+    });
+  }
+  return n;
+}
+
 function shardValue(value: string): { index: number; count: number } {
   const match = /^(\d+)\/(\d+)$/.exec(value.trim());
   const index = match ? Number(match[1]) : Number.NaN;
@@ -177,8 +190,8 @@ export const flags = {
   }),
   port: flag<number>({
     flags: "--port <n>",
-    description: "port to listen on",
-    parse: positiveInt("--port"),
+    description: "port to listen on (0: any free port)",
+    parse: portNumber,
     defaultValue: 8080,
   }),
   host: flag<string>({

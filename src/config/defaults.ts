@@ -1,3 +1,4 @@
+import { defaultLocalModelRef } from "../models.js";
 import type { ProviderSpec } from "../providers/types.js";
 import type { ScorerSpec } from "../scorers/types.js";
 
@@ -13,15 +14,38 @@ export const DEFAULT_EXPECTED_FIELD = "expected";
 /** Dataset extensions the dataset readers understand. */
 export const DATASET_EXTENSIONS = [".jsonl", ".ndjson", ".json", ".csv", ".yaml", ".yml"] as const;
 
+/** Whether the environment points at an OpenAI-compatible endpoint (or names a model for one). */
+function hasOpenAIEndpoint(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.OPENAI_API_KEY?.trim() || env.OPENAI_BASE_URL?.trim() || env.PROMPTSMITH_MODEL?.trim());
+}
+
 /**
- * The providers of a config that names none. Kept in this one place because the default is
- * expected to move to an embedded local model.
+ * The providers of a config that names none: an OpenAI-compatible endpoint when the environment
+ * names one (OPENAI_API_KEY, OPENAI_BASE_URL or PROMPTSMITH_MODEL), else the built-in local model,
+ * so a fresh machine with no account and no server still gets a real evaluation.
  */
 export function defaultProviders(env: NodeJS.ProcessEnv = process.env): ProviderSpec[] {
-  // An empty PROMPTSMITH_MODEL would make the invalid id "openai:", so it counts as unset.
-  const model = env.PROMPTSMITH_MODEL?.trim() || DEFAULT_MODEL;
-  const id = `openai:${model}`;
-  return [{ id, label: id, params: {} }];
+  if (hasOpenAIEndpoint(env)) {
+    // An empty PROMPTSMITH_MODEL would make the invalid id "openai:", so it counts as unset.
+    const model = env.PROMPTSMITH_MODEL?.trim() || DEFAULT_MODEL;
+    const id = `openai:${model}`;
+    return [{ id, label: id, params: {} }];
+  }
+  const ref = defaultLocalModelRef(env);
+  const name = ref
+    .split("/")
+    .at(-1)!
+    .replace(/\.gguf$/i, "");
+  return [{ id: `local:${ref}`, label: `local:${name}`, params: {} }];
+}
+
+/** The one line that says which provider a config without providers runs on, and why. */
+export function defaultProviderNote(env: NodeJS.ProcessEnv = process.env): string {
+  const [spec] = defaultProviders(env);
+  if (spec.id.startsWith("openai:")) {
+    return `no providers in the config: using ${spec.id}${env.OPENAI_BASE_URL?.trim() ? ` at ${env.OPENAI_BASE_URL.trim()}` : ""}`;
+  }
+  return `no providers in the config and no OPENAI_API_KEY or OPENAI_BASE_URL: using the built-in local model ${spec.id.slice("local:".length)}`;
 }
 
 /** The scorers of a config that names none. */
@@ -50,6 +74,9 @@ export const SHOTS_DEFAULTS = {
   order: "as-is",
   draws: 1,
 } as const;
+
+/** The embedding model of `select: embedding` when `shots.embedding.model` is not given. */
+export const DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small";
 
 /** Context settings a config may leave out. */
 export const CONTEXT_DEFAULTS = { k: 3, field: "question" } as const;

@@ -1,7 +1,13 @@
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { isNonEmptyString, isRecord, type NormalizeContext } from "./context.js";
-import { DEFAULT_CACHE_PATH, DEFAULT_EXPECTED_FIELD, DEFAULT_RUNS_DIR, DEFAULT_SEED } from "./defaults.js";
+import {
+  DEFAULT_CACHE_PATH,
+  DEFAULT_EXPECTED_FIELD,
+  DEFAULT_RUNS_DIR,
+  DEFAULT_SEED,
+  defaultProviderNote,
+} from "./defaults.js";
 import { checkDatasetExtension, pathKind, resolveExistingFile } from "./files.js";
 import { createProblemCollector } from "./problems.js";
 import { normalizePrompts } from "./prompt-specs.js";
@@ -42,7 +48,7 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
   const fields = isRecord(raw) ? raw : {};
   const providers = normalizeProviders(fields.providers, ctx);
   const settings = normalizeSettings(fields, ctx);
-  const prompts = await normalizePrompts(fields.prompts, ctx, { seed: settings.seed });
+  const prompts = await normalizePrompts(fields.prompts, ctx, { seed: settings.seed, providers });
   const tests = await normalizeTests(fields.tests, ctx);
   const scorers = await normalizeScorers(fields.scorer, ctx);
   // Last, so that the more specific problems found above can claim the parts they explain.
@@ -63,6 +69,10 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
     ...settings,
   };
   if (typeof fields.description === "string") suite.description = fields.description;
+  const listed = fields.providers;
+  if (listed === undefined || listed === null || (Array.isArray(listed) && listed.length === 0)) {
+    suite.providerNote = defaultProviderNote(options.env);
+  }
   const partialsDir = path.join(options.baseDir, "templates", "partials");
   if ((await pathKind(partialsDir)) === "directory") suite.partialsDir = partialsDir;
   return suite;

@@ -4,6 +4,16 @@ import type { ScorerSpec } from "../scorers/types.js";
 /** How few-shot examples are chosen for each case. */
 export type ShotSelect = "first" | "random" | "balanced" | "similar" | "embedding";
 
+/** The embedding model of `select: embedding`, and the endpoint (a suite provider's) that serves it. */
+export interface EmbeddingSpec {
+  /** Embedding model name (default `text-embedding-3-small`). */
+  model: string;
+  /** Base URL of the provider's endpoint; undefined means OPENAI_BASE_URL, else the OpenAI API. */
+  baseURL?: string;
+  /** Name of the environment variable holding the API key (never the key itself). */
+  apiKeyEnv?: string;
+}
+
 /** Where the few-shot examples of a prompt come from, and how they are chosen and shown. */
 export interface ShotsSpec {
   /** Absolute path of the examples file, or `builtin:<name>`. */
@@ -26,6 +36,8 @@ export interface ShotsSpec {
   maxTokens?: number;
   /** Re-draw random shot sets with this many seeds and report mean ± sd across draws (default 1). */
   draws: number;
+  /** The embedding model and endpoint; set when `select` is `embedding` or `embedding:` was written. */
+  embedding?: EmbeddingSpec;
 }
 
 /** Retrieval of reference passages for knowledge-enhanced prompts. */
@@ -95,4 +107,6 @@ export interface Suite {
   cache: { enabled: boolean; path: string };
   /** Where run journals go (default `.promptsmith/runs` beside the config). */
   runsDir: string;
+  /** Set when the config names no provider: one line saying which default is used. */
+  providerNote?: string;
 }

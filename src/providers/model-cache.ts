@@ -8,9 +8,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.js";
 
-/** A small instruction-tuned model (~400 MB, Q4_K_M) used when no local model is named. */
-export const DEFAULT_LOCAL_MODEL =
-  "hf:bartowski/Qwen2.5-0.5B-Instruct-GGUF/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf";
+export { DEFAULT_LOCAL_MODEL, defaultLocalModelRef } from "../models.js";
 
 /** Download progress in bytes; `total` is known when the server sends a content length. */
 export interface DownloadProgress {
@@ -41,12 +39,6 @@ const HINT_PATH = "check the path, or use local:hf:<user>/<repo>/<file.gguf>";
 
 // Downloads in flight in this process, by target path, so concurrent callers share one.
 const inFlight = new Map<string, Promise<string>>();
-
-/** The model ref used when none is given: env `PROMPTSMITH_LOCAL_MODEL`, else `DEFAULT_LOCAL_MODEL`. */
-export function defaultLocalModelRef(env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env.PROMPTSMITH_LOCAL_MODEL?.trim();
-  return fromEnv ? fromEnv : DEFAULT_LOCAL_MODEL;
-}
 
 /** The folder downloaded models go to: env `PROMPTSMITH_CACHE`, else `~/.cache/promptsmith/models`. */
 export function modelCacheDir(env: NodeJS.ProcessEnv = process.env): string {

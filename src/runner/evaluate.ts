@@ -154,15 +154,6 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   let journal: ReturnType<typeof createJournalWriter> | undefined;
 
   try {
-    for (const spec of providerSpecs) {
-      const provider = await makeProvider(spec, { fetch: observedFetch });
-      const entry: BoundProvider = { provider, spec, baseURL: endpointOf(spec, env) };
-      bound.push(entry);
-      if (spec.rpm !== undefined || spec.tpm !== undefined)
-        buckets.set(entry, createTokenBucket({ rpm: spec.rpm, tpm: spec.tpm }));
-    }
-    if (cacheMode !== "off") cache = openCache(suite.cache.path);
-
     // The journal: a new one, or the one being resumed with what it already holds.
     let runId: string | undefined;
     let done = new Map<string, CaseResult>();
@@ -178,7 +169,17 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       }
       done = (await readJournal(path)).results as Map<string, CaseResult>;
       journal = await reopenJournalWriter(path);
-    } else if (options.journal !== false) {
+    }
+    for (const spec of providerSpecs) {
+      const provider = await makeProvider(spec, { fetch: observedFetch });
+      const entry: BoundProvider = { provider, spec, baseURL: endpointOf(spec, env) };
+      bound.push(entry);
+      if (spec.rpm !== undefined || spec.tpm !== undefined)
+        buckets.set(entry, createTokenBucket({ rpm: spec.rpm, tpm: spec.tpm }));
+    }
+    if (cacheMode !== "off") cache = openCache(suite.cache.path);
+    // A new run's journal is made once the providers are up, so a bad key leaves no empty run behind.
+    if (options.resume === undefined && options.journal !== false) {
       runId = newRunId(now());
       journal = createJournalWriter(journalPath(suite.runsDir, runId), {
         runId,
@@ -188,6 +189,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
         ...(options.shard ? { shard: options.shard } : {}),
       });
     }
+
     options.onStart?.({ runId, journal: journal?.path, resumed: done.size });
 
     const header: Omit<RunRecord, "summary" | "cases"> = {

@@ -37,6 +37,7 @@ export async function evalCommand(
   io: CliIo,
 ): Promise<number> {
   const suite = await loadConfig(configPath, { env: io.env, cwd: io.cwd });
+  if (suite.providerNote) io.stderr.write(`${suite.providerNote}\n`);
   const selection = {
     suite,
     limit: flags.limit,

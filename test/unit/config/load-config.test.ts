@@ -152,9 +152,37 @@ describe("missing config", () => {
 describe("defaults", () => {
   const minimal = lines("prompts: [templates/zero-shot.hbs]", "tests: fixtures/test.jsonl");
 
-  test("absent providers default to openai:gpt-4o-mini, and the scorer to exact", async () => {
+  test("absent providers default to the built-in local model with no endpoint configured, and the scorer to exact", async () => {
     const suite = await parseConfig(minimal, { file: "suite.yaml", baseDir: BASIC, env: {} });
-    expect(suite.providers).toEqual([{ id: "openai:gpt-4o-mini", label: "openai:gpt-4o-mini", params: {} }]);
+    expect(suite.providers).toEqual([
+      {
+        id: "local:hf:bartowski/Qwen2.5-0.5B-Instruct-GGUF/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf",
+        label: "local:Qwen2.5-0.5B-Instruct-Q4_K_M",
+        params: {},
+      },
+    ]);
+    expect(suite.providerNote).toContain("built-in local model");
+    const local = await parseConfig(minimal, {
+      file: "suite.yaml",
+      baseDir: BASIC,
+      env: { PROMPTSMITH_LOCAL_MODEL: "/m/tiny.gguf" },
+    });
+    expect(local.providers[0]).toMatchObject({ id: "local:/m/tiny.gguf", label: "local:tiny" });
+    const withKey = await parseConfig(minimal, {
+      file: "suite.yaml",
+      baseDir: BASIC,
+      env: { OPENAI_API_KEY: "sk-x" },
+    });
+    expect(withKey.providers).toEqual([
+      { id: "openai:gpt-4o-mini", label: "openai:gpt-4o-mini", params: {} },
+    ]);
+    expect(withKey.providerNote).toBe("no providers in the config: using openai:gpt-4o-mini");
+    const listed = await parseConfig(`${minimal}providers: [echo]\n`, {
+      file: "suite.yaml",
+      baseDir: BASIC,
+      env: {},
+    });
+    expect(listed.providerNote).toBeUndefined();
     expect(suite.scorers).toEqual([{ type: "exact" }]);
     expect(suite.tests.expected).toBe("expected");
   });
@@ -165,10 +193,10 @@ describe("defaults", () => {
       const suite = await parseConfig(minimal + extra, { file: "suite.yaml", baseDir: BASIC, env });
       expect(suite.providers.map((provider) => provider.id)).toEqual(["openai:qwen2.5:7b"]);
     }
-    expect(defaultProviders({ PROMPTSMITH_MODEL: "" })[0].id).toBe("openai:gpt-4o-mini");
-    expect(defaultProviders({})).toEqual([
-      { id: "openai:gpt-4o-mini", label: "openai:gpt-4o-mini", params: {} },
-    ]);
+    expect(defaultProviders({ PROMPTSMITH_MODEL: "", OPENAI_BASE_URL: "http://127.0.0.1:1/v1" })[0].id).toBe(
+      "openai:gpt-4o-mini",
+    );
+    expect(defaultProviders({ PROMPTSMITH_MODEL: "" })[0].id).toMatch(/^local:/);
   });
 
   test("parseConfig resolves configPath against cwd and baseDir defaults to the file's directory", async () => {

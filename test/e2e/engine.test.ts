@@ -1,0 +1,208 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { CaseResult, RunRecord } from "../../src/record/types.js";
+import { copyFixture, runCli } from "../helpers/cli.js";
+import { type RequestBody, startTestServer, type TestServer } from "../helpers/openai-test-server.js";
+
+/** Answers every arithmetic question right. */
+function right(body: RequestBody): string {
+  const text = JSON.stringify(body.messages);
+  const answers: [string, string][] = [
+    ["2 + 2", "4"],
+    ["3 * 3", "9"],
+    ["10 / 2", "5"],
+    ["7 - 8", "-1"],
+    ["100 + 1", "101"],
+  ];
+  const q = String(body.messages?.at(-1)?.content ?? "");
+  return (
+    answers.find(([question]) => q.includes(`What is ${question}?`))?.[1] ?? (text.length > 0 ? "0" : "")
+  );
+}
+
+/** A case without what legitimately differs between two runs of the same jobs. */
+function comparable(c: CaseResult) {
+  const { latencyMs: _l, cached: _c, ...rest } = c;
+  return rest;
+}
+function comparableSummary(record: RunRecord) {
+  return record.summary.map(({ latencyMs: _l, cacheHits: _h, ...rest }) => rest);
+}
+/** Lines in the run journals beside a config (a header and one per finished job). */
+function journalLines(dir: string): number {
+  const runs = join(dir, ".promptsmith", "runs");
+  if (!existsSync(runs)) return 0;
+  return readdirSync(runs).reduce(
+    (n, f) => n + readFileSync(join(runs, f), "utf8").split("\n").filter(Boolean).length,
+    0,
+  );
+}
+const read = (path: string): RunRecord => JSON.parse(readFileSync(path, "utf8"));
+
+let servers: TestServer[] = [];
+async function server(options: Parameters<typeof startTestServer>[0] = {}) {
+  const s = await startTestServer({ respond: right, ...options });
+  servers.push(s);
+  return s;
+}
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+
+describe("journal and resume", () => {
+  it("a run killed with SIGKILL resumes to the same results as one clean run", async () => {
+    const slow = await server({ latencyMs: 200 });
+    const dir = copyFixture("arithmetic");
+    let killed = false;
+    const first = await runCli(["eval", dir, "-j", "1"], {
+      env: { OPENAI_BASE_URL: slow.url },
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          // Once the journal holds some results (it flushes at least every second), kill mid-call.
+          if (journalLines(dir) >= 3 && slow.completionRequests().length < 10) {
+            clearInterval(poll);
+            killed = child.kill("SIGKILL");
+          }
+        }, 10);
+        child.on("exit", () => clearInterval(poll));
+      },
+    });
+    expect(killed).toBe(true);
+    expect(first.signal).toBe("SIGKILL");
+
+    const fast = await server();
+    const resumed = await runCli(["eval", dir, "--resume", "-o", join(dir, "resumed.json")], {
+      env: { OPENAI_BASE_URL: fast.url },
+    });
+    expect(resumed.stderr).toMatch(/resuming run \S+: \d+ jobs already done/);
+    expect(resumed.code).toBe(0);
+    // Only what the journal (or the cache) lacked was asked for again.
+    expect(fast.completionRequests().length).toBeLessThan(10);
+
+    const clean = copyFixture("arithmetic");
+    const reference = await runCli(["eval", clean, "-o", join(clean, "clean.json")], {
+      env: { OPENAI_BASE_URL: fast.url },
+    });
+    expect(reference.code).toBe(0);
+    const a = read(join(dir, "resumed.json"));
+    const b = read(join(clean, "clean.json"));
+    expect(a.cases.map(comparable)).toEqual(b.cases.map(comparable));
+    expect(comparableSummary(a)).toEqual(comparableSummary(b));
+    expect(a.status).toBe("complete");
+  });
+
+  it("--resume with an unknown run id is a clear error", async () => {
+    const run = await runCli(["eval", copyFixture("arithmetic"), "--resume", "nope"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no run "nope"');
+  });
+});
+
+describe("cache", () => {
+  it("a second run makes zero requests; --no-cache and --refresh-cache call again; failures are not cached", async () => {
+    const s = await server({ faults: (i) => (i === 0 ? { status: 500 } : null) });
+    const dir = copyFixture("arithmetic");
+    const env = { OPENAI_BASE_URL: s.url };
+    const first = await runCli(["eval", dir, "--json", "-j", "1"], { env });
+    expect(JSON.parse(first.stdout).summary[0].errors).toBe(1);
+    expect(s.completionRequests()).toHaveLength(10);
+
+    const second = await runCli(["eval", dir, "--json"], { env });
+    // Only the call that failed is made again.
+    expect(s.completionRequests()).toHaveLength(11);
+    const summary = JSON.parse(second.stdout).summary;
+    expect(summary.reduce((n: number, r: { cacheHits: number }) => n + r.cacheHits, 0)).toBe(9);
+    expect(summary[0].errors).toBe(0);
+
+    await runCli(["eval", dir, "--json", "--no-cache"], { env });
+    expect(s.completionRequests()).toHaveLength(21);
+    await runCli(["eval", dir, "--json", "--refresh-cache"], { env });
+    expect(s.completionRequests()).toHaveLength(31);
+
+    const stats = await runCli(["cache", "stats", dir]);
+    expect(stats.stdout).toMatch(/10 responses/);
+    const cleared = await runCli(["cache", "clear", dir]);
+    expect(cleared.stdout).toContain("removed 10 cached responses");
+  });
+});
+
+describe("cost before spending", () => {
+  it("--dry-run renders everything, counts tokens and sends nothing", async () => {
+    const s = await server();
+    const run = await runCli(["eval", copyFixture("arithmetic"), "--dry-run"], {
+      env: { OPENAI_BASE_URL: s.url },
+    });
+    expect(run.code).toBe(0);
+    expect(s.requests).toHaveLength(0);
+    expect(run.stdout).toContain("dry run: nothing was sent");
+    expect(run.stdout).toMatch(/total\s+10\s+0/);
+    expect(run.stdout).toContain("no price known for openai:test-model");
+    const json = await runCli(["eval", copyFixture("arithmetic"), "--dry-run", "--json"], {
+      env: { OPENAI_BASE_URL: s.url },
+    });
+    const estimate = JSON.parse(json.stdout);
+    expect(estimate.totals.requests).toBe(10);
+    // max_tokens is 64 in the fixture: the completion bound is 10 × 64.
+    expect(estimate.totals.completionTokens).toBe(640);
+    expect(estimate.rows[0].promptTokens).toBeGreaterThan(5 * 10);
+  });
+
+  it("--budget stops the run cleanly once the estimated spend reaches it, and the run stays resumable", async () => {
+    const s = await server();
+    const dir = copyFixture("arithmetic");
+    const config = readFileSync(join(dir, "promptsmith.yaml"), "utf8").replace(
+      "maxRetries: 0",
+      "maxRetries: 0\n    price: { input: 1000, output: 1000 }",
+    );
+    writeFileSync(join(dir, "promptsmith.yaml"), config);
+    const run = await runCli(["eval", dir, "-j", "1", "--budget", "0.05", "-o", join(dir, "r.json")], {
+      env: { OPENAI_BASE_URL: s.url },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("stopped early");
+    expect(run.stderr).toContain("--resume");
+    const record = read(join(dir, "r.json"));
+    expect(record.status).toBe("stopped");
+    expect(record.cases.length).toBeGreaterThan(0);
+    expect(record.cases.length).toBeLessThan(10);
+  });
+
+  it("--max-errors stops a run that fails everywhere", async () => {
+    const s = await server({ faults: () => ({ status: 500 }) });
+    const run = await runCli(["eval", copyFixture("arithmetic"), "-j", "1", "--max-errors", "3"], {
+      env: { OPENAI_BASE_URL: s.url },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/stopped early: 3 of 3 calls failed/);
+    expect(s.completionRequests().length).toBe(3);
+  });
+});
+
+describe("sharding", () => {
+  it("merged shard results equal the unsharded run", async () => {
+    const s = await server();
+    const env = { OPENAI_BASE_URL: s.url };
+    const dir = copyFixture("arithmetic");
+    const files: string[] = [];
+    for (const shard of ["1/3", "2/3", "3/3"]) {
+      const out = join(dir, `shard-${shard.replace("/", "-")}.json`);
+      const run = await runCli(["eval", dir, "--shard", shard, "-o", out, "--no-cache"], { env });
+      expect(run.code).toBe(0);
+      files.push(out);
+    }
+    expect(read(files[0]).cases.map((c) => c.id)).toEqual(["a", "a", "d", "d"]);
+    const merged = join(dir, "merged.json");
+    const merge = await runCli(["merge", files[2], files[0], files[1], "-o", merged]);
+    expect(merge.code).toBe(0);
+    const whole = join(dir, "whole.json");
+    await runCli(["eval", dir, "-o", whole, "--no-cache"], { env });
+    expect(read(merged).cases.map(comparable)).toEqual(read(whole).cases.map(comparable));
+    expect(comparableSummary(read(merged))).toEqual(comparableSummary(read(whole)));
+
+    const missing = await runCli(["merge", files[0], files[1]]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("shard 3 of 3 is missing");
+  });
+});

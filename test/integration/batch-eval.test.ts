@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { evaluate, loadConfig } from "../../src/index.js";
+import { evaluateBatch } from "../../src/runner/batch.js";
+import { type BatchTestServer, startBatchTestServer } from "../helpers/batch-test-server.js";
+import { copyFixture } from "../helpers/cli.js";
+
+/** Right on a, b and c; wrong on d and e. */
+function answer(body: { messages?: { content: unknown }[] }): string {
+  const q = String(body.messages?.at(-1)?.content ?? "");
+  const answers: Record<string, string> = {
+    "2 + 2": "4",
+    "3 * 3": "9",
+    "10 / 2": "5",
+    "7 - 8": "7",
+    "100 + 1": "0",
+  };
+  return Object.entries(answers).find(([question]) => q.includes(`What is ${question}?`))?.[1] ?? "?";
+}
+
+let server: BatchTestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe("eval --batch", () => {
+  it("submits one batch, waits for it, and scores it into the same results as an online run", async () => {
+    server = await startBatchTestServer({ respond: (body) => answer(body), progressSteps: 2 });
+    const dir = copyFixture("arithmetic");
+    const suite = await loadConfig(dir, { env: {} });
+    const lines: string[] = [];
+    const { record, status } = await evaluateBatch({
+      suite,
+      env: { OPENAI_BASE_URL: server.url },
+      pollIntervalMs: 1,
+      onBatchProgress: (line) => lines.push(line),
+    });
+    expect(status).toBe("complete");
+    expect(lines[0]).toMatch(/^submitted 10 requests for openai:test-model as batch \S+/);
+    expect(lines.some((l) => l.includes("--batch-id"))).toBe(true);
+    expect(record.summary.map((s) => [s.prompt, s.passed, s.total])).toEqual([
+      ["plain", 3, 5],
+      ["few-shot", 3, 5],
+    ]);
+    const uploaded = server.requests.filter((r) => r.method === "POST" && r.path === "/v1/files");
+    expect(uploaded).toHaveLength(1);
+    // No chat completion was sent online.
+    expect(server.requests.filter((r) => r.path === "/v1/chat/completions")).toHaveLength(0);
+
+    // The batch filled the cache: an online run now makes no request at all.
+    const before = server.requests.length;
+    const online = await evaluate({ suite, env: { OPENAI_BASE_URL: server.url } });
+    expect(server.requests.length).toBe(before);
+    expect(online.record.summary.map((s) => s.passed)).toEqual([3, 3]);
+  });
+
+  it("re-attaches to a submitted batch by id and scores it", async () => {
+    server = await startBatchTestServer({ respond: (body) => answer(body), progressSteps: 1 });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    const lines: string[] = [];
+    // The first process submits and "dies" before the results: simulate by aborting the wait.
+    const controller = new AbortController();
+    await expect(
+      evaluateBatch({
+        suite,
+        env: { OPENAI_BASE_URL: server.url },
+        pollIntervalMs: 1,
+        signal: controller.signal,
+        onBatchProgress: (line) => {
+          lines.push(line);
+          if (line.includes("--batch-id")) controller.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ kind: "aborted" });
+    const batchId = /--batch-id (\S+)/.exec(lines.join("\n"))![1];
+
+    const fresh = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    const { record } = await evaluateBatch({
+      suite: fresh,
+      env: { OPENAI_BASE_URL: server.url },
+      pollIntervalMs: 1,
+      batchId,
+    });
+    expect(record.summary.map((s) => s.passed)).toEqual([3, 3]);
+    expect(server.requests.filter((r) => r.method === "POST" && r.path === "/v1/batches")).toHaveLength(1);
+  });
+});
