@@ -5,8 +5,9 @@ import { type BatchTestServer, startBatchTestServer } from "../helpers/batch-tes
 import { copyFixture } from "../helpers/cli.js";
 
 /** Right on a, b and c; wrong on d and e. */
-function answer(body: { messages?: { content: unknown }[] }): string {
-  const q = String(body.messages?.at(-1)?.content ?? "");
+function answer(body: { messages?: unknown[] }): string {
+  const last = body.messages?.at(-1) as { content?: unknown } | undefined;
+  const q = String(last?.content ?? "");
   const answers: Record<string, string> = {
     "2 + 2": "4",
     "3 * 3": "9",
