@@ -85,7 +85,7 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
 
   const failures = record.cases.filter((r) => !r.pass);
   const totalFailing = record.summary.reduce((n, row) => n + row.total - row.passed, 0);
-  const shown = failures.slice(0, options.maxFailures ?? 5);
+  const shown = pickFailures(failures, options.maxFailures ?? 5);
   if (shown.length > 0) {
     lines.push("", c.bold(`Failures (${shown.length} of ${totalFailing})`));
     for (const result of shown) lines.push(...failureLines(result, c, width));
@@ -123,6 +123,17 @@ function sweepCharts(record: RunRecord, c: InstanceType<typeof Chalk>): string[]
     }
   }
   return lines;
+}
+
+/**
+ * Failures worth reading: different cases first (a sweep fails the same case in every variant),
+ * then the rest in order.
+ */
+function pickFailures(failures: CaseResult[], max: number): CaseResult[] {
+  const seen = new Set<string>();
+  const distinct = failures.filter((f) => !seen.has(f.id) && seen.add(f.id));
+  const rest = failures.filter((f) => !distinct.includes(f));
+  return [...distinct, ...rest].slice(0, max);
 }
 
 function summaryCells(row: SummaryRow): string[] {

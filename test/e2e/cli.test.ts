@@ -289,7 +289,7 @@ describe("promptsmith init", () => {
     const local = await startTestServer({ respond: () => "Let me see. The answer is 7." });
     try {
       const run = await runCli(["eval", "--json"], { cwd: dir, env: { OPENAI_BASE_URL: local.url } });
-      expect(run.stderr).toBe("");
+      expect(run.stderr).toBe(`no providers in the config: using openai:gpt-4o-mini at ${local.url}\n`);
       expect(run.code).toBe(0);
       const summary = JSON.parse(run.stdout).summary;
       expect(summary.map((s: { prompt: string }) => s.prompt)).toEqual([

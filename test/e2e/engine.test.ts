@@ -206,3 +206,23 @@ describe("sharding", () => {
     expect(missing.stderr).toContain("shard 3 of 3 is missing");
   });
 });
+
+describe("--retry-errors", () => {
+  it("re-runs only the jobs of the run that ended in an error", async () => {
+    const s = await server({ faults: (i) => (i === 0 ? { status: 500 } : null) });
+    const dir = copyFixture("arithmetic");
+    const env = { OPENAI_BASE_URL: s.url };
+    const first = await runCli(["eval", dir, "--json", "-j", "1", "--no-cache"], { env });
+    expect(JSON.parse(first.stdout).summary[0].errors).toBe(1);
+    expect(s.completionRequests()).toHaveLength(10);
+    const plain = await runCli(["eval", dir, "--json", "--resume", "--no-cache"], { env });
+    // Nothing is missing from the journal: the error stands and nothing is sent.
+    expect(JSON.parse(plain.stdout).summary[0].errors).toBe(1);
+    expect(s.completionRequests()).toHaveLength(10);
+    const retried = await runCli(["eval", dir, "--json", "--resume", "--retry-errors", "--no-cache"], {
+      env,
+    });
+    expect(JSON.parse(retried.stdout).summary[0].errors).toBe(0);
+    expect(s.completionRequests()).toHaveLength(11);
+  });
+});
