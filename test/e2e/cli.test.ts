@@ -1,8 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyFixture, runCli } from "../helpers/cli.js";
+import { CLI, copyFixture, runCli } from "../helpers/cli.js";
 import { type RequestBody, startTestServer, type TestServer } from "../helpers/openai-test-server.js";
 
 let ARITHMETIC: string;
@@ -321,6 +323,46 @@ describe("start-up", () => {
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     const help = await runCli(["--help"]);
     expect(help.code).toBe(0);
-    for (const command of ["eval", "render", "run", "init"]) expect(help.stdout).toContain(command);
+    for (const command of ["eval", "render", "run", "init", "serve", "merge", "cache"])
+      expect(help.stdout).toContain(command);
+  });
+
+  it("--version and --help load no heavy package (SDK, templates, tokenizer, SQLite, llama.cpp)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "promptsmith-trace-"));
+    // A module-resolution hook that reports every package the CLI resolves.
+    writeFileSync(
+      join(dir, "trace.mjs"),
+      `export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  const match = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(result.url);
+  if (match) process.stderr.write("LOAD " + match[1] + "\\n");
+  return result;
+}
+`,
+    );
+    writeFileSync(
+      join(dir, "register.mjs"),
+      `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "trace.mjs")).href)});\n`,
+    );
+    for (const flag of ["--version", "--help"]) {
+      const run = spawnSync(process.execPath, ["--import", join(dir, "register.mjs"), CLI, flag], {
+        encoding: "utf8",
+      });
+      expect(run.status).toBe(0);
+      const loaded = new Set([...run.stderr.matchAll(/^LOAD (\S+)$/gm)].map((m) => m[1]));
+      expect(loaded.has("commander")).toBe(true);
+      for (const heavy of [
+        "openai",
+        "handlebars",
+        "gpt-tokenizer",
+        "better-sqlite3",
+        "node-llama-cpp",
+        "zod",
+        "yaml",
+        "chalk",
+      ]) {
+        expect(loaded.has(heavy), heavy).toBe(false);
+      }
+    }
   });
 });
