@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import type { ProviderSpec } from "../providers/types.js";
 import { isNonEmptyString, isRecord, type NormalizeContext } from "./context.js";
 import { CONTEXT_DEFAULTS, DEFAULT_COT_TRIGGER, MAX_PROMPT_VARIANTS, SHOTS_DEFAULTS } from "./defaults.js";
 import { resolveExistingFile } from "./files.js";
@@ -24,6 +25,8 @@ export { BUILTIN_PREFIX } from "./shots-specs.js";
 export interface PromptDefaults {
   /** The suite seed: the default `shots.seed`. */
   seed: number;
+  /** The suite's providers: `shots.embedding` takes its endpoint from one of them. */
+  providers: readonly ProviderSpec[];
 }
 
 /** A template as a variant gets it: the source, and the file it came from unless inline. */
@@ -193,7 +196,7 @@ async function planPrompt(
 
   let shots: PartPlan<ShotsBase> | undefined;
   if (isRecord(fields.shots)) {
-    shots = await normalizeShots(fields.shots, [...at, "shots"], ctx, defaults.seed);
+    shots = await normalizeShots(fields.shots, [...at, "shots"], ctx, defaults.seed, defaults.providers);
     ok &&= shots !== undefined;
     for (const [field, read] of shots?.reads ?? []) reads.set(field, read);
   }
@@ -285,6 +288,8 @@ function buildSpec(
       draws: select === "random" || order === "random" ? plan.shots.draws : 1,
     };
     if (plan.shots.maxTokens !== undefined) shots.maxTokens = plan.shots.maxTokens;
+    if (plan.shots.embedding && (select === "embedding" || plan.shots.embeddingWritten))
+      shots.embedding = { ...plan.shots.embedding };
     spec.shots = shots;
   }
   if (choices.cot !== undefined) spec.cot = choices.cot;

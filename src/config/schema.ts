@@ -66,6 +66,10 @@ export const shotsSchema = z.strictObject({
   order: sweepable("shots.order").optional(),
   maxTokens: z.int().positive().optional(),
   draws: z.int().positive().optional(),
+  // Which model embeds for `select: embedding`, and which provider's endpoint and key serve it.
+  embedding: z
+    .strictObject({ model: z.string().min(1).optional(), provider: z.string().min(1).optional() })
+    .optional(),
 });
 
 /** Reference passages retrieved from a directory of files. */

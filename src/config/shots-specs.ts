@@ -1,12 +1,14 @@
 import path from "node:path";
-import { isNonEmptyString, type NormalizeContext } from "./context.js";
-import { BUILTIN_POOL_NAMES, CONTEXT_DEFAULTS, SHOTS_DEFAULTS } from "./defaults.js";
+import type { ProviderSpec } from "../providers/types.js";
+import { isNonEmptyString, isRecord, type NormalizeContext } from "./context.js";
+import { BUILTIN_POOL_NAMES, CONTEXT_DEFAULTS, DEFAULT_EMBEDDING_MODEL, SHOTS_DEFAULTS } from "./defaults.js";
 import { didYouMean } from "./did-you-mean.js";
 import { checkDatasetExtension, resolveExistingDirectory, resolveExistingFile } from "./files.js";
 import type { SweepableField } from "./schema.js";
 import type { ConfigPath } from "./source.js";
 import type { SweepValue } from "./sweep.js";
 import { checkNoList, readSweepable, type SweepableRead } from "./sweep-values.js";
+import type { EmbeddingSpec } from "./types.js";
 
 /** Prefix of few-shot sources that ship with promptsmith rather than live on disk. */
 export const BUILTIN_PREFIX = "builtin:";
@@ -24,6 +26,10 @@ export interface ShotsBase {
   label: string;
   maxTokens?: number;
   draws: number;
+  /** The embedding model and endpoint, resolved when `select` may be `embedding` or `embedding:` was written. */
+  embedding?: EmbeddingSpec;
+  /** Whether `embedding:` was written: then every variant carries it, not only those selecting by embedding. */
+  embeddingWritten: boolean;
 }
 
 /** Context settings no sweep changes. */
@@ -47,8 +53,9 @@ export async function normalizeShots(
   at: ConfigPath,
   ctx: NormalizeContext,
   suiteSeed: number,
+  providers: readonly ProviderSpec[],
 ): Promise<PartPlan<ShotsBase> | undefined> {
-  let ok = checkNoList(fields, ["seed", "field", "label", "maxTokens", "draws"], at, ctx);
+  let ok = checkNoList(fields, ["seed", "field", "label", "maxTokens", "draws", "embedding"], at, ctx);
   const reads = new Map<SweepableField, SweepableRead<unknown>>();
   const keep = (result: { ok: boolean; read?: SweepableRead<unknown> }) => {
     ok &&= result.ok;
@@ -100,15 +107,83 @@ export async function normalizeShots(
       });
     }
   }
+  const selectsEmbedding = reads.get("shots.select")?.values.some((v) => v.value === "embedding") ?? false;
+  const embeddingWritten = isRecord(fields.embedding);
+  let embedding: EmbeddingSpec | undefined;
+  if (ok && (selectsEmbedding || embeddingWritten)) {
+    const resolved = resolveEmbedding(fields.embedding, at, ctx, providers, selectsEmbedding);
+    ok = resolved.ok;
+    embedding = resolved.spec;
+  }
   if (!ok) return undefined;
   const base: ShotsBase = {
     seed: typeof fields.seed === "number" && Number.isInteger(fields.seed) ? fields.seed : suiteSeed,
     field: isNonEmptyString(fields.field) ? fields.field : SHOTS_DEFAULTS.field,
     label: isNonEmptyString(fields.label) ? fields.label : SHOTS_DEFAULTS.label,
     draws,
+    embeddingWritten,
   };
   if (typeof fields.maxTokens === "number") base.maxTokens = fields.maxTokens;
+  if (embedding) base.embedding = embedding;
   return { base, reads };
+}
+
+/**
+ * The embedding model and the endpoint serving it: the provider named by `embedding.provider`
+ * (label or id), else the suite's first `openai:` provider. A missing endpoint is a problem only
+ * when some variant selects by embedding.
+ */
+function resolveEmbedding(
+  raw: unknown,
+  at: ConfigPath,
+  ctx: NormalizeContext,
+  providers: readonly ProviderSpec[],
+  required: boolean,
+): { ok: boolean; spec?: EmbeddingSpec } {
+  const embeddingAt: ConfigPath = [...at, "embedding"];
+  const fields = isRecord(raw) ? raw : {};
+  if (!checkNoList(fields, ["model", "provider"], embeddingAt, ctx)) return { ok: false };
+  // A value of the wrong type is the schema's to report; the default stands in meanwhile.
+  const model = isNonEmptyString(fields.model) ? fields.model : DEFAULT_EMBEDDING_MODEL;
+  let provider: ProviderSpec | undefined;
+  if (isNonEmptyString(fields.provider)) {
+    const name = fields.provider;
+    provider = providers.find((p) => p.label === name) ?? providers.find((p) => p.id === name);
+    if (!provider) {
+      const names = providers.map((p) => p.label);
+      const guess = didYouMean(name, names);
+      ctx.problems.add({
+        path: [...embeddingAt, "provider"],
+        message: `no provider is labelled or named ${JSON.stringify(name)}`,
+        hint: `${guess ? `did you mean "${guess}"? ` : ""}providers of this suite: ${names.join(", ") || "none"}`,
+      });
+      return { ok: false };
+    }
+    if (!provider.id.startsWith("openai:")) {
+      ctx.problems.add({
+        path: [...embeddingAt, "provider"],
+        message: `provider ${JSON.stringify(name)} is not an openai: provider, so it has no /v1/embeddings endpoint`,
+        hint: "name an openai: provider whose endpoint serves the embedding model",
+      });
+      return { ok: false };
+    }
+  } else {
+    provider = providers.find((p) => p.id.startsWith("openai:"));
+    if (!provider) {
+      if (!required) return { ok: true };
+      ctx.problems.add({
+        path: [...at, "select"],
+        message:
+          "select: embedding needs an OpenAI-compatible endpoint, and the suite has no openai: provider",
+        hint: "add an openai: provider (its baseURL and apiKeyEnv serve /v1/embeddings) and name it in shots.embedding.provider, or use select: similar",
+      });
+      return { ok: false };
+    }
+  }
+  const spec: EmbeddingSpec = { model };
+  if (provider.baseURL !== undefined) spec.baseURL = provider.baseURL;
+  if (provider.apiKeyEnv !== undefined) spec.apiKeyEnv = provider.apiKeyEnv;
+  return { ok: true, spec };
 }
 
 async function resolveShotsSource(

@@ -28,8 +28,18 @@ export {
   type Passage,
   type PassageRetriever,
 } from "./context.js";
+export {
+  cosineSimilarity,
+  createEmbeddingSelector,
+  type EmbeddingQuery,
+  type EmbeddingSelector,
+  type EmbeddingSelectorOptions,
+  poolTexts,
+  queryText,
+} from "./embedding.js";
 export { createRng, hashSeed, type Rng } from "./rng.js";
 export {
+  arrangeShots,
   createShotSelector,
   SHOT_ORDERS,
   SHOT_STRATEGIES,

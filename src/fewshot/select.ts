@@ -51,7 +51,7 @@ export interface ShotSelector {
 }
 
 /** Field value as text: strings as-is, scalars via String, structures as JSON; null/undefined → undefined. */
-function textOf(value: unknown): string | undefined {
+export function textOf(value: unknown): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint")
@@ -219,9 +219,22 @@ export function createShotSelector(pool: readonly ShotRow[], options: ShotSelect
           ? { id: shot.id, row: shot.row, rank }
           : { id: shot.id, row: shot.row, rank, score },
       );
-      if (order === "reverse") return chosen.reverse();
-      if (order === "random") return createRng(hashSeed(seed, "order:random", query.id)).shuffle(chosen);
-      return chosen;
+      return arrangeShots(chosen, order, seed, query.id);
     },
   };
+}
+
+/**
+ * Arranges shots chosen in rank order for the prompt: `as-is`, `reverse`, or `random` seeded per
+ * case, so every selector shuffles the same way for the same (seed, case). `chosen` may be reordered in place.
+ */
+export function arrangeShots(
+  chosen: SelectedShot[],
+  order: ShotOrder,
+  seed: number,
+  caseId: string,
+): SelectedShot[] {
+  if (order === "reverse") return chosen.reverse();
+  if (order === "random") return createRng(hashSeed(seed, "order:random", caseId)).shuffle(chosen);
+  return chosen;
 }

@@ -10,7 +10,7 @@ export interface ShotRow {
 export interface SelectedShot extends ShotRow {
   /** 0-based position in the strategy's own order before `order` is applied (`similar`: 0 = most similar). */
   rank: number;
-  /** BM25 score against the query, for `similar` only (0 for padding rows that share no term). */
+  /** `similar`: BM25 score against the query (0 for padding rows that share no term); `embedding`: cosine similarity. */
   score?: number;
 }
 

@@ -5,6 +5,7 @@
  */
 import { UserError } from "../errors.js";
 import { createEchoProvider } from "./echo.js";
+import type { Embedder, EmbedderSpec } from "./openai.js";
 import type { Provider, ProviderSpec } from "./types.js";
 
 /** What a provider may take from the world instead of reading it itself (tests inject these). */
@@ -38,7 +39,14 @@ export async function createProvider(spec: ProviderSpec, options: ProviderOption
   });
 }
 
+/** Build an embedder for an OpenAI-compatible /embeddings endpoint (the SDK loads on first use). */
+export async function createEmbedder(spec: EmbedderSpec, options: ProviderOptions = {}): Promise<Embedder> {
+  const { createOpenAIEmbedder } = await import("./openai.js");
+  return createOpenAIEmbedder(spec, options);
+}
+
 export { createEchoProvider, renderEchoText } from "./echo.js";
+export type { Embedder, EmbedderSpec } from "./openai.js";
 export type {
   ChatMessage,
   CompletionRequest,

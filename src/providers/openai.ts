@@ -142,6 +142,111 @@ export function createOpenAIProvider(spec: ProviderSpec, options: ProviderOption
   };
 }
 
+/** The embedding model and the endpoint serving it (a provider's baseURL and key variable). */
+export interface EmbedderSpec {
+  model: string;
+  /** Undefined means OPENAI_BASE_URL, else the OpenAI API. */
+  baseURL?: string;
+  /** Name of the environment variable holding the API key; default OPENAI_API_KEY. */
+  apiKeyEnv?: string;
+}
+
+/** Turns texts into embedding vectors. */
+export interface Embedder {
+  /** One vector per text, in the order given; throws a ProviderError when a request fails. */
+  embed(texts: string[], signal?: AbortSignal): Promise<number[][]>;
+}
+
+/** Inputs per /embeddings request: OpenAI accepts up to 2048, and local servers often far fewer. */
+export const EMBEDDING_BATCH_SIZE = 256;
+
+/**
+ * An embedder over an OpenAI-compatible /embeddings endpoint, with the chat provider's key
+ * handling, retries, timeout, redaction and error mapping; throws UserError for a bad URL or a
+ * missing OpenAI key.
+ */
+export function createOpenAIEmbedder(spec: EmbedderSpec, options: ProviderOptions = {}): Embedder {
+  const providerSpec: ProviderSpec = { id: `openai:${spec.model}`, label: spec.model, params: {} };
+  if (spec.baseURL !== undefined) providerSpec.baseURL = spec.baseURL;
+  if (spec.apiKeyEnv !== undefined) providerSpec.apiKeyEnv = spec.apiKeyEnv;
+  const { client, model, baseURL, apiKeyEnv, apiKey, maxRetries, timeoutMs } = createOpenAIClient(
+    providerSpec,
+    options,
+  );
+  const path = "/embeddings";
+  const endpoint = `${displayURL(baseURL)}${path}`;
+  return {
+    async embed(texts, signal) {
+      const context: CallContext = { model, baseURL, apiKeyEnv, apiKey, maxRetries, timeoutMs, path, signal };
+      const vectors: number[][] = [];
+      try {
+        for (let start = 0; start < texts.length; start += EMBEDDING_BATCH_SIZE) {
+          if (signal?.aborted) throw abortedError();
+          const input = texts.slice(start, start + EMBEDDING_BATCH_SIZE);
+          // "float" explicitly: the SDK would ask for base64, which some local servers do not speak.
+          const response: unknown = await client.embeddings.create(
+            { model, input, encoding_format: "float" },
+            { signal },
+          );
+          vectors.push(...readEmbeddings(response, input.length, endpoint));
+        }
+      } catch (error) {
+        throw toProviderError(error, context);
+      }
+      return vectors;
+    },
+  };
+}
+
+/** The vectors of an /embeddings answer in input order; throws bad-response unless there is one finite vector per input. */
+export function readEmbeddings(response: unknown, count: number, endpoint: string): number[][] {
+  const data = (response as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) {
+    throw new ProviderError(
+      "bad-response",
+      `${endpoint} answered without a \`data\` list: ${preview(JSON.stringify(response))}`,
+    );
+  }
+  const vectors: (number[] | undefined)[] = new Array(count).fill(undefined);
+  for (const [position, item] of (data as unknown[]).entries()) {
+    const fields = (item ?? {}) as Record<string, unknown>;
+    const index = typeof fields.index === "number" ? fields.index : position;
+    const vector = toVector(fields.embedding);
+    if (!Number.isInteger(index) || index < 0 || index >= count || !vector || vector.length === 0) {
+      throw new ProviderError(
+        "bad-response",
+        `${endpoint}: item ${position} of the answer is not an embedding`,
+      );
+    }
+    vectors[index] = vector;
+  }
+  const missing = vectors.indexOf(undefined);
+  if (missing !== -1) {
+    throw new ProviderError(
+      "bad-response",
+      `${endpoint} answered ${data.length} embeddings for ${count} inputs (none for input ${missing})`,
+    );
+  }
+  const dimensions = vectors[0]!.length;
+  if (vectors.some((vector) => vector!.length !== dimensions)) {
+    throw new ProviderError("bad-response", `${endpoint} answered embeddings of different lengths`);
+  }
+  return vectors as number[][];
+}
+
+// A list of numbers, or base64 float32 for a server that ignores encoding_format.
+function toVector(value: unknown): number[] | undefined {
+  if (typeof value === "string") {
+    const bytes = Buffer.from(value, "base64");
+    if (bytes.length % 4 !== 0) return undefined;
+    // Copied: a pooled Buffer's offset need not be a multiple of 4, which Float32Array requires.
+    const floats = new Float32Array(new Uint8Array(bytes).buffer);
+    value = Array.from(floats);
+  }
+  if (!Array.isArray(value)) return undefined;
+  return value.every((n) => typeof n === "number" && Number.isFinite(n)) ? (value as number[]) : undefined;
+}
+
 /** Resolve a spec's model, endpoint, key and limits into an SDK client; throws UserError for a bad id, URL or missing key. */
 export function createOpenAIClient(spec: ProviderSpec, options: ProviderOptions = {}): OpenAIClientSetup {
   const env = options.env ?? process.env;

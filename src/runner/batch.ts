@@ -3,6 +3,7 @@ import { createProvider } from "../providers/index.js";
 import type { BatchOutcome, BatchRequest } from "../providers/openai-batch.js";
 import { type Provider, ProviderError, type ProviderSpec } from "../providers/types.js";
 import { openCache } from "./cache.js";
+import { createCachedEmbed, usesEmbedding } from "./embed.js";
 import { type EvaluateOptions, type EvaluateResult, evaluate, matchesAny, modelOf } from "./evaluate.js";
 import { endpointOf, responseKey } from "./execute.js";
 import { iterateJobs } from "./jobs.js";
@@ -95,8 +96,21 @@ async function collectRequests(
 ): Promise<Map<ProviderSpec, BatchRequest[]>> {
   const { suite } = options;
   const prompts = suite.prompts.filter((p) => matchesAny(options.filterPrompt, [p.id, p.baseId]));
-  const variants = await prepareVariants(suite, prompts, { model: specs[0] && modelOf(specs[0]) });
-  const useCache = (options.cache ?? (suite.cache.enabled ? "use" : "off")) === "use";
+  const mode = options.cache ?? (suite.cache.enabled ? "use" : "off");
+  // Embedding shots are chosen as the run will choose them, so the batch's prompts are the run's;
+  // the vectors are fetched online now and cached for the run that reads the batch's answers.
+  const embedCache = usesEmbedding(prompts) && mode !== "off" ? openCache(suite.cache.path) : undefined;
+  const embed = usesEmbedding(prompts)
+    ? createCachedEmbed({ cache: embedCache, refresh: mode === "refresh", env, fetch: options.fetch })
+    : undefined;
+  let variants: Awaited<ReturnType<typeof prepareVariants>>;
+  try {
+    variants = await prepareVariants(suite, prompts, { model: specs[0] && modelOf(specs[0]), embed });
+  } catch (error) {
+    embedCache?.close();
+    throw error;
+  }
+  const useCache = mode === "use";
   const cache = useCache ? openCache(suite.cache.path) : undefined;
   const requests = new Map<ProviderSpec, BatchRequest[]>(specs.map((s) => [s, []]));
   const seen = new Set<string>();
@@ -123,6 +137,7 @@ async function collectRequests(
     }
   } finally {
     cache?.close();
+    embedCache?.close();
   }
   return requests;
 }

@@ -1,7 +1,8 @@
 /**
  * The response cache: one SQLite file mapping a cache key (see `cacheKey` in job-key.ts) to the
- * answer a provider gave. better-sqlite3 is loaded only when a cache is opened, so runs without
- * a cache never pay for the native module.
+ * answer a provider gave, and an embedding key (`embeddingKey` in embed.ts) to the vector an
+ * endpoint gave. better-sqlite3 is loaded only when a cache is opened, so runs without a cache
+ * never pay for the native module.
  */
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -29,6 +30,8 @@ export interface CacheStats {
   /** Size of the database in bytes (pages in use, including pages still in the WAL). */
   bytes: number;
   byProvider: { provider: string; entries: number }[];
+  /** Cached embedding vectors (not counted in `entries`). */
+  embeddings: number;
 }
 
 /** An open response cache. Safe to share a file between processes (WAL, busy timeout). */
@@ -37,8 +40,12 @@ export interface ResponseCache {
   get(key: string): CachedResponse | undefined;
   /** Stores a successful answer. Failed calls must never reach here; the value is checked. */
   set(key: string, value: CacheValue): void;
+  /** The vector stored under an `embeddingKey`, or undefined. */
+  getEmbedding(key: string): Float32Array | undefined;
+  /** Stores a vector (as float32) under an `embeddingKey`. */
+  setEmbedding(key: string, vector: ArrayLike<number>): void;
   stats(): CacheStats;
-  /** Removes every entry; returns how many were removed. */
+  /** Removes every entry, responses and embeddings; returns how many were removed. */
   clear(): number;
   close(): void;
 }
@@ -75,6 +82,11 @@ CREATE TABLE IF NOT EXISTS responses (
   provider TEXT NOT NULL,
   model TEXT,
   response TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+  key TEXT PRIMARY KEY,
+  vector BLOB NOT NULL,
   created_at TEXT NOT NULL
 )`;
 
@@ -140,6 +152,12 @@ export function openCache(path: string, options: OpenCacheOptions = {}): Respons
     "SELECT provider, COUNT(*) AS n FROM responses GROUP BY provider ORDER BY n DESC, provider ASC",
   );
   const deleteAll = db.prepare("DELETE FROM responses");
+  const selectVector = db.prepare("SELECT vector FROM embeddings WHERE key = ?");
+  const upsertVector = db.prepare(
+    "INSERT OR REPLACE INTO embeddings (key, vector, created_at) VALUES (?, ?, ?)",
+  );
+  const countVectors = db.prepare("SELECT COUNT(*) AS n FROM embeddings");
+  const deleteVectors = db.prepare("DELETE FROM embeddings");
   let closed = false;
 
   const assertOpen = (): void => {
@@ -171,6 +189,26 @@ export function openCache(path: string, options: OpenCacheOptions = {}): Respons
       });
       upsert.run(key, value.providerId, value.model ?? null, response, now().toISOString());
     },
+    getEmbedding(key) {
+      assertOpen();
+      const row = selectVector.get(key) as { vector: Uint8Array } | undefined;
+      // A blob that is not whole float32s was not written here: a miss, embedded again.
+      if (!row || row.vector.byteLength === 0 || row.vector.byteLength % 4 !== 0) return undefined;
+      // Copied: the blob's offset need not be a multiple of 4, which Float32Array requires.
+      return new Float32Array(new Uint8Array(row.vector).buffer);
+    },
+    setEmbedding(key, vector) {
+      assertOpen();
+      const floats = Float32Array.from(vector);
+      if (floats.length === 0 || !floats.every(Number.isFinite)) {
+        throw new TypeError("response cache: an embedding must be a non-empty vector of finite numbers");
+      }
+      upsertVector.run(
+        key,
+        Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength),
+        now().toISOString(),
+      );
+    },
     stats() {
       assertOpen();
       const entries = (countAll.get() as { n: number }).n;
@@ -180,11 +218,12 @@ export function openCache(path: string, options: OpenCacheOptions = {}): Respons
         provider: row.provider,
         entries: row.n,
       }));
-      return { entries, bytes: pageCount * pageSize, byProvider };
+      const embeddings = (countVectors.get() as { n: number }).n;
+      return { entries, bytes: pageCount * pageSize, byProvider, embeddings };
     },
     clear() {
       assertOpen();
-      return deleteAll.run().changes;
+      return deleteAll.run().changes + deleteVectors.run().changes;
     },
     close() {
       if (closed) return;

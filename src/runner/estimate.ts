@@ -31,7 +31,7 @@ export interface EstimateRow {
   promptTokens: number;
   /** An upper bound: max_tokens (or the assumed length) × samples. */
   completionTokens: number;
-  /** USD, or null when the price of the model is unknown. */
+  /** USD for the requests the cache does not answer, or null when the price of the model is unknown. */
   cost: number | null;
 }
 
@@ -57,7 +57,12 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
   const env = options.env ?? process.env;
   const prompts = suite.prompts.filter((p) => matchesAny(options.filterPrompt, [p.id, p.baseId]));
   const providers = suite.providers.filter((p) => matchesAny(options.filterProvider, [p.id, p.label]));
-  const variants = await prepareVariants(suite, prompts, { model: providers[0] && modelOf(providers[0]) });
+  // Estimating sends nothing, so `select: embedding` is stood in for by BM25 `similar`: as many
+  // shots from the same pool, so the token counts come close.
+  const standIns = prompts.map((p) =>
+    p.shots?.select === "embedding" ? { ...p, shots: { ...p.shots, select: "similar" as const } } : p,
+  );
+  const variants = await prepareVariants(suite, standIns, { model: providers[0] && modelOf(providers[0]) });
   const counters = new Map<string, (text: string) => number>();
   for (const spec of providers) {
     const model = modelOf(spec) ?? "";
@@ -67,6 +72,8 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
   const cache: ResponseCache | undefined = useCache ? openCache(suite.cache.path) : undefined;
   const rows = new Map<string, EstimateRow>();
   const assumptions = new Set<string>();
+  /** Tokens of the requests the cache does not answer: only those cost money. */
+  const billable = new Map<EstimateRow, { prompt: number; completion: number }>();
   try {
     for await (const job of iterateJobs(suite, variants, providers, {
       limit: options.limit,
@@ -96,16 +103,28 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
           cost: 0,
         };
         rows.set(key, row);
+        billable.set(row, { prompt: 0, completion: 0 });
       }
       const extraCalls = job.variant.extract ? samples : 0;
       row.requests += 1 + extraCalls;
-      row.promptTokens += countMessages(messages, count);
-      row.completionTokens += samples * (maxTokens ?? ASSUMED_COMPLETION_TOKENS);
+      const promptTokens = countMessages(messages, count);
+      const completionTokens = samples * (maxTokens ?? ASSUMED_COMPLETION_TOKENS);
+      row.promptTokens += promptTokens;
+      row.completionTokens += completionTokens;
       if (cache && isCached(cache, spec, env, messages, params, samples)) row.cached++;
+      else {
+        const bill = billable.get(row)!;
+        bill.prompt += promptTokens;
+        bill.completion += completionTokens;
+      }
     }
   } finally {
     cache?.close();
   }
+  if (standIns.some((p, i) => p !== prompts[i]))
+    assumptions.add(
+      "select: embedding shots estimated with select: similar (BM25), as estimating sends nothing: token counts are close, and their cached requests may go uncounted",
+    );
   if (variants.some((v) => v.extract))
     assumptions.add("extraction calls counted as requests; their tokens are not estimated");
   const list = [...rows.values()];
@@ -120,7 +139,8 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
       );
       continue;
     }
-    row.cost = (row.promptTokens * price.input + row.completionTokens * price.output) / 1_000_000;
+    const bill = billable.get(row)!;
+    row.cost = (bill.prompt * price.input + bill.completion * price.output) / 1_000_000;
     cost += row.cost;
   }
   return {

@@ -16,6 +16,7 @@ import { createRecordWriter, type RecordWriter } from "../record/writer.js";
 import { createScorers } from "../scorers/registry.js";
 import { createSummaryAccumulator } from "../stats/summary.js";
 import { openCache, type ResponseCache } from "./cache.js";
+import { createCachedEmbed, usesEmbedding } from "./embed.js";
 import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } from "./execute.js";
 import { jobId } from "./job-key.js";
 import { drawsOf, iterateJobs, type Shard } from "./jobs.js";
@@ -130,8 +131,23 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   }
   if (options.shard) checkShard(options.shard);
 
-  const variants = await prepareVariants(suite, promptSpecs, { model: modelOf(providerSpecs[0]) });
-  const scorer = await createScorers(suite.scorers, { baseDir: suite.baseDir });
+  const cacheMode: CacheMode = options.cache ?? (suite.cache.enabled ? "use" : "off");
+  // Embedding shots need the cache already while preparing: the example pool is embedded then.
+  let cache: ResponseCache | undefined;
+  let embed: ReturnType<typeof createCachedEmbed> | undefined;
+  if (usesEmbedding(promptSpecs)) {
+    if (cacheMode !== "off") cache = openCache(suite.cache.path);
+    embed = createCachedEmbed({ cache, refresh: cacheMode === "refresh", env, fetch: options.fetch });
+  }
+  let variants: Awaited<ReturnType<typeof prepareVariants>>;
+  let scorer: Awaited<ReturnType<typeof createScorers>>;
+  try {
+    variants = await prepareVariants(suite, promptSpecs, { model: modelOf(providerSpecs[0]), embed });
+    scorer = await createScorers(suite.scorers, { baseDir: suite.baseDir });
+  } catch (error) {
+    cache?.close();
+    throw error;
+  }
 
   const controller = new AbortController();
   // Every call in flight listens on this one signal; with -j 64 that is far past Node's default warning level.
@@ -146,11 +162,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     options.createProvider ??
     ((spec: ProviderSpec, o: { fetch: typeof fetch }) => createProvider(spec, { env, fetch: o.fetch }));
 
-  const cacheMode: CacheMode = options.cache ?? (suite.cache.enabled ? "use" : "off");
   const bound: BoundProvider[] = [];
   const buckets = new Map<BoundProvider, TokenBucket>();
   const writers: RecordWriter[] = [];
-  let cache: ResponseCache | undefined;
   let journal: ReturnType<typeof createJournalWriter> | undefined;
 
   try {
@@ -177,7 +191,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       if (spec.rpm !== undefined || spec.tpm !== undefined)
         buckets.set(entry, createTokenBucket({ rpm: spec.rpm, tpm: spec.tpm }));
     }
-    if (cacheMode !== "off") cache = openCache(suite.cache.path);
+    if (cacheMode !== "off") cache ??= openCache(suite.cache.path);
     // A new run's journal is made once the providers are up, so a bad key leaves no empty run behind.
     if (options.resume === undefined && options.journal !== false) {
       runId = newRunId(now());

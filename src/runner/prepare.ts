@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
+import { DEFAULT_EMBEDDING_MODEL } from "../config/defaults.js";
 import type { PromptSpec, ShotsSpec, Suite } from "../config/types.js";
 import { readCases } from "../dataset/index.js";
 import type { Case } from "../dataset/types.js";
 import { UserError } from "../errors.js";
 import {
   chunkDocuments,
+  createEmbeddingSelector,
   createPassageRetriever,
   createShotSelector,
   createTokenCounter,
@@ -13,16 +15,25 @@ import {
   loadBuiltinPool,
   loadCorpus,
   type PassageRetriever,
+  poolTexts,
+  queryText,
   type SelectedShot,
+  type ShotQuery,
   type ShotRow,
-  type ShotSelector,
   toShotRows,
 } from "../fewshot/index.js";
 import type { ChatMessage } from "../providers/types.js";
 import { createPromptEngine, type PromptTemplate } from "../templates/index.js";
+import type { EmbedTexts } from "./embed.js";
+import { canonicalJson } from "./job-key.js";
 
 /** The zero-shot chain-of-thought trigger of Kojima et al. (2022). */
 export const DEFAULT_COT_TRIGGER = "Let's think step by step.";
+
+/** Chooses the shots of one case; `select: embedding` answers asynchronously (it embeds the case first). */
+export interface VariantShotSelector {
+  select(query: ShotQuery): SelectedShot[] | Promise<SelectedShot[]>;
+}
 
 /** A prompt ready to render: compiled templates, shot selectors (one per draw), retriever, token counter. */
 export interface Variant {
@@ -30,7 +41,7 @@ export interface Variant {
   template: PromptTemplate;
   extract?: PromptTemplate;
   /** One selector per draw; empty when the prompt has no shots. */
-  selectors: ShotSelector[];
+  selectors: VariantShotSelector[];
   retriever?: PassageRetriever;
   countTokens?: (text: string) => number;
 }
@@ -46,17 +57,26 @@ export interface RenderedJob {
   promptHash: string;
 }
 
+/** Options of prepareVariants. */
+export interface PrepareOptions {
+  /** Picks the tokenizer for `maxTokens` budgets. */
+  model?: string;
+  /** Embeds texts for `select: embedding`; without it such a prompt is a UserError. */
+  embed?: EmbedTexts;
+}
+
 /**
  * Compiles each prompt's templates and builds its example selectors and retriever once, before any
- * case is read. `model` picks the tokenizer for `maxTokens` budgets.
+ * case is read; `select: embedding` embeds its pool here, once per pool, field and model.
  */
 export async function prepareVariants(
   suite: Suite,
   prompts: PromptSpec[] = suite.prompts,
-  options: { model?: string } = {},
+  options: PrepareOptions = {},
 ): Promise<Variant[]> {
   const engine = createPromptEngine({ partialsDir: suite.partialsDir });
   const pools = new Map<string, { rows: ShotRow[]; excludeSelf: boolean }>();
+  const poolVectors = new Map<string, Float32Array[]>();
   const retrievers = new Map<string, PassageRetriever>();
   const variants: Variant[] = [];
   for (const prompt of prompts) {
@@ -68,16 +88,20 @@ export async function prepareVariants(
           file: prompt.extract.templatePath ?? `<inline:${prompt.id}.extract>`,
         })
       : undefined;
-    let selectors: ShotSelector[] = [];
+    let selectors: VariantShotSelector[] = [];
     let countTokens: ((text: string) => number) | undefined;
     if (prompt.shots && prompt.shots.k > 0) {
       const shots = prompt.shots;
-      if (shots.select === "embedding") {
+      const embed = options.embed;
+      // A suite built in code may leave it out: then the default model at OPENAI_BASE_URL.
+      const embedding = shots.embedding ?? { model: DEFAULT_EMBEDDING_MODEL };
+      if (shots.select === "embedding" && !embed) {
         throw new UserError({
-          code: "config-invalid",
+          code: "usage",
           field: `prompts.${prompt.baseId}.shots.select`,
-          message: "select: embedding is not available yet",
-          hint: "use select: similar (BM25, computed in process) for nearest-example selection",
+          message:
+            "select: embedding needs vectors from the embeddings endpoint, and this command calls no endpoint",
+          hint: "promptsmith eval embeds the examples and the cases (and caches the vectors); to preview here, use select: similar",
         });
       }
       let pool = pools.get(shots.from);
@@ -86,18 +110,43 @@ export async function prepareVariants(
         pools.set(shots.from, pool);
       }
       const { rows, excludeSelf } = pool;
-      selectors = Array.from({ length: shots.draws }, (_, draw) =>
-        createShotSelector(rows, {
-          k: shots.k,
-          select: shots.select as Exclude<ShotsSpec["select"], "embedding">,
-          seed: shots.seed + draw,
-          field: shots.field,
-          label: shots.label,
-          order: shots.order,
-          excludeSelf,
-          poolSource: shots.from,
-        }),
-      );
+      if (shots.select === "embedding" && embed) {
+        const vectorsKey = `${shots.from}\u0000${shots.field}\u0000${canonicalJson(embedding)}`;
+        let vectors = poolVectors.get(vectorsKey);
+        if (!vectors) {
+          const texts = poolTexts(rows, shots.field, shots.from);
+          vectors = texts.length > 0 ? await embed(texts, embedding) : [];
+          poolVectors.set(vectorsKey, vectors);
+        }
+        const pooled = vectors;
+        selectors = Array.from({ length: shots.draws }, (_, draw) => {
+          const selector = createEmbeddingSelector(rows, pooled, {
+            k: shots.k,
+            order: shots.order,
+            seed: shots.seed + draw,
+            excludeSelf,
+          });
+          return {
+            async select(query: ShotQuery) {
+              const [vector] = await embed([queryText(query, shots.field)], embedding);
+              return selector.select({ id: query.id, vector });
+            },
+          };
+        });
+      } else {
+        selectors = Array.from({ length: shots.draws }, (_, draw) =>
+          createShotSelector(rows, {
+            k: shots.k,
+            select: shots.select as Exclude<ShotsSpec["select"], "embedding">,
+            seed: shots.seed + draw,
+            field: shots.field,
+            label: shots.label,
+            order: shots.order,
+            excludeSelf,
+            poolSource: shots.from,
+          }),
+        );
+      }
       if (shots.maxTokens !== undefined) countTokens = await createTokenCounter(options.model);
     }
     let retriever: PassageRetriever | undefined;
@@ -125,7 +174,9 @@ async function loadPool(shots: ShotsSpec, suite: Suite): Promise<{ rows: ShotRow
 export async function renderJob(variant: Variant, testCase: Case, draw = 0): Promise<RenderedJob> {
   const { prompt } = variant;
   const selector = variant.selectors[draw];
-  let selected: SelectedShot[] = selector ? selector.select({ id: testCase.id, vars: testCase.vars }) : [];
+  let selected: SelectedShot[] = selector
+    ? await selector.select({ id: testCase.id, vars: testCase.vars })
+    : [];
 
   let context: RenderedJob["context"];
   let contextVar: unknown[] | undefined;
@@ -155,7 +206,8 @@ export async function renderJob(variant: Variant, testCase: Case, draw = 0): Pro
       {
         maxTokens: prompt.shots.maxTokens,
         countTokens,
-        dropOrder: prompt.shots.select === "similar" ? "least-similar" : "last",
+        dropOrder:
+          prompt.shots.select === "similar" || prompt.shots.select === "embedding" ? "least-similar" : "last",
       },
     );
     selected = fitted.shots;

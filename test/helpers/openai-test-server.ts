@@ -1,6 +1,6 @@
 /**
  * A loopback OpenAI-compatible server for tests: chat and text completions (JSON and SSE),
- * a model list, and a scriptable set of faults (429 with Retry-After, 5xx, 401, dropped
+ * embeddings (deterministic, see `testEmbedding`), a model list, and a scriptable set of faults (429 with Retry-After, 5xx, 401, dropped
  * sockets, malformed bodies). It binds 127.0.0.1 on a free port, so tests never reach the network.
  *
  * Shared by the provider, runner, CLI end-to-end and benchmark tests; keep it general.
@@ -97,6 +97,26 @@ export interface TestServer {
 
 const CHAT_PATH = "/v1/chat/completions";
 const TEXT_PATH = "/v1/completions";
+const EMBEDDINGS_PATH = "/v1/embeddings";
+
+/** Length of the vectors POST /v1/embeddings answers. */
+export const TEST_EMBEDDING_DIMENSIONS = 64;
+
+/**
+ * The vector the server gives a text: a hashed bag of its lower-cased words (FNV-1a picks the
+ * dimension and the sign), L2-normalised; all zeros for a text without words. Tests compute
+ * expected nearest neighbours with it.
+ */
+export function testEmbedding(text: string): number[] {
+  const vector = new Array<number>(TEST_EMBEDDING_DIMENSIONS).fill(0);
+  for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < word.length; i++) hash = Math.imul(hash ^ word.charCodeAt(i), 0x01000193) >>> 0;
+    vector[hash % TEST_EMBEDDING_DIMENSIONS] += hash & 0x80000000 ? -1 : 1;
+  }
+  const norm = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
+  return norm === 0 ? vector : vector.map((x) => x / norm);
+}
 
 /** Start a loopback OpenAI-compatible server on 127.0.0.1 and a free port. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -136,6 +156,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         object: "list",
         data: ids.map((id) => ({ id, object: "model", created: 0, owned_by: "test" })),
       });
+      return;
+    }
+    if (req.method === "POST" && path === EMBEDDINGS_PATH) {
+      answerEmbeddings(res, record.body, options.models);
       return;
     }
     if (!isCompletion) {
@@ -230,6 +254,37 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         server.closeAllConnections();
       }),
   };
+}
+
+/** POST /v1/embeddings: one `testEmbedding` per input, as floats or (encoding_format: base64) float32 bytes. */
+function answerEmbeddings(
+  res: ServerResponse,
+  body: RequestBody | undefined,
+  models: string[] | undefined,
+): void {
+  const input = body?.input;
+  const texts = typeof input === "string" ? [input] : input;
+  if (!Array.isArray(texts) || texts.length === 0 || !texts.every((t) => typeof t === "string")) {
+    sendError(res, 400, "input must be a string or a non-empty list of strings", "invalid_request_error");
+    return;
+  }
+  const model = typeof body?.model === "string" ? body.model : "test-embedding";
+  if (models && !models.includes(model)) {
+    sendError(res, 404, `The model \`${model}\` does not exist.`, "model_not_found");
+    return;
+  }
+  const base64 = body?.encoding_format === "base64";
+  const tokens = texts.reduce((sum, text) => sum + countWords(text), 0);
+  sendJson(res, 200, {
+    object: "list",
+    model,
+    data: texts.map((text, index) => {
+      const vector = testEmbedding(text);
+      const embedding = base64 ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector;
+      return { object: "embedding", index, embedding };
+    }),
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
 }
 
 function applyFault(res: ServerResponse, fault: Fault): void {

@@ -337,8 +337,10 @@ describe("problems in sweeps", () => {
     const shots = (k: string) =>
       `shots: { from: fixtures/train.jsonl, k: ${k}, select: [first, random, similar, balanced, embedding] }`;
     // 100 × 5 × 2 = 1000: exactly the limit.
+    // select: embedding takes its endpoint from an openai: provider (last, so line numbers hold).
+    const provider = "providers: [openai:gpt-4o-mini]";
     const atLimit = await load(
-      lines("prompts:", `  - { id: a, text: x, samples: [1, 2], ${shots(hundred)} }`, TESTS),
+      lines("prompts:", `  - { id: a, text: x, samples: [1, 2], ${shots(hundred)} }`, TESTS, provider),
     );
     expect(atLimit.prompts).toHaveLength(MAX_PROMPT_VARIANTS);
     expect(new Set(atLimit.prompts.map((prompt) => prompt.id)).size).toBe(MAX_PROMPT_VARIANTS);
@@ -349,6 +351,7 @@ describe("problems in sweeps", () => {
         `  - { id: a, text: x, samples: [1, 2], ${shots(hundred)} }`,
         "  - { id: b, text: y }",
         TESTS,
+        provider,
       ),
     );
     expect(problems).toEqual([
