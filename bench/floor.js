@@ -1,7 +1,10 @@
 // The floor: the least work that sends the same requests as `promptsmith eval`: a plain fetch loop
 // with a simple promise pool, no SDK, no scoring, no record. What eval costs beyond this is overhead.
 //
-//   node bench/floor.js --url <baseURL> --model <name> --data <cases.jsonl> -j <n> --template <t> [--template <t> …]
+//   node bench/floor.js --url <baseURL> --model <name> --data <cases.jsonl> -j <n> --template <t> [--template <t> …] [--sdk]
+//
+// --sdk sends through the `openai` package (one client, maxRetries 0) instead of bare fetch: not the
+// floor, a diagnostic that splits eval's overhead into the SDK's share and promptsmith's own.
 //
 // Jobs are cases × templates in the order eval makes them (each case, then each prompt). A template
 // is rendered by replacing {{field}} with the row's field, which is what Handlebars does (noEscape)
@@ -15,9 +18,13 @@ let url;
 let model;
 let data;
 let concurrency = 8;
+let sdk = false;
 for (let i = 0; i < args.length; i += 2) {
   const [name, value] = [args[i], args[i + 1]];
-  if (name === "--url") url = value.replace(/\/+$/, "");
+  if (name === "--sdk") {
+    sdk = true;
+    i--;
+  } else if (name === "--url") url = value.replace(/\/+$/, "");
   else if (name === "--model") model = value;
   else if (name === "--data") data = value;
   else if (name === "-j") concurrency = Number(value);
@@ -36,7 +43,8 @@ function* jobs() {
     if (line.trim() === "") continue;
     const row = JSON.parse(line);
     for (const template of templates) {
-      yield JSON.stringify({ model, messages: [{ role: "user", content: render(template, row) }] });
+      const body = { model, messages: [{ role: "user", content: render(template, row) }] };
+      yield sdk ? body : JSON.stringify(body);
     }
   }
 }
@@ -47,9 +55,22 @@ let sent = 0;
 let errors = 0;
 const source = jobs();
 
+const client = sdk
+  ? new (await import("openai")).default({ apiKey: "sk-no-key-required", baseURL: url, maxRetries: 0 })
+  : null;
+
 async function worker() {
   for (let next = source.next(); !next.done; next = source.next()) {
     sent++;
+    if (client) {
+      try {
+        const body = await client.chat.completions.create(next.value);
+        if (!Array.isArray(body.choices)) errors++;
+      } catch {
+        errors++;
+      }
+      continue;
+    }
     try {
       const response = await fetch(endpoint, { method: "POST", headers, body: next.value });
       // Parse the answer as eval must, so the floor pays for the JSON too.

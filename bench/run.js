@@ -2,11 +2,13 @@
 // dataset size, each measured on a child process from spawn to exit. A report, not a test: it exits 0
 // when a target fails, and says so loudly.
 //
-//   npm run bench                  (builds first; the full run, a few minutes on 2 cores)
-//   node bench/run.js [--quick]    (--quick: small sizes, a smoke run of well under a minute)
+//   npm run bench                        (builds first; the full run, about 5–7 minutes on 2 cores)
+//   node bench/run.js [--quick] [--all]  (--quick: small sizes, a smoke run of about half a minute;
+//                                         --all: add 20,000 jobs at -j 16 and 50 ms, one more minute)
+//   node bench/cpuprofile-top.js <file>  (where a `node --cpu-prof` run spent its time)
 import { spawn, spawnSync } from "node:child_process";
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg as osLoadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -19,25 +21,54 @@ const MODEL = "bench-model";
 const TEMPLATES = { a: "Q: {{question}}", b: "Question: {{question}}\nAnswer:" };
 
 const QUICK = process.argv.includes("--quick");
+/** Also run 20,000 jobs at -j 16 and 50 ms: a minute of waiting that only confirms the -j 64 row. */
+const ALL = process.argv.includes("--all");
+
+/**
+ * One throughput row: `cases` × 2 prompts at `concurrency` and `latency` ms. `repeats` > 1 for short
+ * runs, where one scheduler hiccup is a big share of a second (eval and floor alternate; the
+ * median counts). `floor: false` where the target is absolute (c ÷ latency) and the floor's run
+ * would only add a minute of waiting. `sdk`: also the floor through the `openai` package (a
+ * diagnostic row that splits eval's overhead into the SDK's share and promptsmith's own).
+ */
+const runOf = (latency, cases, concurrency, repeats = 1, floor = true, sdk = false) => ({
+  latency,
+  cases,
+  concurrency,
+  repeats,
+  floor,
+  sdk,
+});
 const PLAN = QUICK
   ? {
       startupRuns: 5,
-      throughputCases: [200],
-      concurrencies: [16, 64],
-      latencies: [0, 50],
-      memoryCases: [200, 2000],
-      repeatsUnder: 0,
+      throughput: [
+        runOf(0, 200, 16),
+        runOf(0, 200, 64, 1, true, true),
+        runOf(50, 200, 16),
+        runOf(50, 200, 64),
+      ],
+      memoryCases: [200, 2_000],
+      memoryTimeoutMs: 60_000,
     }
   : {
       startupRuns: 15,
-      throughputCases: [1_000, 10_000],
-      concurrencies: [16, 64],
-      latencies: [0, 50],
+      throughput: [
+        runOf(0, 1_000, 16, 3),
+        runOf(0, 1_000, 64, 3),
+        runOf(0, 10_000, 16),
+        runOf(0, 10_000, 64, 1, true, true),
+        runOf(50, 1_000, 16),
+        runOf(50, 1_000, 64),
+        ...(ALL ? [runOf(50, 10_000, 16, 1, false)] : []),
+        runOf(50, 10_000, 64, 1, false),
+      ],
       memoryCases: [1_000, 100_000],
-      // Short runs are noisy (a scheduler hiccup is a big share of a second): below this many jobs,
-      // eval and the floor run 3 times each, interleaved, and the median counts.
-      repeatsUnder: 5_000,
+      // 200,000 jobs take 2–4 minutes here; past this the run is stopped (SIGTERM, as Ctrl-C) and failed.
+      memoryTimeoutMs: 300_000,
     };
+/** No other single run should take anywhere near this long; a hung one is stopped and failed. */
+const RUN_TIMEOUT_MS = 180_000;
 const CHECK_CASES = 200;
 const MEMORY_CONCURRENCY = 64;
 
@@ -67,12 +98,15 @@ async function main() {
   log(`promptsmith bench${QUICK ? " (quick)" : ""} in ${tmp}`);
 
   const datasets = new Map();
-  for (const n of new Set([CHECK_CASES, ...PLAN.throughputCases, ...PLAN.memoryCases])) {
+  for (const n of new Set([CHECK_CASES, ...PLAN.throughput.map((r) => r.cases), ...PLAN.memoryCases])) {
     datasets.set(n, writeDataset(n));
   }
 
   const stubs = new Map();
-  for (const latency of new Set([0, ...PLAN.latencies])) stubs.set(latency, await startStub(latency));
+  for (const latency of new Set([0, ...PLAN.throughput.map((r) => r.latency)])) {
+    stubs.set(latency, await startStub(latency));
+  }
+  const loadBefore = loadavg();
 
   const evalEnv = { ...process.env, NO_COLOR: "1", CI: "1" };
   for (const name of ["OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_LOG"]) delete evalEnv[name];
@@ -158,46 +192,49 @@ async function main() {
 
   // 2. Throughput: eval against the floor on the same stub, same bodies, same concurrency.
   const throughput = [];
-  for (const latency of PLAN.latencies) {
-    for (const cases of PLAN.throughputCases) {
-      for (const concurrency of PLAN.concurrencies) {
-        const jobs = cases * 2;
-        const stub = stubs.get(latency);
-        const repeats = jobs < PLAN.repeatsUnder && latency === 0 ? 3 : 1;
-        log(`throughput: ${jobs} jobs, -j ${concurrency}, ${latency} ms latency (×${repeats}) …`);
-        const runs = { eval: [], floor: [] };
-        for (let i = 0; i < repeats; i++) {
-          for (const tool of ["floor", "eval"]) {
-            await stub.reset(false);
-            const args =
-              tool === "eval"
-                ? evalArgs(latency, cases, concurrency)
-                : floorArgs(latency, cases, concurrency);
-            const run = await measure(args, { env: evalEnv, rss });
-            const stats = await stub.stats();
-            runs[tool].push({ ...run, ...validate(tool, run, stats, jobs) });
-          }
-        }
-        const floor = medianRun(runs.floor);
-        const evalRun = medianRun(runs.eval);
-        throughput.push({ latency, jobs, concurrency, floor, eval: evalRun, repeats });
-        if (latency === 0) {
-          const ratio = evalRun.wallMs / floor.wallMs;
-          targets.push({
-            name: `throughput: ${jobs} jobs -j ${concurrency} at 0 ms, eval ≤ ${TARGETS.floorRatio}× floor`,
-            pass: evalRun.ok && floor.ok && ratio <= TARGETS.floorRatio,
-            detail: `${fmt(ratio, 2)}× (${fmt(evalRun.wallMs / 1000, 2)} s vs ${fmt(floor.wallMs / 1000, 2)} s; busy window ${fmt(evalRun.windowMs / floor.windowMs, 2)}×)${problems(evalRun, floor)}`,
-          });
-        } else {
-          const ideal = concurrency / (latency / 1000);
-          const rate = evalRun.windowRate;
-          targets.push({
-            name: `throughput: ${jobs} jobs -j ${concurrency} at ${latency} ms, eval ≥ ${TARGETS.latencyEfficiency * 100}% of ${fmt(ideal, 0)} jobs/s`,
-            pass: evalRun.ok && rate >= TARGETS.latencyEfficiency * ideal,
-            detail: `${fmt((rate / ideal) * 100, 1)}% (${fmt(rate, 0)} jobs/s over the busy window; ${fmt(evalRun.wallRate, 0)} jobs/s spawn-to-exit; floor ${fmt((floor.windowRate / ideal) * 100, 1)}%)${problems(evalRun)}`,
-          });
-        }
+  for (const { latency, cases, concurrency, repeats, floor: withFloor, sdk } of PLAN.throughput) {
+    const jobs = cases * 2;
+    const stub = stubs.get(latency);
+    log(`throughput: ${jobs} jobs, -j ${concurrency}, ${latency} ms latency (×${repeats}) …`);
+    const runs = { eval: [], floor: [], sdk: [] };
+    const tools = [...(withFloor ? ["floor"] : []), ...(sdk ? ["sdk"] : []), "eval"];
+    for (let i = 0; i < repeats; i++) {
+      for (const tool of tools) {
+        await stub.reset(false);
+        const args =
+          tool === "eval"
+            ? evalArgs(latency, cases, concurrency)
+            : [...floorArgs(latency, cases, concurrency), ...(tool === "sdk" ? ["--sdk"] : [])];
+        const run = await measure(args, { env: evalEnv, rss });
+        runs[tool].push({ ...run, ...validate(tool, run, await stub.stats(), jobs) });
       }
+    }
+    const floor = withFloor ? medianRun(runs.floor) : null;
+    const evalRun = medianRun(runs.eval);
+    throughput.push({
+      latency,
+      jobs,
+      concurrency,
+      floor,
+      sdk: sdk ? medianRun(runs.sdk) : null,
+      eval: evalRun,
+      repeats,
+    });
+    if (latency === 0) {
+      const ratio = evalRun.wallMs / floor.wallMs;
+      targets.push({
+        name: `throughput: ${jobs} jobs -j ${concurrency} at 0 ms, eval ≤ ${TARGETS.floorRatio}× floor`,
+        pass: evalRun.ok && floor.ok && ratio <= TARGETS.floorRatio,
+        detail: `${fmt(ratio, 2)}× wall (${fmt(evalRun.wallMs / 1000, 2)} s vs ${fmt(floor.wallMs / 1000, 2)} s); busy window ${fmt(evalRun.windowMs / floor.windowMs, 2)}×; CPU ${fmt(evalRun.cpuS / floor.cpuS, 2)}×${problems(evalRun, floor)}`,
+      });
+    } else {
+      const ideal = concurrency / (latency / 1000);
+      const rate = evalRun.windowRate;
+      targets.push({
+        name: `throughput: ${jobs} jobs -j ${concurrency} at ${latency} ms, eval ≥ ${TARGETS.latencyEfficiency * 100}% of ${fmt(ideal, 0)} jobs/s`,
+        pass: evalRun.ok && rate >= TARGETS.latencyEfficiency * ideal,
+        detail: `${fmt((rate / ideal) * 100, 1)}% (${fmt(rate, 0)} jobs/s over the busy window; ${fmt(evalRun.wallRate, 0)} jobs/s spawn-to-exit${floor ? `; floor ${fmt((floor.windowRate / ideal) * 100, 1)}%` : ""})${problems(evalRun)}`,
+      });
     }
   }
 
@@ -208,7 +245,11 @@ async function main() {
     const out = join(tmp, `out-${cases}.jsonl`);
     log(`memory: ${cases} cases × 2 prompts, -j ${MEMORY_CONCURRENCY}, -o out.jsonl …`);
     await stub0.reset(false);
-    const run = await measure(evalArgs(0, cases, MEMORY_CONCURRENCY, ["-o", out]), { env: evalEnv, rss });
+    const run = await measure(evalArgs(0, cases, MEMORY_CONCURRENCY, ["-o", out]), {
+      env: evalEnv,
+      rss,
+      timeoutMs: PLAN.memoryTimeoutMs,
+    });
     const stats = await stub0.stats();
     const lines = run.code === 0 ? await countLines(out) : 0;
     const check = validate("eval", run, stats, jobs);
@@ -224,15 +265,17 @@ async function main() {
   targets.push({
     name: `memory: peak RSS at ${large.cases} cases ≤ ${TARGETS.memoryRatio}× at ${small.cases} cases`,
     pass: small.run.ok && large.run.ok && memoryRatio <= TARGETS.memoryRatio,
-    detail: `${fmt(memoryRatio, 2)}× (${mb(large.run.rssKb)} MB vs ${mb(small.run.rssKb)} MB)${problems(small.run, large.run)}`,
+    detail: `${fmt(memoryRatio, 2)}× (${mb(large.run.rssKb)} MB vs ${mb(small.run.rssKb)} MB${large.run.timedOut ? "; the stopped run's peak so far, a lower bound" : ""})${problems(small.run, large.run)}`,
   });
 
+  notes.push(`load average (1 min) before / after: ${loadBefore} / ${loadavg()} (other work on this machine shows up in wall times; CPU s is less sensitive to it)`);
   printReport({ machine, rss, startup, throughput, memory });
 }
 
 function printReport({ machine, rss, startup, throughput, memory }) {
   const out = [];
-  const command = process.env.npm_lifecycle_event === "bench" ? "npm run bench" : `node bench/run.js${QUICK ? " --quick" : ""}`;
+  const flags = process.argv.slice(2).join(" ");
+  const command = process.env.npm_lifecycle_event === "bench" ? `npm run bench${flags ? ` -- ${flags}` : ""}` : `node bench/run.js${flags ? ` ${flags}` : ""}`;
   out.push(`# promptsmith bench${QUICK ? " (--quick: smoke sizes, not the reference numbers)" : ""}`);
   out.push("");
   out.push(`- date: ${new Date().toISOString()}`);
@@ -241,6 +284,7 @@ function printReport({ machine, rss, startup, throughput, memory }) {
   out.push(`- timing: each measurement is a child process timed from spawn to exit; peak RSS ${rss === "time" ? "from `/usr/bin/time -v` (the child's maxrss, i.e. VmHWM)" : "from /proc/<pid>/status VmHWM polled every 20 ms"}`);
   out.push("- stub: loopback OpenAI-compatible server in its own process, fixed latency, keep-alive, precomputed answer");
   out.push("- busy window: the stub's first request in → last answer out, i.e. without process start-up and exit");
+  out.push("- floor: bench/floor.js, bare `fetch` + promise pool; `openai SDK loop`: the same loop through the `openai` client (diagnostic, no target)");
   for (const note of notes) out.push(`- ${note}`);
   out.push("");
   out.push("## Start-up (median of " + PLAN.startupRuns + " runs)");
@@ -254,23 +298,25 @@ function printReport({ machine, rss, startup, throughput, memory }) {
   out.push("");
   out.push("## Throughput (2 prompts × cases = jobs)");
   out.push("");
-  out.push("| latency | jobs | -j | tool | wall s | × floor | jobs/s (wall) | jobs/s (busy window) | peak RSS MB | check |");
-  out.push("|---:|---:|---:|---|---:|---:|---:|---:|---:|---|");
+  out.push("| latency | jobs | -j | tool | wall s | × floor | CPU s | jobs/s (wall) | jobs/s (busy window) | peak RSS MB | check |");
+  out.push("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|");
   for (const row of throughput) {
-    for (const tool of ["floor", "eval"]) {
+    for (const tool of ["floor", "sdk", "eval"].filter((t) => row[t])) {
       const run = row[tool];
+      const ratio = tool === "floor" ? "1.00" : row.floor ? fmt(run.wallMs / row.floor.wallMs, 2) : "–";
+      const name = tool === "sdk" ? "openai SDK loop" : tool;
       out.push(
-        `| ${row.latency} ms | ${row.jobs} | ${row.concurrency} | ${tool}${row.repeats > 1 ? ` (median of ${row.repeats})` : ""} | ${fmt(run.wallMs / 1000, 2)} | ${tool === "eval" ? fmt(run.wallMs / row.floor.wallMs, 2) : "1.00"} | ${fmt(run.wallRate, 0)} | ${fmt(run.windowRate, 0)} | ${mb(run.rssKb)} | ${run.ok ? "ok" : `**${run.problem}**`} |`,
+        `| ${row.latency} ms | ${row.jobs} | ${row.concurrency} | ${name}${row.repeats > 1 ? ` (median of ${row.repeats})` : ""} | ${fmt(run.wallMs / 1000, 2)} | ${ratio} | ${fmt(run.cpuS, 2)} | ${fmt(run.wallRate, 0)} | ${fmt(run.windowRate, 0)} | ${mb(run.rssKb)} | ${run.ok ? "ok" : `**${run.problem}**`} |`,
       );
     }
   }
   out.push("");
   out.push(`## Memory (eval, 0 ms latency, -j ${MEMORY_CONCURRENCY}, -o out.jsonl)`);
   out.push("");
-  out.push("| cases | jobs | wall s | jobs/s | peak RSS MB | check |");
-  out.push("|---:|---:|---:|---:|---:|---|");
+  out.push("| cases | jobs | wall s | CPU s | jobs/s (wall) | peak RSS MB | check |");
+  out.push("|---:|---:|---:|---:|---:|---:|---|");
   for (const row of memory) {
-    out.push(`| ${row.cases} | ${row.jobs} | ${fmt(row.run.wallMs / 1000, 2)} | ${fmt(row.run.wallRate, 0)} | ${mb(row.run.rssKb)} | ${row.run.ok ? "ok" : `**${row.run.problem}**`} |`);
+    out.push(`| ${row.cases} | ${row.jobs} | ${fmt(row.run.wallMs / 1000, 2)} | ${fmt(row.run.cpuS, 2)} | ${fmt(row.run.wallRate, 0)} | ${mb(row.run.rssKb)} | ${row.run.ok ? "ok" : `**${row.run.problem}**`} |`);
   }
   out.push("");
   out.push("## Targets");
@@ -289,17 +335,19 @@ function validate(tool, run, stats, jobs) {
     ok: true,
     problem: null,
     windowMs,
-    wallRate: jobs / (run.wallMs / 1000),
-    windowRate: jobs / (windowMs / 1000),
+    // A stopped run is rated on what it got done.
+    wallRate: (run.timedOut ? stats.requests : jobs) / (run.wallMs / 1000),
+    windowRate: (run.timedOut ? stats.requests : jobs) / (windowMs / 1000),
   };
   const fail = (problem) => {
     result.ok = false;
     result.problem ??= problem;
   };
+  if (run.timedOut) fail(`stopped after ${fmt(run.wallMs / 1000, 0)} s with ${stats.requests} of ${jobs} jobs sent`);
   if (run.code !== 0) fail(`exit ${run.code}: ${firstLine(run.stderr)}`);
   if (stats.requests !== jobs) fail(`stub saw ${stats.requests} requests for ${jobs} jobs`);
   try {
-    if (tool === "floor") {
+    if (tool !== "eval") {
       const { jobs: sent, errors } = JSON.parse(run.stdout);
       if (sent !== jobs || errors !== 0) fail(`floor sent ${sent}, ${errors} errors`);
     } else if (run.code === 0) {
@@ -462,6 +510,10 @@ function writeConfig(stub, cases, datasets, cacheKey) {
   ];
   writeFileSync(path, `${yaml.join("\n")}\n`);
   return path;
+}
+
+function loadavg() {
+  return osLoadavg()[0].toFixed(2);
 }
 
 function describeMachine() {

@@ -426,7 +426,7 @@ export function toProviderError(error: unknown, context: CallContext): unknown {
     );
   }
   if (error instanceof APIError) {
-    const detail = redact(serverMessage(error));
+    const detail = serverMessage(error, redact);
     const status = error.status;
     if (status === undefined)
       return new ProviderError("server", `${where} sent an error mid-answer: ${detail}`);
@@ -507,10 +507,11 @@ function abortedError(): ProviderError {
   return new ProviderError("aborted", "request aborted");
 }
 
-function serverMessage(error: APIError): string {
+/** The server's error message, shortened; the key is redacted first so a cut can't leave part of it. */
+function serverMessage(error: APIError, redact: (text: string) => string): string {
   const body = error.error as { message?: unknown } | undefined;
   const text = typeof body?.message === "string" ? body.message : error.message;
-  return preview(text, 300);
+  return preview(redact(text), 300);
 }
 
 function describeCause(error: Error): string {
