@@ -14,6 +14,8 @@ export interface ProviderOptions {
   env?: NodeJS.ProcessEnv;
   /** The fetch the OpenAI SDK uses; default the global fetch. */
   fetch?: typeof fetch;
+  /** Progress of a model download (the first use of a `local:hf:` model). */
+  onProgress?: (progress: { downloaded: number; total?: number }) => void;
 }
 
 /** The id forms a config may use, for hints. */

@@ -85,6 +85,8 @@ export interface EvaluateOptions {
   /** Called with every finished case, in job order. */
   onResult?: (result: CaseResult) => void;
   onProgress?: (progress: EvaluateProgress) => void;
+  /** Progress of a model download (the first use of a `local:hf:` model). */
+  onDownloadProgress?: (progress: { downloaded: number; total?: number }) => void;
 }
 
 export type { Shard };
@@ -160,7 +162,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const observedFetch = observeRateLimits(options.fetch ?? globalThis.fetch, adaptive);
   const makeProvider =
     options.createProvider ??
-    ((spec: ProviderSpec, o: { fetch: typeof fetch }) => createProvider(spec, { env, fetch: o.fetch }));
+    ((spec: ProviderSpec, o: { fetch: typeof fetch }) =>
+      createProvider(spec, { env, fetch: o.fetch, onProgress: options.onDownloadProgress }));
 
   const bound: BoundProvider[] = [];
   const buckets = new Map<BoundProvider, TokenBucket>();

@@ -21,6 +21,8 @@ export interface RunPromptOptions {
   signal?: AbortSignal;
   /** Receives the answer as it streams in. */
   onToken?: (text: string) => void;
+  /** Progress of a model download (the first use of a `local:hf:` model). */
+  onDownloadProgress?: (progress: { downloaded: number; total?: number }) => void;
 }
 
 /** One answer from one model for one rendered template. */
@@ -53,7 +55,11 @@ export async function runPrompt(options: RunPromptOptions): Promise<RunPromptRes
   const spec: ProviderSpec = options.provider
     ? { id: options.provider, label: options.provider, params: {} }
     : defaultProviders(env)[0];
-  const provider = await createProvider(spec, { env, fetch: options.fetch });
+  const provider = await createProvider(spec, {
+    env,
+    fetch: options.fetch,
+    onProgress: options.onDownloadProgress,
+  });
   try {
     const response = await provider.complete({
       messages,

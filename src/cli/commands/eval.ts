@@ -7,6 +7,7 @@ import {
   renderJsonSummary,
   renderTerminalReport,
 } from "../../index.js";
+import { createDownloadProgress } from "../download-progress.js";
 import { ExitCode } from "../exit-codes.js";
 import type { FlagValues } from "../flags.js";
 import { type CliIo, useColor } from "../io.js";
@@ -87,6 +88,7 @@ export async function evalCommand(
           io.stderr.write(`resuming run ${info.runId}: ${info.resumed} jobs already done\n`);
       },
       onProgress: progress?.update,
+      onDownloadProgress: createDownloadProgress(io),
     };
     const { record, status } =
       flags.batch || flags.batchId

@@ -1,4 +1,5 @@
 import { runPrompt } from "../../index.js";
+import { createDownloadProgress } from "../download-progress.js";
 import { ExitCode } from "../exit-codes.js";
 import type { FlagValues } from "../flags.js";
 import type { CliIo } from "../io.js";
@@ -21,6 +22,7 @@ export async function runCommand(
       params: parseParams(flags.param ?? {}),
       env: io.env,
       signal: controller.signal,
+      onDownloadProgress: createDownloadProgress(io),
       onToken: flags.json ? undefined : (text) => io.stdout.write(text),
     });
     if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -1,4 +1,5 @@
 import { serve } from "../../index.js";
+import { createDownloadProgress } from "../download-progress.js";
 import { ExitCode } from "../exit-codes.js";
 import type { FlagValues } from "../flags.js";
 import type { CliIo } from "../io.js";
@@ -11,6 +12,7 @@ export async function serveCommand(flags: FlagValues<"model" | "port" | "host">,
     host: flags.host,
     env: io.env,
     log: (line) => io.stderr.write(`${line}\n`),
+    onProgress: createDownloadProgress(io),
   });
   io.stderr.write(`serving on ${handle.url}/v1 (OpenAI-compatible); Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
