@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isUserError } from "../../../src/errors.js";
 import { type CacheValue, openCache, type ResponseCache } from "../../../src/runner/cache.js";
 import { cacheKey } from "../../../src/runner/job-key.js";
+import { transpileForChild } from "../../helpers/transpile.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const require = createRequire(import.meta.url);
@@ -206,18 +207,7 @@ describe("openCache across processes", () => {
 
   beforeAll(async () => {
     built = join(dir, "built");
-    const { default: ts } = await import("typescript");
-    for (const file of ["runner/cache.ts", "errors.ts"]) {
-      const source = readFileSync(join(root, "src", file), "utf8");
-      const { outputText } = ts.transpileModule(source, {
-        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-        fileName: file,
-      });
-      const out = join(built, file.replace(/\.ts$/, ".js"));
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, outputText);
-    }
-    writeFileSync(join(built, "package.json"), '{"type":"module"}');
+    await transpileForChild(["runner/cache.ts", "errors.ts"], built);
   });
 
   interface ChildRun {

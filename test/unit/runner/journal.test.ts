@@ -14,6 +14,7 @@ import {
   readJournal,
   reopenJournalWriter,
 } from "../../../src/runner/journal.js";
+import { transpileForChild } from "../../helpers/transpile.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 let dir: string;
@@ -232,18 +233,7 @@ describe("journal under SIGKILL", () => {
 
   beforeAll(async () => {
     built = join(dir, "built");
-    const { default: ts } = await import("typescript");
-    for (const file of ["runner/journal.ts", "errors.ts"]) {
-      const source = readFileSync(join(root, "src", file), "utf8");
-      const { outputText } = ts.transpileModule(source, {
-        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-        fileName: file,
-      });
-      const out = join(built, file.replace(/\.ts$/, ".js"));
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, outputText);
-    }
-    writeFileSync(join(built, "package.json"), '{"type":"module"}');
+    await transpileForChild(["runner/journal.ts", "errors.ts"], built);
   });
 
   it("keeps every line flushed before the kill, and nothing but whole lines and one cut-off tail", async () => {
