@@ -16,7 +16,7 @@ import {
 } from "../../../src/runner/journal.js";
 import { transpileForChild } from "../../helpers/transpile.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const _root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 let dir: string;
 let counter = 0;
 const freshPath = (): string => join(dir, `case-${++counter}`, "runs", "run.jsonl");
