@@ -4,10 +4,11 @@ import type { CliIo } from "../../../src/cli/io.js";
 
 function fakeIo(isTTY: boolean): { io: CliIo; text: () => string } {
   let written = "";
-  const stream = {
-    isTTY,
-    write: (chunk: string) => ((written += chunk), true),
-  } as unknown as CliIo["stderr"];
+  const write = (chunk: string) => {
+    written += chunk;
+    return true;
+  };
+  const stream = { isTTY, write } as unknown as CliIo["stderr"];
   return { io: { stdout: stream, stderr: stream, env: {}, cwd: "/" }, text: () => written };
 }
 
