@@ -152,7 +152,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   }
 
   const controller = new AbortController();
-  // Every call in flight listens on this one signal; with -j 64 that is far past Node's default warning level.
+  // Every call in flight links its own signal to this one; with -j 64 that is past Node's warning level.
   setMaxListeners(0, controller.signal);
   const onOuterAbort = () => controller.abort();
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });

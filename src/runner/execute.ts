@@ -188,30 +188,29 @@ async function generate(
 ): Promise<{ outputs: Generation[]; usage: TokenUsage; latencyMs: number }> {
   const { spec } = bound;
   const params = { ...spec.params, ...promptParams };
-  const keys = Array.from({ length: n }, (_, i) =>
-    responseKey(spec, bound.baseURL, messages, params, firstIndex + i),
-  );
+  const cache = context.cacheMode === "off" ? undefined : context.cache;
+  // Hashing the prompt costs real time on big runs: only when a cache will use the keys.
+  const keys = cache
+    ? Array.from({ length: n }, (_, i) => responseKey(spec, bound.baseURL, messages, params, firstIndex + i))
+    : [];
   const outputs: (Generation | undefined)[] = new Array(n);
   const usage: TokenUsage = { prompt: 0, completion: 0 };
   let latencyMs = 0;
-  if (context.cache && context.cacheMode === "use") {
+  if (cache && context.cacheMode === "use") {
     keys.forEach((key, i) => {
-      const hit = context.cache!.get(key);
+      const hit = cache.get(key);
       if (!hit) return;
       outputs[i] = { output: hit.output, cached: true };
       addUsage(usage, hit.usage);
       latencyMs = Math.max(latencyMs, hit.latencyMs);
     });
   }
-  const missing = keys.map((_, i) => i).filter((i) => outputs[i] === undefined);
+  const missing = Array.from({ length: n }, (_, i) => i).filter((i) => outputs[i] === undefined);
   if (missing.length > 0) {
     await context.beforeCall?.(bound, estimateTokens(messages, params, missing.length));
-    const response: CompletionResponse = await bound.provider.complete({
-      messages,
-      params: promptParams,
-      n: missing.length,
-      signal: context.signal,
-    });
+    const response: CompletionResponse = await withCallSignal(context.signal, (signal) =>
+      bound.provider.complete({ messages, params: promptParams, n: missing.length, signal }),
+    );
     addUsage(usage, response.usage);
     latencyMs = Math.max(latencyMs, response.latencyMs);
     const share = {
@@ -221,8 +220,8 @@ async function generate(
     missing.forEach((sampleIndex, j) => {
       const output = response.outputs[j] ?? "";
       outputs[sampleIndex] = { output, cached: false };
-      if (context.cache && context.cacheMode !== "off") {
-        context.cache.set(keys[sampleIndex], {
+      if (cache) {
+        cache.set(keys[sampleIndex], {
           output,
           usage: share,
           latencyMs: response.latencyMs,
@@ -233,6 +232,24 @@ async function generate(
     });
   }
   return { outputs: outputs as Generation[], usage, latencyMs };
+}
+
+/**
+ * Runs one call with its own signal, linked to the run's for as long as the call lasts. The SDK
+ * adds an abort listener to the signal of every request and never removes it: on the run-wide
+ * signal those pile up (and Node scans them on every add), which made CPU grow with the square
+ * of the job count.
+ */
+async function withCallSignal<T>(run: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const forward = () => controller.abort(run.reason);
+  if (run.aborted) controller.abort(run.reason);
+  else run.addEventListener("abort", forward, { once: true });
+  try {
+    return await call(controller.signal);
+  } finally {
+    run.removeEventListener("abort", forward);
+  }
 }
 
 /** The cache key of one sample of one request. */

@@ -102,7 +102,7 @@ export function createPromptEngine(options: PromptEngineOptions = {}): PromptEng
         file,
         render(vars, renderOptions = {}) {
           // Fresh per render: the markers of one render mean nothing in another's output.
-          const nonce = randomBytes(12).toString("hex");
+          const nonce = nextNonce();
           let text: string;
           try {
             text = unit.run(vars, { data: { [NONCE_KEY]: nonce } });
@@ -182,4 +182,15 @@ function listPartials(dir: string): Array<{ name: string; path: string }> {
       name: relative.slice(0, -".hbs".length).split(sep).join("/"),
       path: join(dir, relative),
     }));
+}
+
+/**
+ * A process-wide random prefix (never shown to a template's values) and a counter: unguessable and
+ * different for every render, without asking the OS for random bytes on every render.
+ */
+const NONCE_PREFIX = randomBytes(12).toString("hex");
+let nonceCounter = 0;
+function nextNonce(): string {
+  nonceCounter++;
+  return `${NONCE_PREFIX}${nonceCounter.toString(16)}`;
 }
