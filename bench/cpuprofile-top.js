@@ -14,6 +14,12 @@ if (!file) {
 const topArg = process.argv.indexOf("--top");
 const top = topArg === -1 ? 30 : Number(process.argv[topArg + 1]);
 
+// Piped into head: stop quietly when the reader goes away.
+process.stdout.on("error", (error) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 const profile = JSON.parse(readFileSync(file, "utf8"));
 const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
 // Self time per node: each sample names the node running then, and timeDeltas say for how long.
@@ -39,7 +45,9 @@ for (const [id, us] of selfUs) {
 const print = (title, map, limit) => {
   process.stdout.write(`\n${title}\n`);
   for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, limit)) {
-    process.stdout.write(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}\n`);
+    process.stdout.write(
+      `${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}\n`,
+    );
   }
 };
 process.stdout.write(`${file}: ${(total / 1000).toFixed(0)} ms sampled\n`);
@@ -64,6 +72,11 @@ function packageOf(url, functionName) {
     const rest = url.slice(at + "node_modules/".length).split("/");
     return rest[0].startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0];
   }
-  if (url.includes("/dist/")) return `promptsmith ${url.slice(url.indexOf("/dist/") + 1).split("/").slice(0, 2).join("/")}`;
+  if (url.includes("/dist/"))
+    return `promptsmith ${url
+      .slice(url.indexOf("/dist/") + 1)
+      .split("/")
+      .slice(0, 2)
+      .join("/")}`;
   return url;
 }

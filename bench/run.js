@@ -2,7 +2,7 @@
 // dataset size, each measured on a child process from spawn to exit. A report, not a test: it exits 0
 // when a target fails, and says so loudly.
 //
-//   npm run bench                        (builds first; the full run, about 5–7 minutes on 2 cores)
+//   npm run bench                        (builds first; ~6.5 min on 2 cores, ~8 while the 100k run hits its cap)
 //   node bench/run.js [--quick] [--all]  (--quick: small sizes, a smoke run of about half a minute;
 //                                         --all: add 20,000 jobs at -j 16 and 50 ms, one more minute)
 //   node bench/cpuprofile-top.js <file>  (where a `node --cpu-prof` run spent its time)
@@ -245,11 +245,15 @@ async function main() {
     const out = join(tmp, `out-${cases}.jsonl`);
     log(`memory: ${cases} cases × 2 prompts, -j ${MEMORY_CONCURRENCY}, -o out.jsonl …`);
     await stub0.reset(false);
-    const run = await measure(evalArgs(0, cases, MEMORY_CONCURRENCY, ["-o", out]), {
+    // --trace-gc shows how much of the peak is live data and how much is garbage V8 had not yet
+    // collected: a diagnostic column, the target stays on peak RSS.
+    const run = await measure(["--trace-gc", ...evalArgs(0, cases, MEMORY_CONCURRENCY, ["-o", out])], {
       env: evalEnv,
       rss,
       timeoutMs: PLAN.memoryTimeoutMs,
     });
+    const gc = splitGcTrace(run.stdout);
+    run.stdout = gc.rest;
     const stats = await stub0.stats();
     const lines = run.code === 0 ? await countLines(out) : 0;
     const check = validate("eval", run, stats, jobs);
@@ -258,7 +262,7 @@ async function main() {
       check.problem = `${lines} lines in out.jsonl, expected ${jobs}`;
     }
     rmSync(out, { force: true });
-    memory.push({ cases, jobs, run: { ...run, ...check } });
+    memory.push({ cases, jobs, gc, run: { ...run, ...check } });
   }
   const [small, large] = memory;
   const memoryRatio = large.run.rssKb / small.run.rssKb;
@@ -268,37 +272,54 @@ async function main() {
     detail: `${fmt(memoryRatio, 2)}× (${mb(large.run.rssKb)} MB vs ${mb(small.run.rssKb)} MB${large.run.timedOut ? "; the stopped run's peak so far, a lower bound" : ""})${problems(small.run, large.run)}`,
   });
 
-  notes.push(`load average (1 min) before / after: ${loadBefore} / ${loadavg()} (other work on this machine shows up in wall times; CPU s is less sensitive to it)`);
+  notes.push(
+    `load average (1 min) before / after: ${loadBefore} / ${loadavg()} (other work on this machine shows up in wall times; CPU s is less sensitive to it)`,
+  );
   printReport({ machine, rss, startup, throughput, memory });
 }
 
 function printReport({ machine, rss, startup, throughput, memory }) {
   const out = [];
   const flags = process.argv.slice(2).join(" ");
-  const command = process.env.npm_lifecycle_event === "bench" ? `npm run bench${flags ? ` -- ${flags}` : ""}` : `node bench/run.js${flags ? ` ${flags}` : ""}`;
+  const command =
+    process.env.npm_lifecycle_event === "bench"
+      ? `npm run bench${flags ? ` -- ${flags}` : ""}`
+      : `node bench/run.js${flags ? ` ${flags}` : ""}`;
   out.push(`# promptsmith bench${QUICK ? " (--quick: smoke sizes, not the reference numbers)" : ""}`);
   out.push("");
   out.push(`- date: ${new Date().toISOString()}`);
   out.push(`- machine: ${machine}`);
   out.push(`- command: \`${command}\` (in ${ROOT})`);
-  out.push(`- timing: each measurement is a child process timed from spawn to exit; peak RSS ${rss === "time" ? "from `/usr/bin/time -v` (the child's maxrss, i.e. VmHWM)" : "from /proc/<pid>/status VmHWM polled every 20 ms"}`);
-  out.push("- stub: loopback OpenAI-compatible server in its own process, fixed latency, keep-alive, precomputed answer");
-  out.push("- busy window: the stub's first request in → last answer out, i.e. without process start-up and exit");
-  out.push("- floor: bench/floor.js, bare `fetch` + promise pool; `openai SDK loop`: the same loop through the `openai` client (diagnostic, no target)");
+  out.push(
+    `- timing: each measurement is a child process timed from spawn to exit; peak RSS ${rss === "time" ? "from `/usr/bin/time -v` (the child's maxrss, i.e. VmHWM)" : "from /proc/<pid>/status VmHWM polled every 20 ms"}`,
+  );
+  out.push(
+    "- stub: loopback OpenAI-compatible server in its own process, fixed latency, keep-alive, precomputed answer",
+  );
+  out.push(
+    "- busy window: the stub's first request in → last answer out, i.e. without process start-up and exit",
+  );
+  out.push(
+    "- floor: bench/floor.js, bare `fetch` + promise pool; `openai SDK loop`: the same loop through the `openai` client (diagnostic, no target)",
+  );
   for (const note of notes) out.push(`- ${note}`);
   out.push("");
-  out.push("## Start-up (median of " + PLAN.startupRuns + " runs)");
+  out.push(`## Start-up (median of ${PLAN.startupRuns} runs)`);
   out.push("");
   out.push("| command | median ms | min | max | over node -e 0 |");
   out.push("|---|---:|---:|---:|---:|");
   const base = startup["node -e 0"].median;
   for (const [name, s] of Object.entries(startup)) {
-    out.push(`| \`${name}\` | ${fmt(s.median, 0)} | ${fmt(s.min, 0)} | ${fmt(s.max, 0)} | ${name === "node -e 0" ? "–" : `+${fmt(s.median - base, 0)}`} |`);
+    out.push(
+      `| \`${name}\` | ${fmt(s.median, 0)} | ${fmt(s.min, 0)} | ${fmt(s.max, 0)} | ${name === "node -e 0" ? "–" : `+${fmt(s.median - base, 0)}`} |`,
+    );
   }
   out.push("");
   out.push("## Throughput (2 prompts × cases = jobs)");
   out.push("");
-  out.push("| latency | jobs | -j | tool | wall s | × floor | CPU s | jobs/s (wall) | jobs/s (busy window) | peak RSS MB | check |");
+  out.push(
+    "| latency | jobs | -j | tool | wall s | × floor | CPU s | jobs/s (wall) | jobs/s (busy window) | peak RSS MB | check |",
+  );
   out.push("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|");
   for (const row of throughput) {
     for (const tool of ["floor", "sdk", "eval"].filter((t) => row[t])) {
@@ -313,10 +334,15 @@ function printReport({ machine, rss, startup, throughput, memory }) {
   out.push("");
   out.push(`## Memory (eval, 0 ms latency, -j ${MEMORY_CONCURRENCY}, -o out.jsonl)`);
   out.push("");
-  out.push("| cases | jobs | wall s | CPU s | jobs/s (wall) | peak RSS MB | check |");
-  out.push("|---:|---:|---:|---:|---:|---:|---|");
+  out.push(
+    "| cases | jobs | wall s | CPU s | jobs/s (wall) | peak RSS MB | live heap after full GCs, MB: last / max | full GCs | check |",
+  );
+  out.push("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const row of memory) {
-    out.push(`| ${row.cases} | ${row.jobs} | ${fmt(row.run.wallMs / 1000, 2)} | ${fmt(row.run.cpuS, 2)} | ${fmt(row.run.wallRate, 0)} | ${mb(row.run.rssKb)} | ${row.run.ok ? "ok" : `**${row.run.problem}**`} |`);
+    const { lastLiveMb, maxLiveMb, fullGcs } = row.gc;
+    out.push(
+      `| ${row.cases} | ${row.jobs} | ${fmt(row.run.wallMs / 1000, 2)} | ${fmt(row.run.cpuS, 2)} | ${fmt(row.run.wallRate, 0)} | ${mb(row.run.rssKb)} | ${fmt(lastLiveMb, 1)} / ${fmt(maxLiveMb, 1)} | ${fullGcs} | ${row.run.ok ? "ok" : `**${row.run.problem}**`} |`,
+    );
   }
   out.push("");
   out.push("## Targets");
@@ -324,7 +350,11 @@ function printReport({ machine, rss, startup, throughput, memory }) {
   for (const t of targets) out.push(`- ${t.pass ? "PASS" : "**FAIL**"} ${t.name}: ${t.detail}`);
   const failed = targets.filter((t) => !t.pass).length;
   out.push("");
-  out.push(failed === 0 ? `All ${targets.length} targets met.` : `**${failed} of ${targets.length} targets FAILED** (see above).`);
+  out.push(
+    failed === 0
+      ? `All ${targets.length} targets met.`
+      : `**${failed} of ${targets.length} targets FAILED** (see above).`,
+  );
   process.stdout.write(`${out.join("\n")}\n`);
 }
 
@@ -343,7 +373,8 @@ function validate(tool, run, stats, jobs) {
     result.ok = false;
     result.problem ??= problem;
   };
-  if (run.timedOut) fail(`stopped after ${fmt(run.wallMs / 1000, 0)} s with ${stats.requests} of ${jobs} jobs sent`);
+  if (run.timedOut)
+    fail(`stopped after ${fmt(run.wallMs / 1000, 0)} s with ${stats.requests} of ${jobs} jobs sent`);
   if (run.code !== 0) fail(`exit ${run.code}: ${firstLine(run.stderr)}`);
   if (stats.requests !== jobs) fail(`stub saw ${stats.requests} requests for ${jobs} jobs`);
   try {
@@ -428,9 +459,33 @@ async function measure(args, { env = process.env, rss = "none", timeoutMs = RUN_
   return { code, wallMs, rssKb, cpuS, timedOut, stdout, stderr };
 }
 
+/** Separates `node --trace-gc` lines from the program's own stdout; live heap = size after each Mark-Compact. */
+function splitGcTrace(stdout) {
+  const rest = [];
+  const live = [];
+  for (const line of stdout.split("\n")) {
+    if (!/^\[\d+:0x[0-9a-f]+\]/.test(line)) {
+      rest.push(line);
+      continue;
+    }
+    const match = /Mark-Compact[^>]*-> ([\d.]+) \(/.exec(line);
+    if (match) live.push(Number(match[1]));
+  }
+  return {
+    rest: rest.join("\n"),
+    fullGcs: live.length,
+    lastLiveMb: live.at(-1) ?? Number.NaN,
+    maxLiveMb: live.length ? Math.max(...live) : Number.NaN,
+  };
+}
+
 function childPids(pid) {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -503,7 +558,10 @@ function writeConfig(stub, cases, datasets, cacheKey) {
     `    baseURL: ${stub.url}`,
     "    maxRetries: 0",
     "prompts:",
-    ...Object.entries(TEMPLATES).flatMap(([id, text]) => [`  - id: ${id}`, `    text: ${JSON.stringify(text)}`]),
+    ...Object.entries(TEMPLATES).flatMap(([id, text]) => [
+      `  - id: ${id}`,
+      `    text: ${JSON.stringify(text)}`,
+    ]),
     `tests: { path: ${JSON.stringify(datasets.get(cases))}, expected: answer }`,
     "scorer: numeric",
     ...(cacheKey ? ["cache: false"] : []),
