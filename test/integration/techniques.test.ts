@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluate, loadConfig } from "../../src/index.js";
 import type { CaseResult, RunRecord } from "../../src/record/types.js";
-import { copyFixture } from "../helpers/cli.js";
+import { copyFixture, runCli } from "../helpers/cli.js";
 import { type RequestBody, startTestServer, type TestServer } from "../helpers/openai-test-server.js";
 
 const GOLD: Record<string, number> = {
@@ -136,5 +136,29 @@ describe("the cache", () => {
     expect(server.completionRequests().length).toBe(before);
     expect(again.record.summary.map((s) => s.accuracy)).toEqual(record.summary.map((s) => s.accuracy));
     expect(again.record.summary.every((s) => s.cacheHits === s.total)).toBe(true);
+  });
+});
+
+describe("the same sweep through the CLI", () => {
+  it("prints the hand-computed maj@3, single-sample accuracy and agreement in --json", async () => {
+    const run = await runCli(["eval", copyFixture("techniques"), "--json", "--filter-prompt", "sweep"], {
+      env: { OPENAI_BASE_URL: server.url },
+    });
+    expect(run.code).toBe(0);
+    const rows = JSON.parse(run.stdout).summary as {
+      prompt: string;
+      accuracy: number;
+      samples: { n: number; singleAccuracy: number; agreement: number };
+    }[];
+    expect(rows.map((r) => [r.prompt, r.accuracy, r.samples.n])).toEqual([
+      ["sweep@k=0,select=first", 0, 3],
+      ["sweep@k=0,select=similar", 0, 3],
+      ["sweep@k=2,select=first", 1, 3],
+      ["sweep@k=2,select=similar", 1, 3],
+    ]);
+    for (const r of rows) {
+      expect(r.samples.singleAccuracy).toBeCloseTo(r.accuracy === 0 ? 1 / 3 : 2 / 3, 10);
+      expect(r.samples.agreement).toBeCloseTo(2 / 3, 10);
+    }
   });
 });
