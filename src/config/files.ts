@@ -27,52 +27,41 @@ export interface FileRole {
  * Resolves `written` against the config's directory and checks that a file is there; reports a
  * problem at `at` otherwise, suggesting a near-miss name from the same directory when there is one.
  */
-export async function resolveExistingFile(
+export function resolveExistingFile(
   ctx: NormalizeContext,
   at: ConfigPath,
   written: string,
   role: FileRole,
 ): Promise<string | undefined> {
-  const absolute = path.resolve(ctx.baseDir, written);
-  const kind = await pathKind(absolute);
-  if (kind === "file") return absolute;
-  if (kind === "directory") {
-    ctx.problems.add({
-      code: role.code,
-      path: at,
-      message: `expected a ${role.what} file, received the directory ${JSON.stringify(written)}`,
-      hint: `name a file inside it`,
-    });
-    return undefined;
-  }
-  ctx.problems.add({
-    code: role.code,
-    path: at,
-    message: `${role.what} not found: ${JSON.stringify(written)} (no file at ${absolute})`,
-    hint: await nearMissHint(absolute, written, ctx.baseDir),
-  });
-  return undefined;
+  return resolveExisting(ctx, at, written, role, "file");
 }
 
-/**
- * Resolves `written` against the config's directory and checks that a directory is there; reports
- * a problem at `at` otherwise, with a near-miss suggestion as for files.
- */
-export async function resolveExistingDirectory(
+/** As resolveExistingFile, for a directory (a trailing slash is fine). */
+export function resolveExistingDirectory(
   ctx: NormalizeContext,
   at: ConfigPath,
   written: string,
   role: FileRole,
 ): Promise<string | undefined> {
+  return resolveExisting(ctx, at, written, role, "directory");
+}
+
+async function resolveExisting(
+  ctx: NormalizeContext,
+  at: ConfigPath,
+  written: string,
+  role: FileRole,
+  want: "file" | "directory",
+): Promise<string | undefined> {
   const absolute = path.resolve(ctx.baseDir, written);
   const kind = await pathKind(absolute);
-  if (kind === "directory") return absolute;
-  if (kind === "file") {
+  if (kind === want) return absolute;
+  if (kind !== undefined) {
     ctx.problems.add({
       code: role.code,
       path: at,
-      message: `expected a ${role.what} directory, received the file ${JSON.stringify(written)}`,
-      hint: "name the directory that holds the files",
+      message: `expected a ${role.what} ${want}, received the ${kind} ${JSON.stringify(written)}`,
+      hint: want === "file" ? "name a file inside it" : "name the directory that holds the files",
     });
     return undefined;
   }
@@ -81,7 +70,10 @@ export async function resolveExistingDirectory(
   ctx.problems.add({
     code: role.code,
     path: at,
-    message: `${role.what} directory not found: ${JSON.stringify(written)} (no directory at ${absolute})`,
+    message:
+      want === "file"
+        ? `${role.what} not found: ${JSON.stringify(written)} (no file at ${absolute})`
+        : `${role.what} directory not found: ${JSON.stringify(written)} (no directory at ${absolute})`,
     hint: await nearMissHint(path.resolve(ctx.baseDir, bare || "."), bare, ctx.baseDir),
   });
   return undefined;

@@ -1,11 +1,33 @@
 import { readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { isUserError, type UserError } from "../../../src/errors.js";
 
 /** Path of a file under test/fixtures/datasets. */
 export function fixture(name: string): string {
   return fileURLToPath(new URL(`../../fixtures/datasets/${name}`, import.meta.url));
+}
+
+/**
+ * A temp folder for one test file, made before its tests and removed after; returns a function
+ * that writes a file there with exact bytes (CRLF, a BOM) a checked-in fixture could lose.
+ */
+export function useTempFiles(prefix: string): (name: string, content: string) => Promise<string> {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  return async (name, content) => {
+    const path = join(dir, name);
+    await writeFile(path, content, "utf8");
+    return path;
+  };
 }
 
 /** Consumes an async iterable, collecting everything it yields. */

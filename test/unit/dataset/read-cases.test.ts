@@ -1,24 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readCases } from "../../../src/dataset/read-cases.js";
 import { formatUserError } from "../../../src/errors.js";
-import { collect, fixture, userErrorFrom } from "./helpers.js";
+import { collect, fixture, userErrorFrom, useTempFiles } from "./helpers.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "promptsmith-cases-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function temp(name: string, content: string): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, content, "utf8");
-  return path;
-}
+const temp = useTempFiles("promptsmith-cases-");
 
 describe("readCases", () => {
   it("takes ids from the id field and keeps the whole row as vars", async () => {

@@ -1,25 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { elementStartLines } from "../../../src/dataset/json.js";
 import { loadRows, readRows } from "../../../src/dataset/read-rows.js";
-import { collect, fixture } from "./helpers.js";
+import { collect, fixture, useTempFiles } from "./helpers.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "promptsmith-rows-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** Writes exact bytes (CRLF, BOM) that a checked-in fixture could lose to line-ending conversion. */
-async function temp(name: string, content: string): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, content, "utf8");
-  return path;
-}
+const temp = useTempFiles("promptsmith-rows-");
 
 describe("JSONL", () => {
   it("reads one object per line, skipping blank lines, with 1-based lines", async () => {
