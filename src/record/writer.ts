@@ -5,7 +5,8 @@ import type { CaseResult, RunRecord } from "./types.js";
 /** A results file being written as cases finish. */
 export interface RecordWriter {
   readonly path: string;
-  write(result: CaseResult): void;
+  /** Adds one case; `json` is the case already serialised, when the caller has it. */
+  write(result: CaseResult, json?: string): void;
   /** Writes the summary and end fields and moves the file into place. */
   finish(end: Pick<RunRecord, "summary" | "finishedAt" | "status" | "stopReason">): void;
   /** Removes the partial file: nothing pretends to be a complete record. */
@@ -45,9 +46,9 @@ export function createRecordWriter(path: string, header: Omit<RunRecord, "summar
 
   return {
     path,
-    write(result) {
-      if (jsonl) push(`${JSON.stringify(result)}\n`);
-      else push(`${count === 0 ? "\n" : ",\n"}    ${JSON.stringify(result)}`);
+    write(result, json = JSON.stringify(result)) {
+      if (jsonl) push(`${json}\n`);
+      else push(`${count === 0 ? "\n" : ",\n"}    ${json}`);
       count++;
     },
     finish(end) {

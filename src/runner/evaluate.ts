@@ -244,10 +244,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       },
     };
 
-    const runJob = async (job: Job): Promise<CaseResult | undefined> => {
+    /** A finished case and its JSON, serialised once for the journal and every results file. */
+    type Finished = { result: CaseResult; json: string };
+    const runJob = async (job: Job): Promise<Finished | undefined> => {
       const key = keyOf(job);
       const previous = done.get(key);
-      if (previous && !(options.retryErrors && previous.error)) return previous;
+      if (previous && !(options.retryErrors && previous.error)) {
+        return { result: previous, json: JSON.stringify(previous) };
+      }
       const rendered = await renderJob(job.variant, job.testCase, job.draw);
       let result: CaseResult;
       try {
@@ -263,12 +267,13 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
         }
         result = failedCase(job, rendered, error.kind, error.message);
       }
-      journal?.append({ key, result });
+      const json = JSON.stringify(result);
+      journal?.append({ key, result, resultJson: json });
       if (!result.cached && !result.error) spend += costOf(job.bound.spec, result.tokens);
-      return result;
+      return { result, json };
     };
 
-    const onResult = (result: CaseResult) => {
+    const onResult = ({ result, json }: Finished) => {
       finished++;
       if (result.error) {
         errors++;
@@ -276,7 +281,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       }
       if (result.cached) hits++;
       summary.add(result);
-      for (const writer of writers) writer.write(result);
+      for (const writer of writers) writer.write(result, json);
       if (keep(result)) retained.push(result);
       options.onResult?.(result);
       options.onProgress?.({ done: finished, errors, total, cacheHits: hits });

@@ -20,6 +20,8 @@ import { UserError } from "../errors.js";
 export interface JournalEntry {
   key: string;
   result: unknown;
+  /** The result already serialised as JSON, when the caller has it: saves serialising it twice. */
+  resultJson?: string;
 }
 
 /** Appends to a journal; lines reach the disk at least once a second. */
@@ -198,7 +200,8 @@ function createWriter(path: string, fd: number, options: JournalWriterOptions): 
     append(entry) {
       if (closed) throw new Error(`journal ${path} is closed`);
       if (failure !== undefined) throw failure;
-      const line = `${JSON.stringify({ type: "result", key: entry.key, result: entry.result ?? null })}\n`;
+      const result = entry.resultJson ?? JSON.stringify(entry.result ?? null);
+      const line = `{"type":"result","key":${JSON.stringify(entry.key)},"result":${result}}\n`;
       pending.push(line);
       pendingBytes += Buffer.byteLength(line);
       if (pendingBytes >= maxBufferBytes) {
