@@ -61,6 +61,17 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     exitCode = await mergeCommand(files, options, io);
   });
 
+  addFlags(
+    program
+      .command("report")
+      .description("print the report of a results file again (no model, no config needed)")
+      .argument("<results>", "a results file written by eval -o (.json)"),
+    ["json"],
+  ).action(async (file, options) => {
+    const { reportCommand } = await import("./commands/report.js");
+    exitCode = await reportCommand(file, options, io);
+  });
+
   const cache = program.command("cache").description("look at or empty the response cache of a config");
   for (const [name, description] of [
     ["stats", "entries and size of the cache"],

@@ -77,6 +77,16 @@ describe("promptsmith eval", () => {
     expect(JSON.stringify(record.cases[1].messages)).toContain("What is 2 + 3?");
     expect(JSON.stringify(record.cases[1].messages)).not.toContain("What is 10 - 4?");
     expect(readdirSync(tmp).filter((f) => f.includes(".partial"))).toEqual([]);
+
+    // The record alone re-renders the same report, with no model and no config.
+    const report = await runCli(["report", out]);
+    expect(report.code).toBe(0);
+    const table = (text: string) => text.split("\n").filter((l) => /^(plain|few-shot)\s/.test(l));
+    expect(table(report.stdout)).toEqual(table(run.stdout));
+    expect(table(report.stdout)).toHaveLength(2);
+    const broken = await runCli(["report", join(tmp, "nope.json")]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain("no such results file");
   });
 
   it("--json prints the summary for scripts, and .jsonl writes one case per line", async () => {
