@@ -10,6 +10,7 @@ import {
 import { createDownloadProgress } from "../download-progress.js";
 import { ExitCode } from "../exit-codes.js";
 import type { FlagValues } from "../flags.js";
+import { tuneHeapForLongRuns } from "../heap.js";
 import { type CliIo, useColor } from "../io.js";
 
 type EvalFlags = FlagValues<
@@ -56,6 +57,7 @@ export async function evalCommand(
     return ExitCode.ok;
   }
 
+  tuneHeapForLongRuns();
   const controller = new AbortController();
   let interrupts = 0;
   const onInterrupt = () => {
