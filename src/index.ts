@@ -1,5 +1,5 @@
 /** The promptsmith library: everything the CLI does, callable from code. */
-export { loadConfig } from "./config/index.js";
+export { defaultProviderNote, loadConfig } from "./config/index.js";
 export type { PromptSpec, ShotsSpec, Suite, TestsSpec } from "./config/types.js";
 export type { Case } from "./dataset/types.js";
 export { formatUserError, isUserError, UserError, type UserErrorCode } from "./errors.js";

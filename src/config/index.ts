@@ -9,6 +9,7 @@ export {
   DEFAULT_EXPECTED_FIELD,
   DEFAULT_RUNS_DIR,
   DEFAULT_SEED,
+  defaultProviderNote,
   defaultProviders,
   defaultScorers,
   MAX_PROMPT_VARIANTS,

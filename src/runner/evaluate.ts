@@ -407,7 +407,12 @@ function failedCase(job: Job, rendered: RenderedJob, kind: string, message: stri
   };
 }
 
-function providerFailure(provider: Provider, message: string, auth: boolean): UserError {
+/** A provider failure that ends a run (or a single `run`), as a user error with a hint. */
+export function providerFailure(
+  provider: Pick<Provider, "label">,
+  message: string,
+  auth: boolean,
+): UserError {
   return new UserError({
     code: auth ? "provider-auth" : "provider-unreachable",
     message: `provider ${provider.label}: ${message}`,

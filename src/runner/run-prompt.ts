@@ -4,8 +4,9 @@ import { dirname, join, resolve } from "node:path";
 import { defaultProviders } from "../config/defaults.js";
 import { UserError } from "../errors.js";
 import { createProvider } from "../providers/index.js";
-import type { ChatMessage, ProviderSpec, TokenUsage } from "../providers/types.js";
+import { type ChatMessage, isProviderError, type ProviderSpec, type TokenUsage } from "../providers/types.js";
 import { createPromptEngine } from "../templates/index.js";
+import { providerFailure } from "./evaluate.js";
 
 /** Options of runPrompt(). */
 export interface RunPromptOptions {
@@ -61,12 +62,13 @@ export async function runPrompt(options: RunPromptOptions): Promise<RunPromptRes
     onProgress: options.onDownloadProgress,
   });
   try {
-    const response = await provider.complete({
-      messages,
-      params: options.params,
-      signal: options.signal,
-      onToken: options.onToken,
-    });
+    const response = await provider
+      .complete({ messages, params: options.params, signal: options.signal, onToken: options.onToken })
+      .catch((error: unknown) => {
+        // One call with nothing to go on after it: any failure but Ctrl-C ends the command.
+        if (!isProviderError(error) || error.kind === "aborted") throw error;
+        throw providerFailure(provider, error.message, error.kind === "auth");
+      });
     return {
       provider: provider.label,
       messages,

@@ -270,6 +270,16 @@ describe("promptsmith render and run", () => {
     expect(request.body?.stream).toBe(true);
   });
 
+  it("run against an endpoint that never answers is a user error, not a crash", async () => {
+    const template = join(ARITHMETIC, "templates/plain.hbs");
+    const run = await runCli(["run", template, "--var", "question=hi", "--provider", "openai:m"], {
+      env: { OPENAI_BASE_URL: "http://127.0.0.1:9/v1" },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: provider openai:m: could not reach http:\/\/127\.0\.0\.1:9\/v1/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("run with the echo provider shows the rendered prompt; a missing --var is an error", async () => {
     const template = join(ARITHMETIC, "templates/plain.hbs");
     const ok = await runCli(["run", template, "--var", "question=hi", "--provider", "echo"]);

@@ -1,4 +1,4 @@
-import { runPrompt } from "../../index.js";
+import { defaultProviderNote, runPrompt } from "../../index.js";
 import { createDownloadProgress } from "../download-progress.js";
 import { ExitCode } from "../exit-codes.js";
 import type { FlagValues } from "../flags.js";
@@ -10,6 +10,7 @@ export async function runCommand(
   flags: FlagValues<"var" | "provider" | "param" | "json">,
   io: CliIo,
 ): Promise<number> {
+  if (!flags.provider) io.stderr.write(`${defaultProviderNote(io.env).replace("in the config", "given")}\n`);
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   process.once("SIGINT", onInterrupt);
@@ -28,6 +29,13 @@ export async function runCommand(
     if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else io.stdout.write("\n");
     return controller.signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+  } catch (error) {
+    // Ctrl-C while the answer streams: what was printed stays, and the exit code says why it stopped.
+    if (controller.signal.aborted) {
+      io.stdout.write("\n");
+      return ExitCode.interrupted;
+    }
+    throw error;
   } finally {
     process.off("SIGINT", onInterrupt);
   }
