@@ -4,10 +4,11 @@ import type { BatchOutcome, BatchRequest } from "../providers/openai-batch.js";
 import { type Provider, ProviderError, type ProviderSpec } from "../providers/types.js";
 import { openCache } from "./cache.js";
 import { createCachedEmbed, usesEmbedding } from "./embed.js";
-import { type EvaluateOptions, type EvaluateResult, evaluate, matchesAny, modelOf } from "./evaluate.js";
+import { type EvaluateOptions, type EvaluateResult, evaluate } from "./evaluate.js";
 import { endpointOf, responseKey } from "./execute.js";
 import { iterateJobs } from "./jobs.js";
 import { prepareVariants, renderJob } from "./prepare.js";
+import { matchesAny, modelOf } from "./select.js";
 
 /** Options of evaluateBatch: evaluate's, plus how to follow the batch. */
 export interface EvaluateBatchOptions extends EvaluateOptions {

@@ -2,11 +2,11 @@ import type { Suite } from "../config/types.js";
 import { createTokenCounter } from "../fewshot/index.js";
 import type { ChatMessage, ProviderSpec } from "../providers/types.js";
 import { openCache, type ResponseCache } from "./cache.js";
-import { matchesAny, modelOf } from "./evaluate.js";
 import { endpointOf, responseKey } from "./execute.js";
 import { iterateJobs, type Shard } from "./jobs.js";
 import { prepareVariants, renderJob } from "./prepare.js";
 import { priceOf } from "./pricing.js";
+import { matchesAny, modelOf } from "./select.js";
 
 /** Options of estimate(): the same selection as evaluate(), and nothing is sent. */
 export interface EstimateOptions {

@@ -1,23 +1,18 @@
 import { setMaxListeners } from "node:events";
 import { existsSync } from "node:fs";
-import type { PromptSpec, Suite } from "../config/types.js";
+import type { Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
 import { createProvider } from "../providers/index.js";
 import type { Provider, ProviderSpec } from "../providers/types.js";
 import { isProviderError } from "../providers/types.js";
-import {
-  type CaseResult,
-  RECORD_VERSION,
-  type RecordConfig,
-  type RunRecord,
-  type RunStatus,
-} from "../record/types.js";
+import { type CaseResult, RECORD_VERSION, type RunRecord, type RunStatus } from "../record/types.js";
 import { createRecordWriter, type RecordWriter } from "../record/writer.js";
 import { createScorers } from "../scorers/registry.js";
 import { createSummaryAccumulator } from "../stats/summary.js";
 import { openCache, type ResponseCache } from "./cache.js";
 import { createCachedEmbed, usesEmbedding } from "./embed.js";
 import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } from "./execute.js";
+import { failedCase, providerFailure } from "./failures.js";
 import { jobId } from "./job-key.js";
 import { drawsOf, iterateJobs, type Shard } from "./jobs.js";
 import {
@@ -29,9 +24,11 @@ import {
   reopenJournalWriter,
 } from "./journal.js";
 import { runOrdered } from "./ordered-pool.js";
-import { prepareVariants, type RenderedJob, renderJob } from "./prepare.js";
+import { prepareVariants, renderJob } from "./prepare.js";
 import { costOf } from "./pricing.js";
 import { createAdaptiveLimit, createTokenBucket, type TokenBucket } from "./rate-limit.js";
+import { toRecordConfig } from "./record-config.js";
+import { matchesAny, modelOf, noMatch } from "./select.js";
 
 /** Progress of a run, reported after each finished job. */
 export interface EvaluateProgress {
@@ -383,53 +380,6 @@ function observeRateLimits(
   };
 }
 
-function failedCase(job: Job, rendered: RenderedJob, kind: string, message: string): CaseResult {
-  return {
-    id: job.testCase.id,
-    prompt: job.variant.prompt.id,
-    provider: job.bound.provider.label,
-    ...(drawsOf(job.variant) > 1 ? { draw: job.draw } : {}),
-    vars: job.testCase.vars,
-    messages: rendered.messages,
-    ...(rendered.shots ? { shots: rendered.shots } : {}),
-    ...(rendered.context ? { context: rendered.context } : {}),
-    promptHash: rendered.promptHash,
-    output: null,
-    extracted: null,
-    expected: job.testCase.expected,
-    pass: false,
-    score: 0,
-    reason: `error: ${message}`,
-    unparsed: false,
-    latencyMs: 0,
-    tokens: { prompt: 0, completion: 0 },
-    error: { kind, message },
-  };
-}
-
-/** A provider failure that ends a run (or a single `run`), as a user error with a hint. */
-export function providerFailure(
-  provider: Pick<Provider, "label">,
-  message: string,
-  auth: boolean,
-): UserError {
-  return new UserError({
-    code: auth ? "provider-auth" : "provider-unreachable",
-    message: `provider ${provider.label}: ${message}`,
-    hint: auth
-      ? "check the API key in the variable named by the provider's apiKeyEnv (default OPENAI_API_KEY)"
-      : "is the server running? check baseURL (or OPENAI_BASE_URL) and the model name",
-  });
-}
-
-function noMatch(kind: string, filters: string[] | undefined, available: string[]): UserError {
-  return new UserError({
-    code: kind === "prompt" ? "prompt-not-found" : "usage",
-    message: `no ${kind} matches ${(filters ?? []).map((f) => JSON.stringify(f)).join(", ")}`,
-    hint: `available: ${available.join(", ")}`,
-  });
-}
-
 function checkShard(shard: Shard): void {
   if (
     !Number.isInteger(shard.index) ||
@@ -456,59 +406,4 @@ function latestRun(runsDir: string): string {
     });
   }
   return newest;
-}
-
-/** The model name of a provider id (`openai:gpt-4o-mini` → `gpt-4o-mini`). */
-export function modelOf(spec: ProviderSpec): string | undefined {
-  const at = spec.id.indexOf(":");
-  return at === -1 ? undefined : spec.id.slice(at + 1);
-}
-
-/** True when there are no filters, or one of the names matches one of them (exact, or a glob with *). */
-export function matchesAny(filters: string[] | undefined, names: string[]): boolean {
-  if (!filters || filters.length === 0) return true;
-  return filters.some((filter) => {
-    const pattern = new RegExp(`^${filter.split("*").map(escapeRegExp).join(".*")}$`);
-    return names.some((name) => pattern.test(name));
-  });
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** The config as recorded in a run: paths and parameters, never an API key (only the variable's name). */
-export function toRecordConfig(
-  suite: Suite,
-  prompts = suite.prompts,
-  providers = suite.providers,
-): RecordConfig {
-  return {
-    ...(suite.description !== undefined ? { description: suite.description } : {}),
-    configPath: suite.configPath,
-    providers: providers.map((p) => ({
-      id: p.id,
-      label: p.label,
-      ...(p.baseURL !== undefined ? { baseURL: p.baseURL } : {}),
-      params: p.params,
-      ...(p.completions ? { completions: true } : {}),
-    })),
-    prompts: prompts.map((p: PromptSpec) => ({
-      id: p.id,
-      ...(p.baseId !== p.id ? { baseId: p.baseId } : {}),
-      ...(p.sweep ? { sweep: p.sweep } : {}),
-      ...(p.templatePath !== undefined ? { templatePath: p.templatePath } : {}),
-      template: p.template,
-      ...(p.shots ? { shots: p.shots } : {}),
-      ...(p.cot ? { cot: p.cot } : {}),
-      ...(p.samples > 1 ? { samples: p.samples } : {}),
-      ...(p.params ? { params: p.params } : {}),
-      ...(p.context ? { context: p.context } : {}),
-      ...(p.extract
-        ? { extract: { templatePath: p.extract.templatePath, template: p.extract.template } }
-        : {}),
-    })),
-    tests: { ...suite.tests },
-    scorers: suite.scorers.map((s) => ({ ...s })),
-  };
 }

@@ -3,8 +3,8 @@ import { readCases } from "../dataset/index.js";
 import type { Case } from "../dataset/types.js";
 import { UserError } from "../errors.js";
 import type { ChatMessage } from "../providers/types.js";
-import { matchesAny } from "./evaluate.js";
 import { prepareVariants, renderJob } from "./prepare.js";
+import { matchesAny } from "./select.js";
 
 /** Options of renderPrompt(). */
 export interface RenderPromptOptions {

@@ -6,7 +6,7 @@ import { UserError } from "../errors.js";
 import { createProvider } from "../providers/index.js";
 import { type ChatMessage, isProviderError, type ProviderSpec, type TokenUsage } from "../providers/types.js";
 import { createPromptEngine } from "../templates/index.js";
-import { providerFailure } from "./evaluate.js";
+import { providerFailure } from "./failures.js";
 
 /** Options of runPrompt(). */
 export interface RunPromptOptions {
