@@ -134,21 +134,10 @@ async function planPrompt(
   if (!fields) return undefined;
   const templateAt = written ? at : [...at, "template"];
   const hasTemplate = fields.template !== undefined;
-  const hasText = fields.text !== undefined;
-  if (hasTemplate && hasText) {
-    ctx.problems.add({
-      path: [...at, "text"],
-      atKey: true,
-      message: "a prompt takes either `template` (a file) or `text` (inline), not both",
-      hint: "keep one of them",
-    });
-  } else if (!hasTemplate && !hasText) {
-    ctx.problems.add({
-      path: at,
-      message: "expected `template` (a file) or `text` (an inline template), received neither",
-      hint: "add `template: templates/<name>.hbs`, or `text: …` for a short inline template",
-    });
-  }
+  checkTemplateOrText(fields, at, ctx, {
+    what: "a prompt",
+    neitherHint: "add `template: templates/<name>.hbs`, or `text: …` for a short inline template",
+  });
   let ok = written || checkNoList(fields, ["id", "text"], at, ctx);
 
   const reads = new Map<SweepableField, SweepableRead<unknown>>();
@@ -362,31 +351,50 @@ async function readTemplate(
   }
 }
 
-/** Normalizes `extract`: exactly one of `template` (a file, read now) and `text`. */
-async function normalizeExtract(
+/**
+ * Checks that exactly one of `template` and `text` is given, reporting the problem otherwise;
+ * prompts and `extract` share the rule and its wording.
+ */
+function checkTemplateOrText(
   fields: Record<string, unknown>,
   at: ConfigPath,
   ctx: NormalizeContext,
-): Promise<ExtractSpec | undefined> {
+  words: { what: string; neitherHint: string },
+): boolean {
   const hasTemplate = fields.template !== undefined;
   const hasText = fields.text !== undefined;
   if (hasTemplate && hasText) {
     ctx.problems.add({
       path: [...at, "text"],
       atKey: true,
-      message: "extract takes either `template` (a file) or `text` (inline), not both",
+      message: `${words.what} takes either \`template\` (a file) or \`text\` (inline), not both`,
       hint: "keep one of them",
     });
-    return undefined;
+    return false;
   }
   if (!hasTemplate && !hasText) {
     ctx.problems.add({
       path: at,
       message: "expected `template` (a file) or `text` (an inline template), received neither",
-      hint: "add `template: templates/extract.hbs`, or `text: …`; the template gets the case's fields and `output`",
+      hint: words.neitherHint,
     });
-    return undefined;
+    return false;
   }
+  return true;
+}
+
+/** Normalizes `extract`: exactly one of `template` (a file, read now) and `text`. */
+async function normalizeExtract(
+  fields: Record<string, unknown>,
+  at: ConfigPath,
+  ctx: NormalizeContext,
+): Promise<ExtractSpec | undefined> {
+  const ok = checkTemplateOrText(fields, at, ctx, {
+    what: "extract",
+    neitherHint:
+      "add `template: templates/extract.hbs`, or `text: …`; the template gets the case's fields and `output`",
+  });
+  if (!ok) return undefined;
   if (!checkNoList(fields, ["template", "text"], at, ctx)) return undefined;
   if (isNonEmptyString(fields.text)) return { template: fields.text };
   if (!isNonEmptyString(fields.template)) return undefined;
