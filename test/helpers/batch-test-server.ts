@@ -12,7 +12,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback.js";
 import { countWords } from "./openai-test-server.js";
 
 /** A request as the server received it. */
@@ -333,23 +333,14 @@ export async function startBatchTestServer(options: BatchTestServerOptions = {})
     return Array.from({ length: wanted }, (_, i) => list[i % list.length]);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const loopback = await listenOnLoopback(server);
 
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: loopback.url,
     requests,
     batches,
     files,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive sockets from the SDK's fetch would otherwise hold close() open.
-        server.closeAllConnections();
-      }),
+    close: loopback.close,
   };
 }
 

@@ -13,7 +13,7 @@
  * ```
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback.js";
 
 /** A completion request as the server received it. */
 export interface RecordedRequest {
@@ -236,23 +236,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     return Array.from({ length: wanted }, (_, i) => list[i % list.length]);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const loopback = await listenOnLoopback(server);
 
   return {
-    url: `http://127.0.0.1:${port}/v1`,
-    port,
+    url: loopback.url,
+    port: loopback.port,
     requests,
     completionRequests: () => requests.filter((request) => request.index >= 0),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive sockets from the SDK's fetch would otherwise hold close() open.
-        server.closeAllConnections();
-      }),
+    close: loopback.close,
   };
 }
 
