@@ -5,7 +5,7 @@ import { type Provider, ProviderError, type ProviderSpec } from "../providers/ty
 import { openCache } from "./cache.js";
 import { createCachedEmbed, usesEmbedding } from "./embed.js";
 import { type EvaluateOptions, type EvaluateResult, evaluate } from "./evaluate.js";
-import { endpointOf, responseKey } from "./execute.js";
+import { endpointOf, isAnswered, responseKey } from "./execute.js";
 import { iterateJobs } from "./jobs.js";
 import { prepareVariants, renderJob } from "./prepare.js";
 import { matchesAny, modelOf } from "./select.js";
@@ -128,12 +128,7 @@ async function collectRequests(
       const customId = responseKey(spec, baseURL, messages, params, 0);
       if (seen.has(customId)) continue;
       seen.add(customId);
-      const cached =
-        cache &&
-        Array.from({ length: samples }, (_, i) =>
-          cache.get(responseKey(spec, baseURL, messages, params, i)),
-        ).every(Boolean);
-      if (cached) continue;
+      if (cache && isAnswered(cache, spec, baseURL, messages, params, samples)) continue;
       requests.get(spec)!.push({ customId, messages, params: job.variant.prompt.params ?? {}, n: samples });
     }
   } finally {

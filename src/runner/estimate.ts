@@ -2,7 +2,7 @@ import type { Suite } from "../config/types.js";
 import { createTokenCounter } from "../fewshot/index.js";
 import type { ChatMessage, ProviderSpec } from "../providers/types.js";
 import { openCache, type ResponseCache } from "./cache.js";
-import { endpointOf, responseKey } from "./execute.js";
+import { endpointOf, isAnswered } from "./execute.js";
 import { iterateJobs, type Shard } from "./jobs.js";
 import { prepareVariants, renderJob } from "./prepare.js";
 import { priceOf } from "./pricing.js";
@@ -111,7 +111,7 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
       const completionTokens = samples * (maxTokens ?? ASSUMED_COMPLETION_TOKENS);
       row.promptTokens += promptTokens;
       row.completionTokens += completionTokens;
-      if (cache && isCached(cache, spec, env, messages, params, samples)) row.cached++;
+      if (cache && isAnswered(cache, spec, endpointOf(spec, env), messages, params, samples)) row.cached++;
       else {
         const bill = billable.get(row)!;
         bill.prompt += promptTokens;
@@ -158,21 +158,6 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
 
 function countMessages(messages: ChatMessage[], count: (text: string) => number): number {
   return messages.reduce((n, m) => n + PER_MESSAGE_TOKENS + count(m.content), PER_MESSAGE_TOKENS);
-}
-
-function isCached(
-  cache: ResponseCache,
-  spec: ProviderSpec,
-  env: NodeJS.ProcessEnv,
-  messages: ChatMessage[],
-  params: Record<string, unknown>,
-  samples: number,
-): boolean {
-  const baseURL = endpointOf(spec, env);
-  for (let i = 0; i < samples; i++) {
-    if (!cache.get(responseKey(spec, baseURL, messages, params, i))) return false;
-  }
-  return true;
 }
 
 function sum<T>(items: T[], of: (item: T) => number): number {

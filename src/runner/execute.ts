@@ -272,6 +272,21 @@ export function responseKey(
   });
 }
 
+/** Whether the cache holds every one of `samples` samples of this request. */
+export function isAnswered(
+  cache: ResponseCache,
+  spec: ProviderSpec,
+  baseURL: string | undefined,
+  messages: ChatMessage[],
+  params: Record<string, unknown>,
+  samples: number,
+): boolean {
+  for (let i = 0; i < samples; i++) {
+    if (!cache.get(responseKey(spec, baseURL, messages, params, i))) return false;
+  }
+  return true;
+}
+
 /** The endpoint a provider talks to, as far as the cache is concerned: its baseURL, else OPENAI_BASE_URL. */
 export function endpointOf(spec: ProviderSpec, env: NodeJS.ProcessEnv): string | undefined {
   return spec.baseURL ?? (spec.id.startsWith("openai:") ? env.OPENAI_BASE_URL : undefined);
