@@ -242,13 +242,12 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     };
 
     /** A finished case and its JSON, serialised once for the journal and every results file. */
-    type Finished = { result: CaseResult; json: string };
+    type Finished = { result: CaseResult; json?: string };
     const runJob = async (job: Job): Promise<Finished | undefined> => {
       const key = keyOf(job);
       const previous = done.get(key);
-      if (previous && !(options.retryErrors && previous.error)) {
-        return { result: previous, json: JSON.stringify(previous) };
-      }
+      // Replayed from the journal: serialised only if a results file wants it.
+      if (previous && !(options.retryErrors && previous.error)) return { result: previous };
       const rendered = await renderJob(job.variant, job.testCase, job.draw);
       let result: CaseResult;
       try {
