@@ -12,7 +12,7 @@ import type { Provider, ProviderSpec } from "./types.js";
 export interface ProviderOptions {
   /** Environment to read API keys and OPENAI_BASE_URL from; default `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** The fetch the OpenAI SDK uses; default the global fetch. */
+  /** The fetch the OpenAI SDK uses; default promptsmith's node:http transport (providers/http-fetch.ts). */
   fetch?: typeof fetch;
   /** Progress of a model download (the first use of a `local:hf:` model). */
   onProgress?: (progress: { downloaded: number; total?: number }) => void;
@@ -39,6 +39,12 @@ export async function createProvider(spec: ProviderSpec, options: ProviderOption
     message: `unknown provider "${id}"`,
     hint: `write one of ${PROVIDER_ID_FORMS.map((form) => `\`${form}\``).join(", ")}`,
   });
+}
+
+/** The transport OpenAI-compatible providers use when none is injected (loaded on first use). */
+export async function defaultFetch(env: NodeJS.ProcessEnv = process.env): Promise<typeof fetch> {
+  const { sharedHttpFetch } = await import("./http-fetch.js");
+  return sharedHttpFetch(env);
 }
 
 /** Build an embedder for an OpenAI-compatible /embeddings endpoint (the SDK loads on first use). */

@@ -13,6 +13,7 @@ import type {
   CompletionCreateParamsStreaming,
 } from "openai/resources/completions";
 import { UserError } from "../errors.js";
+import { sharedHttpFetch } from "./http-fetch.js";
 import type { ProviderOptions } from "./index.js";
 import {
   type ChatMessage,
@@ -276,7 +277,7 @@ export function createOpenAIClient(spec: ProviderSpec, options: ProviderOptions 
     baseURL,
     maxRetries,
     timeout: timeoutMs,
-    fetch: options.fetch,
+    fetch: options.fetch ?? sharedHttpFetch(env),
     // Pass these explicitly so the SDK reads nothing from process.env behind the injected env's back.
     organization: nonEmpty(env.OPENAI_ORG_ID) ?? null,
     project: nonEmpty(env.OPENAI_PROJECT_ID) ?? null,

@@ -2,7 +2,7 @@ import { setMaxListeners } from "node:events";
 import { existsSync } from "node:fs";
 import type { Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
-import { createProvider } from "../providers/index.js";
+import { createProvider, defaultFetch } from "../providers/index.js";
 import type { Provider, ProviderSpec } from "../providers/types.js";
 import { isProviderError } from "../providers/types.js";
 import { type CaseResult, RECORD_VERSION, type RunRecord, type RunStatus } from "../record/types.js";
@@ -156,7 +156,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
 
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const adaptive = createAdaptiveLimit({ max: concurrency });
-  const observedFetch = observeRateLimits(options.fetch ?? globalThis.fetch, adaptive);
+  const observedFetch = observeRateLimits(options.fetch, env, adaptive);
   const makeProvider =
     options.createProvider ??
     ((spec: ProviderSpec, o: { fetch: typeof fetch }) =>
@@ -368,10 +368,13 @@ export function keyOf(job: Job): string {
  * pool's concurrency halves on a 429 and grows back after a run of successes.
  */
 function observeRateLimits(
-  inner: typeof fetch,
+  injected: typeof fetch | undefined,
+  env: NodeJS.ProcessEnv,
   limit: { onRateLimited(): void; onSuccess(): void },
 ): typeof fetch {
+  let inner = injected;
   return async (input, init) => {
+    inner ??= await defaultFetch(env);
     const response = await inner(input, init);
     if (response.status === 429) limit.onRateLimited();
     else if (response.ok) limit.onSuccess();
