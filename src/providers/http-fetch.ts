@@ -15,10 +15,19 @@
  * and brotli, rejects with an `AbortError` on abort and with `TypeError("fetch failed")` on a network error.
  * Unlike Node's fetch it honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as curl and the Python SDK do.
  */
+import { createRequire } from "node:module";
 import type { Readable, Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
-import { Agent, EnvHttpProxyAgent } from "undici";
+import type { Agent, Dispatcher, EnvHttpProxyAgent } from "undici";
 import { UserError } from "../errors.js";
+
+// undici's entry point also loads fetch, WebSocket, caches and mocks: about 75 ms at every start
+// of eval or run. The direct path needs only an Agent and the request method, about 30 ms. The
+// version is pinned (~7.30 in package.json) and test/integration/http-fetch.test.ts covers both paths.
+const load = createRequire(import.meta.url);
+const AgentClass: typeof Agent = load("undici/lib/dispatcher/agent.js");
+const request: (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData> =
+  load("undici/lib/api/api-request.js");
 
 const MAX_REDIRECTS = 20;
 
@@ -36,7 +45,7 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
   // No connection cap (the runner's pool bounds concurrency); timeouts belong to the SDK.
   const timeouts = { headersTimeout: 0, bodyTimeout: 0 };
   const proxy = proxyFrom(options.env ?? process.env);
-  const agent = proxy ? proxyAgent(proxy, timeouts) : new Agent(timeouts);
+  const agent: Dispatcher = proxy ? proxyAgent(proxy, timeouts) : new AgentClass(timeouts);
 
   const httpFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = typeof input === "string" ? safeURL(input) : input instanceof URL ? input : undefined;
@@ -61,9 +70,9 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
     signal: AbortSignal | undefined,
     redirects: number,
   ): Promise<Response> {
-    let answer: Awaited<ReturnType<Agent["request"]>>;
+    let answer: Dispatcher.ResponseData;
     try {
-      answer = await agent.request({
+      answer = await request.call(agent, {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: method as "GET",
@@ -131,8 +140,10 @@ function proxyFrom(env: NodeJS.ProcessEnv) {
 }
 
 function proxyAgent(proxy: NonNullable<ReturnType<typeof proxyFrom>>, timeouts: object): EnvHttpProxyAgent {
+  // The whole package here: the proxy agent calls dispatcher methods that its entry point installs.
+  const ProxyAgentClass: typeof EnvHttpProxyAgent = load("undici").EnvHttpProxyAgent;
   try {
-    return new EnvHttpProxyAgent({ ...timeouts, ...proxy });
+    return new ProxyAgentClass({ ...timeouts, ...proxy });
   } catch (error) {
     throw new UserError({
       code: "provider-invalid",

@@ -205,7 +205,8 @@ async function generate(
       latencyMs = Math.max(latencyMs, hit.latencyMs);
     });
   }
-  const missing = Array.from({ length: n }, (_, i) => i).filter((i) => outputs[i] === undefined);
+  const missing: number[] = [];
+  for (let i = 0; i < n; i++) if (outputs[i] === undefined) missing.push(i);
   if (missing.length > 0) {
     await context.beforeCall?.(bound, estimateTokens(messages, params, missing.length));
     const response: CompletionResponse = await withCallSignal(context.signal, (signal) =>
