@@ -149,7 +149,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   }
 
   const controller = new AbortController();
-  // Every call in flight links its own signal to this one; with -j 64 that is past Node's warning level.
+  // Calls in flight share one listener (execute.ts), but each job waiting on a rate-limit bucket or
+  // the adaptive limit holds its own; with -j 64 that is past Node's warning level.
   setMaxListeners(0, controller.signal);
   const onOuterAbort = () => controller.abort();
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });

@@ -87,3 +87,41 @@ describe("renderPrompt (library)", () => {
     );
   });
 });
+
+describe("evaluate: stopping", () => {
+  it("cuts the calls in flight when the caller aborts, through the default transport", async () => {
+    const { createServer } = await import("node:http");
+    const { listenOnLoopback } = await import("../helpers/loopback.js");
+    // Never answers; counts requests that arrive and requests whose connection the client cut.
+    let arrived = 0;
+    let cut = 0;
+    const hanging = createServer((req) => {
+      arrived++;
+      req.resume();
+      req.socket.once("close", () => cut++);
+    });
+    const loopback = await listenOnLoopback(hanging);
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: { OPENAI_BASE_URL: loopback.url } });
+    const controller = new AbortController();
+    try {
+      const running = evaluate({
+        suite,
+        env: { OPENAI_BASE_URL: loopback.url },
+        concurrency: 3,
+        cache: "off",
+        signal: controller.signal,
+      });
+      while (arrived < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      controller.abort();
+      const { status, record } = await running;
+      expect(status).toBe("interrupted");
+      expect(record.cases).toHaveLength(0);
+      // Every call in flight had its connection closed by the client, not left to hang.
+      while (cut < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(cut).toBe(3);
+      expect(arrived).toBe(3);
+    } finally {
+      await loopback.close();
+    }
+  });
+});
