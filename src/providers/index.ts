@@ -12,7 +12,7 @@ import type { Provider, ProviderSpec } from "./types.js";
 export interface ProviderOptions {
   /** Environment to read API keys and OPENAI_BASE_URL from; default `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** The fetch the OpenAI SDK uses; default promptsmith's node:http transport (providers/http-fetch.ts). */
+  /** The fetch the OpenAI SDK uses; default promptsmith's undici transport (providers/http-fetch.ts). */
   fetch?: typeof fetch;
   /** Progress of a model download (the first use of a `local:hf:` model). */
   onProgress?: (progress: { downloaded: number; total?: number }) => void;

@@ -420,6 +420,18 @@ export function toProviderError(error: unknown, context: CallContext): unknown {
   }
   if (error instanceof APIConnectionError) {
     const cause = error.cause instanceof Error ? describeCause(error.cause) : error.message;
+    if (isUntrustedCertificate(error.cause)) {
+      // Retrying cannot fix this, and "is the server running?" would send the user the wrong way.
+      return new ProviderError(
+        "network",
+        `${where} presented a TLS certificate this machine does not trust (${redact(cause)})`,
+        {
+          cause: error.cause,
+          fatal: true,
+          hint: "if the endpoint uses a private or self-signed CA, export NODE_EXTRA_CA_CERTS=/path/to/ca.pem; otherwise check the host name in baseURL",
+        },
+      );
+    }
     return new ProviderError(
       "network",
       `could not reach ${where} (${redact(cause)}) after ${context.maxRetries + 1} tries; is the server running and is baseURL right?`,
@@ -513,6 +525,27 @@ function serverMessage(error: APIError, redact: (text: string) => string): strin
   const body = error.error as { message?: unknown } | undefined;
   const text = typeof body?.message === "string" ? body.message : error.message;
   return preview(redact(text), 300);
+}
+
+/** TLS verification failures (Node's and OpenSSL's codes), at any depth of the cause chain. */
+const CERTIFICATE_CODES = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+function isUntrustedCertificate(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && CERTIFICATE_CODES.has(code)) return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 function describeCause(error: Error): string {

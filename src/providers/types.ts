@@ -64,17 +64,20 @@ export class ProviderError extends Error {
   readonly kind: ProviderErrorKind;
   readonly status?: number;
   readonly fatal: boolean;
+  /** What the user should do, when the provider knows better than the generic advice for its kind. */
+  readonly hint?: string;
 
   constructor(
     kind: ProviderErrorKind,
     message: string,
-    options: { status?: number; fatal?: boolean; cause?: unknown } = {},
+    options: { status?: number; fatal?: boolean; cause?: unknown; hint?: string } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ProviderError";
     this.kind = kind;
     this.status = options.status;
     this.fatal = options.fatal ?? kind === "auth";
+    this.hint = options.hint;
   }
 }
 

@@ -257,10 +257,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       } catch (error) {
         if (!isProviderError(error)) throw error;
         if (error.kind === "aborted" || controller.signal.aborted) return undefined;
-        if (error.fatal) throw providerFailure(job.bound.provider, error.message, error.kind === "auth");
+        if (error.fatal) throw providerFailure(job.bound.provider, error);
         const state = reachability.get(job.bound)!;
         if (error.kind === "network" && !state.ok && ++state.networkErrors >= UNREACHABLE_AFTER) {
-          throw providerFailure(job.bound.provider, error.message, false);
+          throw providerFailure(job.bound.provider, error);
         }
         result = failedCase(job, rendered, error.kind, error.message);
       }

@@ -1,5 +1,5 @@
 import { UserError } from "../errors.js";
-import type { Provider } from "../providers/types.js";
+import type { Provider, ProviderError } from "../providers/types.js";
 import type { CaseResult } from "../record/types.js";
 import type { Job } from "./execute.js";
 import { drawsOf } from "./jobs.js";
@@ -31,16 +31,15 @@ export function failedCase(job: Job, rendered: RenderedJob, kind: string, messag
 }
 
 /** A provider failure that ends a run (or a single `run`), as a user error with a hint. */
-export function providerFailure(
-  provider: Pick<Provider, "label">,
-  message: string,
-  auth: boolean,
-): UserError {
+export function providerFailure(provider: Pick<Provider, "label">, error: ProviderError): UserError {
+  const auth = error.kind === "auth";
   return new UserError({
     code: auth ? "provider-auth" : "provider-unreachable",
-    message: `provider ${provider.label}: ${message}`,
-    hint: auth
-      ? "check the API key in the variable named by the provider's apiKeyEnv (default OPENAI_API_KEY)"
-      : "is the server running? check baseURL (or OPENAI_BASE_URL) and the model name",
+    message: `provider ${provider.label}: ${error.message}`,
+    hint:
+      error.hint ??
+      (auth
+        ? "check the API key in the variable named by the provider's apiKeyEnv (default OPENAI_API_KEY)"
+        : "is the server running? check baseURL (or OPENAI_BASE_URL) and the model name"),
   });
 }

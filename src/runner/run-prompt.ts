@@ -67,7 +67,7 @@ export async function runPrompt(options: RunPromptOptions): Promise<RunPromptRes
       .catch((error: unknown) => {
         // One call with nothing to go on after it: any failure but Ctrl-C ends the command.
         if (!isProviderError(error) || error.kind === "aborted") throw error;
-        throw providerFailure(provider, error.message, error.kind === "auth");
+        throw providerFailure(provider, error);
       });
     return {
       provider: provider.label,

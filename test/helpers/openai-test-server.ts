@@ -13,6 +13,7 @@
  * ```
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import { listenOnLoopback } from "./loopback.js";
 
 /** A completion request as the server received it. */
@@ -80,6 +81,8 @@ export interface TestServerOptions {
   models?: string[];
   /** Include `usage` in JSON responses (default true); streamed usage follows `stream_options.include_usage`. */
   usage?: boolean;
+  /** Serve HTTPS with this key and certificate (PEM), e.g. test/fixtures/tls; `url` then starts with https. */
+  tls?: { key: string; cert: string };
 }
 
 /** A running test server. */
@@ -124,13 +127,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const faultQueue = Array.isArray(options.faults) ? [...options.faults] : undefined;
   let completionCount = 0;
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res).catch((error: unknown) => {
       // A bug in the server itself: answer 500 so the test fails loudly rather than hanging.
       if (!res.headersSent) sendJson(res, 500, { error: { message: `test server bug: ${String(error)}` } });
       else res.destroy();
     });
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, onRequest) : createServer(onRequest);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawBody = await readBody(req);
