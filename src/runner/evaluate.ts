@@ -3,8 +3,8 @@ import { existsSync } from "node:fs";
 import type { Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
 import { createProvider, defaultFetch } from "../providers/index.js";
-import type { Provider, ProviderSpec } from "../providers/types.js";
-import { isProviderError } from "../providers/types.js";
+import type { Provider, ProviderSpec, TokenUsage } from "../providers/types.js";
+import { isProviderError, ProviderError } from "../providers/types.js";
 import { type CaseResult, RECORD_VERSION, type RunRecord, type RunStatus } from "../record/types.js";
 import { createRecordWriter, type RecordWriter } from "../record/writer.js";
 import { createScorers } from "../scorers/registry.js";
@@ -225,6 +225,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     );
     let finished = 0;
     let errors = 0;
+    /** Calls that ended (aborted ones aside) and those that failed: what --max-errors judges. */
+    let calls = 0;
+    let failedCalls = 0;
     let hits = 0;
     let spend = 0;
     let total: number | undefined;
@@ -237,9 +240,42 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       cache,
       cacheMode,
       signal: controller.signal,
+      // -j bounds the calls in flight, not the jobs: a call's slot frees the moment its answer is
+      // in, so the next job's request (already rendered, waiting here) goes out before this one is
+      // scored and written. The stop rules are judged then too, before the slot is handed on, so
+      // --max-errors and --budget stop as promptly as when each job held its slot to the end.
       beforeCall: async (b: BoundProvider, tokens: number) => {
-        await buckets.get(b)?.acquire(tokens, controller.signal);
+        await stoppable(adaptive.acquire(controller.signal));
+        try {
+          if (stopReason !== undefined) throw new ProviderError("aborted", "the run stopped");
+          await stoppable(buckets.get(b)?.acquire(tokens, controller.signal));
+        } catch (error) {
+          adaptive.release();
+          throw error;
+        }
       },
+      afterCall: (b: BoundProvider, outcome: { usage: TokenUsage } | { error: unknown }) => {
+        if ("usage" in outcome) {
+          calls++;
+          spend += costOf(b.spec, outcome.usage);
+        } else if (!isProviderError(outcome.error) || outcome.error.kind !== "aborted") {
+          calls++;
+          failedCalls++;
+          const error = outcome.error;
+          lastError = isProviderError(error) ? `${error.kind}: ${error.message}` : String(error);
+        }
+        stopReason ??= checkStopRules();
+        adaptive.release();
+      },
+    };
+    /** A wait cut short by the run stopping is an aborted call, which the job treats as unfinished. */
+    const stoppable = async (wait: Promise<void> | undefined): Promise<void> => {
+      try {
+        await wait;
+      } catch (error) {
+        if (controller.signal.aborted) throw new ProviderError("aborted", "the run stopped");
+        throw error;
+      }
     };
 
     /** A finished case and its JSON, serialised once for the journal and every results file. */
@@ -266,31 +302,26 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       }
       const json = JSON.stringify(result);
       journal?.append({ key, result, resultJson: json });
-      if (!result.cached && !result.error) spend += costOf(job.bound.spec, result.tokens);
       return { result, json };
     };
 
     const onResult = ({ result, json }: Finished) => {
       finished++;
-      if (result.error) {
-        errors++;
-        lastError = `${result.error.kind}: ${result.error.message}`;
-      }
+      if (result.error) errors++;
       if (result.cached) hits++;
       summary.add(result);
       for (const writer of writers) writer.write(result, json);
       if (keep(result)) retained.push(result);
       options.onResult?.(result);
       options.onProgress?.({ done: finished, errors, total, cacheHits: hits });
-      if (!stopReason) stopReason = checkStopRules();
     };
     const checkStopRules = (): string | undefined => {
       const max = options.maxErrors;
-      if (max !== undefined && errors > 0) {
+      if (max !== undefined && failedCalls > 0) {
         const tooMany =
-          max >= 1 ? errors >= max : finished >= MAX_ERRORS_MIN_CALLS && errors / finished >= max;
+          max >= 1 ? failedCalls >= max : calls >= MAX_ERRORS_MIN_CALLS && failedCalls / calls >= max;
         if (tooMany)
-          return `${errors} of ${finished} calls failed (--max-errors ${max}); the last: ${lastError}`;
+          return `${failedCalls} of ${calls} calls failed (--max-errors ${max}); the last: ${lastError}`;
       }
       if (options.budget !== undefined && spend >= options.budget) {
         return `the estimated spend reached $${spend.toFixed(4)} (--budget ${options.budget})`;
@@ -317,7 +348,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
         },
       });
       await runOrdered(jobs, runJob, {
-        concurrency: () => adaptive.limit,
+        // Twice the call slots: while one job is scored and written, another is rendered and waiting.
+        concurrency: () => 2 * adaptive.limit,
         window: Math.max(256, concurrency * 16),
         signal: controller.signal,
         shouldStop: () => stopReason !== undefined,

@@ -36,6 +36,8 @@ export interface ExecuteContext {
   signal: AbortSignal;
   /** Called before each request with a rough token count, so rate limits can wait. */
   beforeCall?: (bound: BoundProvider, estimatedTokens: number) => Promise<void>;
+  /** Called once the request that `beforeCall` let through has ended: with its usage, or its error. */
+  afterCall?: (bound: BoundProvider, outcome: { usage: TokenUsage } | { error: unknown }) => void;
 }
 
 /** A scored generation before it is folded into the case. */
@@ -210,9 +212,19 @@ async function generate(
   for (let i = 0; i < n; i++) if (outputs[i] === undefined) missing.push(i);
   if (missing.length > 0) {
     await context.beforeCall?.(bound, estimateTokens(messages, params, missing.length));
-    const response: CompletionResponse = await withCallSignal(context.signal, (signal) =>
-      bound.provider.complete({ messages, params: promptParams, n: missing.length, signal }),
-    );
+    let response: CompletionResponse;
+    try {
+      response = await withCallSignal(context.signal, (signal) =>
+        bound.provider.complete({ messages, params: promptParams, n: missing.length, signal }),
+      );
+    } catch (error) {
+      context.afterCall?.(bound, { error });
+      throw error;
+    }
+    context.afterCall?.(bound, { usage: response.usage });
+    // Answers arrive in bursts (a server answers a batch at once). Scoring and writing wait for the
+    // next turn of the event loop, so every request the freed slots let through is sent first.
+    await new Promise((resolve) => setImmediate(resolve));
     addUsage(usage, response.usage);
     latencyMs = Math.max(latencyMs, response.latencyMs);
     const share = {

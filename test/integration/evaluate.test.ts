@@ -88,6 +88,33 @@ describe("renderPrompt (library)", () => {
   });
 });
 
+describe("evaluate: concurrency", () => {
+  it("never has more than -j calls in flight, and keeps -j busy", async () => {
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    let inFlight = 0;
+    let most = 0;
+    const { record } = await evaluate({
+      suite,
+      env: {},
+      concurrency: 3,
+      journal: false,
+      createProvider: async (spec) => ({
+        id: spec.id,
+        label: spec.label,
+        async complete() {
+          inFlight++;
+          most = Math.max(most, inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          inFlight--;
+          return { outputs: ["4"], usage: { prompt: 1, completion: 1 }, latencyMs: 5 };
+        },
+      }),
+    });
+    expect(record.cases).toHaveLength(10);
+    expect(most).toBe(3);
+  });
+});
+
 describe("evaluate: stopping", () => {
   it("cuts the calls in flight when the caller aborts, through the default transport", async () => {
     const { createServer } = await import("node:http");
