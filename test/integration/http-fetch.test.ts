@@ -206,7 +206,7 @@ describe("createHttpFetch", () => {
     expect(((failure as Error).cause as NodeJS.ErrnoException).code).toBe("ECONNREFUSED");
   });
 
-  it("hands requests it does not cover (FormData, a Request, other schemes) to the fallback", async () => {
+  it("hands requests it does not cover (FormData, a Request, other schemes, manual redirects) to the fallback", async () => {
     const handed: string[] = [];
     const fallback = (async (input: string | URL | Request) => {
       handed.push(input instanceof Request ? `request ${input.url}` : String(input));
@@ -218,10 +218,12 @@ describe("createHttpFetch", () => {
     await httpFetch("http://127.0.0.1:1/upload", { method: "POST", body: form });
     await httpFetch(new Request("http://127.0.0.1:1/req"));
     await httpFetch("data:text/plain,hi");
+    await httpFetch("http://127.0.0.1:1/manual", { redirect: "manual" });
     expect(handed).toEqual([
       "http://127.0.0.1:1/upload",
       "request http://127.0.0.1:1/req",
       "data:text/plain,hi",
+      "http://127.0.0.1:1/manual",
     ]);
   });
 
