@@ -43,25 +43,6 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 /** Body fields the provider owns; a config's params cannot override them. */
 export const RESERVED_PARAMS = ["model", "messages", "prompt", "n", "stream", "stream_options"];
 
-/** Where a call went and with what, for error messages (never the key itself). */
-export interface CallContext {
-  model: string;
-  baseURL: string;
-  apiKeyEnv: string;
-  apiKey: string | undefined;
-  maxRetries: number;
-  timeoutMs: number;
-  path: string;
-  signal?: AbortSignal;
-}
-
-/** One answer: choice texts in index order, usage, and the model the endpoint named. */
-export interface CallResult {
-  outputs: string[];
-  usage: TokenUsage;
-  model?: string;
-}
-
 /** A configured SDK client plus what error messages need to know about it (the batch client shares it). */
 export interface OpenAIClientSetup {
   client: OpenAI;
@@ -71,6 +52,19 @@ export interface OpenAIClientSetup {
   apiKey: string | undefined;
   maxRetries: number;
   timeoutMs: number;
+}
+
+/** Where a call went and with what, for error messages (the key only to redact it). */
+export interface CallContext extends Omit<OpenAIClientSetup, "client"> {
+  path: string;
+  signal?: AbortSignal;
+}
+
+/** One answer: choice texts in index order, usage, and the model the endpoint named. */
+export interface CallResult {
+  outputs: string[];
+  usage: TokenUsage;
+  model?: string;
 }
 
 /** Build a provider for an OpenAI-compatible endpoint; throws UserError for a bad id, URL or missing key. */
