@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { evaluate, loadConfig, renderPrompt } from "../../src/index.js";
-import type { Provider, ProviderSpec } from "../../src/providers/types.js";
+import { type Provider, ProviderError, type ProviderSpec } from "../../src/providers/types.js";
 import { copyFixture } from "../helpers/cli.js";
 import { startTestServer, type TestServer } from "../helpers/openai-test-server.js";
 
@@ -150,5 +150,69 @@ describe("evaluate: stopping", () => {
     } finally {
       await loopback.close();
     }
+  });
+});
+
+describe("evaluate: --max-errors as a share of calls", () => {
+  /** A suite of `cases` one-prompt cases in a temp dir, for a scripted provider. */
+  async function suiteOf(cases: number) {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "promptsmith-max-errors-"));
+    const rows = Array.from({ length: cases }, (_, i) =>
+      JSON.stringify({ id: `c${i}`, q: `${i}`, answer: "1" }),
+    );
+    writeFileSync(join(dir, "cases.jsonl"), `${rows.join("\n")}\n`);
+    writeFileSync(
+      join(dir, "promptsmith.yaml"),
+      "providers: [openai:scripted]\nprompts: [{ id: p, text: 'Q: {{q}}' }]\ntests: { path: cases.jsonl, expected: answer }\nscorer: numeric\ncache: false\n",
+    );
+    return loadConfig(join(dir, "promptsmith.yaml"), { env: {} });
+  }
+
+  /** Fails the calls whose (0-based) number `fails` picks; counts every call. */
+  function failing(fails: (call: number) => boolean) {
+    const made = { calls: 0 };
+    const create = async (spec: ProviderSpec): Promise<Provider> => ({
+      id: spec.id,
+      label: spec.label,
+      async complete() {
+        const call = made.calls++;
+        if (fails(call)) throw new ProviderError("server", `500 on call ${call}`);
+        return { outputs: ["1"], usage: { prompt: 1, completion: 1 }, latencyMs: 1 };
+      },
+    });
+    return { made, create };
+  }
+
+  it("stops once, after the first 10 calls, at least that share failed; the rest stays resumable", async () => {
+    const { made, create } = failing((call) => call % 4 !== 0);
+    const { status, record } = await evaluate({
+      suite: await suiteOf(30),
+      env: {},
+      concurrency: 1,
+      maxErrors: 0.5,
+      createProvider: create,
+    });
+    expect(status).toBe("stopped");
+    expect(made.calls).toBe(10);
+    expect(record.cases).toHaveLength(10);
+    expect(record.cases.filter((c) => c.error !== null)).toHaveLength(7);
+    expect(record.stopReason).toContain("7 of 10 calls failed (--max-errors 0.5)");
+  });
+
+  it("lets a run whose failures stay under the share finish", async () => {
+    const { made, create } = failing((call) => call % 4 === 0);
+    const { status, record } = await evaluate({
+      suite: await suiteOf(30),
+      env: {},
+      concurrency: 4,
+      maxErrors: 0.5,
+      createProvider: create,
+    });
+    expect(status).toBe("complete");
+    expect(made.calls).toBe(30);
+    expect(record.cases.filter((c) => c.error !== null)).toHaveLength(8);
   });
 });
