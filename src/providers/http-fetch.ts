@@ -10,8 +10,9 @@
  *
  * It covers what the SDK sends for completions (string or byte bodies, any method) and answers with a
  * real `Headers` and a body the SDK reads through `json()`, `text()` or async iteration (streaming).
- * Anything else (a Request object, FormData or stream bodies for batch uploads, non-HTTP URLs, a
- * redirect mode other than "follow") goes to the global fetch unchanged. Like fetch it follows redirects, asks for and decodes gzip, deflate
+ * Anything else (a Request object, FormData or stream bodies for batch uploads, non-HTTP URLs or
+ * URLs with credentials, a redirect mode other than "follow") goes to the global fetch unchanged,
+ * which also means the same errors as before for what fetch refuses. Like fetch it follows redirects, asks for and decodes gzip, deflate
  * and brotli, rejects with an `AbortError` on abort and with `TypeError("fetch failed")` on a network error.
  * Unlike Node's fetch it honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as curl and the Python SDK do.
  */
@@ -53,6 +54,8 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
     if (
       url === undefined ||
       (url.protocol !== "http:" && url.protocol !== "https:") ||
+      url.username !== "" ||
+      url.password !== "" ||
       !(body === undefined || typeof body === "string" || body instanceof Uint8Array) ||
       (init.redirect !== undefined && init.redirect !== "follow")
     ) {

@@ -206,7 +206,7 @@ describe("createHttpFetch", () => {
     expect(((failure as Error).cause as NodeJS.ErrnoException).code).toBe("ECONNREFUSED");
   });
 
-  it("hands requests it does not cover (FormData, a Request, other schemes, manual redirects) to the fallback", async () => {
+  it("hands requests it does not cover (FormData, a Request, other schemes, manual redirects, credentials) to the fallback", async () => {
     const handed: string[] = [];
     const fallback = (async (input: string | URL | Request) => {
       handed.push(input instanceof Request ? `request ${input.url}` : String(input));
@@ -219,11 +219,13 @@ describe("createHttpFetch", () => {
     await httpFetch(new Request("http://127.0.0.1:1/req"));
     await httpFetch("data:text/plain,hi");
     await httpFetch("http://127.0.0.1:1/manual", { redirect: "manual" });
+    await httpFetch("http://user:secret@127.0.0.1:1/creds");
     expect(handed).toEqual([
       "http://127.0.0.1:1/upload",
       "request http://127.0.0.1:1/req",
       "data:text/plain,hi",
       "http://127.0.0.1:1/manual",
+      "http://user:secret@127.0.0.1:1/creds",
     ]);
   });
 
