@@ -1,13 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { DEFAULT_EMBEDDING_MODEL } from "../../../src/config/defaults.js";
-import { parseConfig } from "../../../src/config/index.js";
-import { BASIC, lines, problemAt, problemsOf } from "./helpers.js";
-
-const TESTS = "tests: fixtures/test.jsonl";
-
-async function load(yaml: string, env: NodeJS.ProcessEnv = {}) {
-  return parseConfig(yaml, { file: "suite.yaml", baseDir: BASIC, env });
-}
+import { lines, load, problemAt, problemsOf, TESTS } from "./helpers.js";
 
 describe("shots.embedding", () => {
   test("select: embedding takes the first openai: provider's endpoint and key variable, and the default model", async () => {

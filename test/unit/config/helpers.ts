@@ -11,6 +11,40 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const FIXTURES = path.join(ROOT, "test/fixtures/config");
 export const BASIC = path.join(FIXTURES, "basic");
 
+/** The `tests:` line of a config in BASIC, and the training pool its shots come from. */
+export const TESTS = "tests: fixtures/test.jsonl";
+export const TRAIN = path.join(BASIC, "fixtures/train.jsonl");
+
+/** The shot settings a config that gives only `from` and `k` gets (the suite seed is 1). */
+export const SHOT_DEFAULTS = {
+  select: "first",
+  seed: 1,
+  field: "question",
+  label: "answer",
+  as: "block",
+  order: "as-is",
+  draws: 1,
+};
+
+/** The variant ids of `k: [0, 1, 2, 4, 8]` × `select: [first, similar]` on prompt `p`, first axis slowest. */
+export const K_BY_SELECT_IDS = [
+  "p@k=0,select=first",
+  "p@k=0,select=similar",
+  "p@k=1,select=first",
+  "p@k=1,select=similar",
+  "p@k=2,select=first",
+  "p@k=2,select=similar",
+  "p@k=4,select=first",
+  "p@k=4,select=similar",
+  "p@k=8,select=first",
+  "p@k=8,select=similar",
+];
+
+/** Parses a config as if it were BASIC/suite.yaml. */
+export async function load(yaml: string, env: NodeJS.ProcessEnv = {}) {
+  return parseConfig(yaml, { file: "suite.yaml", baseDir: BASIC, env });
+}
+
 /** One problem, flattened for assertions. */
 export interface FlatProblem {
   code: string;

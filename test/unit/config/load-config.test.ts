@@ -11,20 +11,9 @@ import {
   parseConfig,
 } from "../../../src/config/index.js";
 import { formatUserError } from "../../../src/errors.js";
-import { BASIC, FIXTURES, flatten, lines, userErrorOf } from "./helpers.js";
+import { BASIC, FIXTURES, flatten, lines, SHOT_DEFAULTS, userErrorOf } from "./helpers.js";
 
 const JSON_DIR = path.join(FIXTURES, "json");
-
-// The shot settings a config that gives only `from` and `k` gets (the suite seed is 1).
-const SHOT_DEFAULTS = {
-  select: "first",
-  seed: 1,
-  field: "question",
-  label: "answer",
-  as: "block",
-  order: "as-is",
-  draws: 1,
-};
 
 describe("loadConfig with valid configs", () => {
   test("loads the full YAML example: object and string providers, shots, tests object, scorer object", async () => {

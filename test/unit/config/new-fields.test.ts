@@ -1,15 +1,8 @@
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { BUILTIN_POOL_NAMES, DEFAULT_COT_TRIGGER, parseConfig } from "../../../src/config/index.js";
+import { BUILTIN_POOL_NAMES, DEFAULT_COT_TRIGGER } from "../../../src/config/index.js";
 import { builtinPools } from "../../../src/fewshot/index.js";
-import { BASIC, lines, problemAt, problemsOf } from "./helpers.js";
-
-const TESTS = "tests: fixtures/test.jsonl";
-const TRAIN = path.join(BASIC, "fixtures/train.jsonl");
-
-async function load(yaml: string) {
-  return parseConfig(yaml, { file: "suite.yaml", baseDir: BASIC, env: {} });
-}
+import { BASIC, lines, load, problemAt, problemsOf, SHOT_DEFAULTS, TESTS, TRAIN } from "./helpers.js";
 
 describe("suite settings", () => {
   test("a minimal config gets seed 1, the cache and runs directory beside the config, samples 1", async () => {
@@ -150,13 +143,7 @@ describe("shots", () => {
     expect(suite.prompts[0].shots).toEqual({
       from: TRAIN,
       k: 0,
-      select: "first",
-      seed: 1,
-      field: "question",
-      label: "answer",
-      as: "block",
-      order: "as-is",
-      draws: 1,
+      ...SHOT_DEFAULTS,
     });
   });
 

@@ -1,13 +1,6 @@
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { parseConfig } from "../../../src/config/index.js";
-import { BASIC, lines, problemAt, problemsOf } from "./helpers.js";
-
-const TESTS = "tests: fixtures/test.jsonl";
-
-async function load(yaml: string) {
-  return parseConfig(yaml, { file: "suite.yaml", baseDir: BASIC, env: {} });
-}
+import { BASIC, lines, load, problemAt, problemsOf, TESTS } from "./helpers.js";
 
 describe("prompts", () => {
   test("ids default to the template's basename, or prompt-<n> for inline text", async () => {

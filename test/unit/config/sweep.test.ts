@@ -6,6 +6,7 @@ import {
   type SweepValue,
   sweepNames,
 } from "../../../src/config/index.js";
+import { K_BY_SELECT_IDS } from "./helpers.js";
 
 function plain<T extends string | number | boolean>(...values: T[]): SweepValue<T>[] {
   return values.map((value) => ({ value, label: String(value), recorded: value }));
@@ -24,18 +25,7 @@ describe("expandSweeps", () => {
     ];
     const variants = expandSweeps("p", axes);
     expect(countVariants(axes)).toBe(10);
-    expect(variants.map((variant) => variant.id)).toEqual([
-      "p@k=0,select=first",
-      "p@k=0,select=similar",
-      "p@k=1,select=first",
-      "p@k=1,select=similar",
-      "p@k=2,select=first",
-      "p@k=2,select=similar",
-      "p@k=4,select=first",
-      "p@k=4,select=similar",
-      "p@k=8,select=first",
-      "p@k=8,select=similar",
-    ]);
+    expect(variants.map((variant) => variant.id)).toEqual(K_BY_SELECT_IDS);
     expect(variants[7]).toEqual({
       id: "p@k=4,select=similar",
       sweep: { k: 4, select: "similar" },

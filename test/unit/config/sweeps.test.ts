@@ -1,14 +1,17 @@
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { DEFAULT_COT_TRIGGER, MAX_PROMPT_VARIANTS, parseConfig } from "../../../src/config/index.js";
-import { BASIC, lines, problemAt, problemsOf } from "./helpers.js";
-
-const TESTS = "tests: fixtures/test.jsonl";
-const TRAIN = path.join(BASIC, "fixtures/train.jsonl");
-
-async function load(yaml: string) {
-  return parseConfig(yaml, { file: "suite.yaml", baseDir: BASIC, env: {} });
-}
+import { DEFAULT_COT_TRIGGER, MAX_PROMPT_VARIANTS } from "../../../src/config/index.js";
+import {
+  BASIC,
+  K_BY_SELECT_IDS,
+  lines,
+  load,
+  problemAt,
+  problemsOf,
+  SHOT_DEFAULTS,
+  TESTS,
+  TRAIN,
+} from "./helpers.js";
 
 describe("sweeps expand a prompt into one variant per combination", () => {
   test("k: [0,1,2,4,8] × select: [first, similar] gives 10 variants, named in order", async () => {
@@ -21,32 +24,11 @@ describe("sweeps expand a prompt into one variant per combination", () => {
         TESTS,
       ),
     );
-    expect(suite.prompts.map((prompt) => prompt.id)).toEqual([
-      "p@k=0,select=first",
-      "p@k=0,select=similar",
-      "p@k=1,select=first",
-      "p@k=1,select=similar",
-      "p@k=2,select=first",
-      "p@k=2,select=similar",
-      "p@k=4,select=first",
-      "p@k=4,select=similar",
-      "p@k=8,select=first",
-      "p@k=8,select=similar",
-    ]);
+    expect(suite.prompts.map((prompt) => prompt.id)).toEqual(K_BY_SELECT_IDS);
     const variant = suite.prompts[7];
     expect(variant.baseId).toBe("p");
     expect(variant.sweep).toEqual({ k: 4, select: "similar" });
-    expect(variant.shots).toEqual({
-      from: TRAIN,
-      k: 4,
-      select: "similar",
-      seed: 1,
-      field: "question",
-      label: "answer",
-      as: "block",
-      order: "as-is",
-      draws: 1,
-    });
+    expect(variant.shots).toEqual({ ...SHOT_DEFAULTS, from: TRAIN, k: 4, select: "similar" });
   });
 
   test("the axes follow the order the fields are written in, not a fixed order", async () => {
