@@ -23,7 +23,8 @@ export function renderEstimate(estimate: Estimate): string {
     String(t.cached),
     compactNumber(t.promptTokens),
     compactNumber(t.completionTokens),
-    money(t.cost),
+    // Unknown prices are not free: a total that left rows out says so.
+    t.unpriced > 0 && t.cost !== null ? `${money(t.cost)} + ?` : money(t.cost),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>

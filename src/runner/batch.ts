@@ -8,6 +8,7 @@ import { type EvaluateOptions, type EvaluateResult, evaluate } from "./evaluate.
 import { endpointOf, isAnswered, responseKey } from "./execute.js";
 import { iterateJobs } from "./jobs.js";
 import { prepareVariants, renderJob } from "./prepare.js";
+import { requirePrices } from "./pricing.js";
 import { matchesAny, modelOf } from "./select.js";
 
 /** Options of evaluateBatch: evaluate's, plus how to follow the batch. */
@@ -41,6 +42,14 @@ export async function evaluateBatch(options: EvaluateBatchOptions): Promise<Eval
       hint: "filter it out with --filter-provider, or run it without --batch",
     });
   }
+  if (options.budget !== undefined && options.batchId) {
+    throw new UserError({
+      code: "usage",
+      field: "--budget",
+      message: "--budget cannot limit a batch that is already submitted (--batch-id)",
+      hint: "leave out --budget: the batch's answers are paid for; cancel the batch on the provider's side to stop it",
+    });
+  }
   const { createBatchClient } = await import("../providers/openai-batch.js");
   const clientOptions = { env, fetch: options.fetch };
 
@@ -52,6 +61,7 @@ export async function evaluateBatch(options: EvaluateBatchOptions): Promise<Eval
       .map((id) => id.trim())
       .filter(Boolean);
   } else {
+    if (options.budget !== undefined) await checkBatchBudget(options, specs, options.budget);
     const requests = await collectRequests(options, specs, env);
     batchIds = [];
     for (const [spec, list] of requests) {
@@ -84,8 +94,43 @@ export async function evaluateBatch(options: EvaluateBatchOptions): Promise<Eval
 
   return evaluate({
     ...options,
+    // The budget was judged before submitting; stopping now would only leave paid answers unscored.
+    budget: undefined,
     createProvider: async (spec, o) =>
       createReplayProvider(spec, outcomes, env, () => createProvider(spec, { env, fetch: o.fetch })),
+  });
+}
+
+/**
+ * A batch cannot be stopped part-way like an online run, so --budget is judged before anything is
+ * submitted: on the dry-run estimate at the Batch API's price (max_tokens, or the assumed length,
+ * per sample), counting only what the cache does not answer.
+ */
+async function checkBatchBudget(
+  options: EvaluateOptions,
+  specs: ProviderSpec[],
+  budget: number,
+): Promise<void> {
+  requirePrices(specs, budget);
+  const mode = options.cache ?? (options.suite.cache.enabled ? "use" : "off");
+  const { estimate } = await import("./estimate.js");
+  const { totals } = await estimate({
+    suite: options.suite,
+    limit: options.limit,
+    filterPrompt: options.filterPrompt,
+    filterProvider: options.filterProvider,
+    shard: options.shard,
+    env: options.env,
+    useCache: mode === "use",
+    batch: true,
+  });
+  const cost = totals.cost ?? 0;
+  if (cost <= budget) return;
+  throw new UserError({
+    code: "usage",
+    field: "--budget",
+    message: `the batch could cost up to $${cost.toFixed(4)} at the Batch API's price, over --budget ${budget}; nothing was submitted`,
+    hint: "raise --budget, set max_tokens, or narrow the run with --limit or --filter-prompt (eval --dry-run --batch shows the estimate)",
   });
 }
 

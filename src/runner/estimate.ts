@@ -5,7 +5,7 @@ import { openCache, type ResponseCache } from "./cache.js";
 import { endpointOf, isAnswered } from "./execute.js";
 import { iterateJobs, type Shard } from "./jobs.js";
 import { prepareVariants, renderJob } from "./prepare.js";
-import { priceOf } from "./pricing.js";
+import { BATCH_DISCOUNT, priceOf } from "./pricing.js";
 import { matchesAny, modelOf } from "./select.js";
 
 /** Options of estimate(): the same selection as evaluate(), and nothing is sent. */
@@ -17,6 +17,8 @@ export interface EstimateOptions {
   shard?: Shard;
   /** Count requests the cache already answers (default: when the config enables the cache). */
   useCache?: boolean;
+  /** Price the requests as the OpenAI Batch API bills them (half the list price). */
+  batch?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -38,7 +40,16 @@ export interface EstimateRow {
 /** What a run would cost, before any request is sent. */
 export interface Estimate {
   rows: EstimateRow[];
-  totals: { requests: number; cached: number; promptTokens: number; completionTokens: number; cost: number };
+  totals: {
+    requests: number;
+    cached: number;
+    promptTokens: number;
+    completionTokens: number;
+    /** USD of the rows whose price is known, or null when no row's price is known. */
+    cost: number | null;
+    /** Rows left out of `cost` because their price is unknown. */
+    unpriced: number;
+  };
   /** What the numbers rest on, in words. */
   assumptions: string[];
 }
@@ -128,7 +139,9 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
   if (variants.some((v) => v.extract))
     assumptions.add("extraction calls counted as requests; their tokens are not estimated");
   const list = [...rows.values()];
-  let cost = 0;
+  let cost: number | null = null;
+  const discount = options.batch ? BATCH_DISCOUNT : 1;
+  if (options.batch) assumptions.add("priced as the Batch API bills: half the list price");
   for (const row of list) {
     const spec = providers.find((p) => p.label === row.provider)!;
     const price = priceOf(spec);
@@ -140,8 +153,8 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
       continue;
     }
     const bill = billable.get(row)!;
-    row.cost = (bill.prompt * price.input + bill.completion * price.output) / 1_000_000;
-    cost += row.cost;
+    row.cost = ((bill.prompt * price.input + bill.completion * price.output) * discount) / 1_000_000;
+    cost = (cost ?? 0) + row.cost;
   }
   return {
     rows: list,
@@ -151,6 +164,7 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
       promptTokens: sum(list, (r) => r.promptTokens),
       completionTokens: sum(list, (r) => r.completionTokens),
       cost,
+      unpriced: list.filter((r) => r.cost === null).length,
     },
     assumptions: [...assumptions],
   };

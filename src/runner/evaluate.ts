@@ -25,7 +25,7 @@ import {
 } from "./journal.js";
 import { runOrdered } from "./ordered-pool.js";
 import { prepareVariants, renderJob } from "./prepare.js";
-import { costOf } from "./pricing.js";
+import { costOf, requirePrices } from "./pricing.js";
 import { createAdaptiveLimit, createTokenBucket, type TokenBucket } from "./rate-limit.js";
 import { toRecordConfig } from "./record-config.js";
 import { matchesAny, modelOf, noMatch } from "./select.js";
@@ -129,6 +129,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     );
   }
   if (options.shard) checkShard(options.shard);
+  if (options.budget !== undefined) requirePrices(providerSpecs, options.budget);
 
   const cacheMode: CacheMode = options.cache ?? (suite.cache.enabled ? "use" : "off");
   // Embedding shots need the cache already while preparing: the example pool is embedded then.

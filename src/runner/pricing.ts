@@ -1,3 +1,4 @@
+import { UserError } from "../errors.js";
 import type { ProviderSpec, TokenUsage } from "../providers/types.js";
 
 /** USD per million tokens. */
@@ -47,4 +48,23 @@ export function costOf(spec: ProviderSpec, tokens: TokenUsage): number {
   const price = priceOf(spec);
   if (!price) return 0;
   return (tokens.prompt * price.input + tokens.completion * price.output) / 1_000_000;
+}
+
+/** The OpenAI Batch API bills half the list price. */
+export const BATCH_DISCOUNT = 0.5;
+
+/**
+ * A budget can only be kept when every call's price is known: an `openai:` provider with no
+ * `price:` and a model missing from the table would count as free and never stop the run. Other
+ * providers (local, echo) cost nothing.
+ */
+export function requirePrices(specs: readonly ProviderSpec[], budget: number): void {
+  const unpriced = specs.filter((s) => s.id.startsWith("openai:") && !priceOf(s)).map((s) => s.label);
+  if (unpriced.length === 0) return;
+  throw new UserError({
+    code: "usage",
+    field: "--budget",
+    message: `--budget ${budget} cannot be kept: no price is known for ${unpriced.join(", ")}`,
+    hint: "add price: { input, output } (USD per 1M tokens) to the provider in the config; price: { input: 0, output: 0 } for a free endpoint",
+  });
 }

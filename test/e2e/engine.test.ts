@@ -38,6 +38,18 @@ function journalLines(dir: string): number {
     0,
   );
 }
+/** Gives the fixture's provider a price ($1000 per 1M tokens each way), so spend is counted. */
+function priced(dir: string): string {
+  const config = join(dir, "promptsmith.yaml");
+  writeFileSync(
+    config,
+    readFileSync(config, "utf8").replace(
+      "maxRetries: 0",
+      "maxRetries: 0\n    price: { input: 1000, output: 1000 }",
+    ),
+  );
+  return dir;
+}
 const read = (path: string): RunRecord => JSON.parse(readFileSync(path, "utf8"));
 
 let servers: TestServer[] = [];
@@ -139,6 +151,8 @@ describe("cost before spending", () => {
     expect(run.stdout).toContain("dry run: nothing was sent");
     expect(run.stdout).toMatch(/total\s+10\s+0/);
     expect(run.stdout).toContain("no price known for openai:test-model");
+    // An unknown price is not free: the total says it does not know.
+    expect(run.stdout).toMatch(/total\s+10\s+0\s+\S+\s+\S+\s+\?\n/);
     const json = await runCli(["eval", copyFixture("arithmetic"), "--dry-run", "--json"], {
       env: { OPENAI_BASE_URL: s.url },
     });
@@ -147,16 +161,36 @@ describe("cost before spending", () => {
     // max_tokens is 64 in the fixture: the completion bound is 10 × 64.
     expect(estimate.totals.completionTokens).toBe(640);
     expect(estimate.rows[0].promptTokens).toBeGreaterThan(5 * 10);
+    expect(estimate.totals).toMatchObject({ cost: null, unpriced: 2 });
+  });
+
+  it("--dry-run prices what the cache lacks, at half the list price with --batch", async () => {
+    const s = await server();
+    const dir = priced(copyFixture("arithmetic"));
+    const env = { OPENAI_BASE_URL: s.url };
+    const cost = async (...flags: string[]) =>
+      JSON.parse((await runCli(["eval", dir, "--dry-run", "--json", ...flags], { env })).stdout).totals.cost;
+    const online = await cost();
+    // 10 requests × 64 completion tokens at $1000 per 1M, plus the prompts.
+    expect(online).toBeGreaterThan(0.64);
+    expect(await cost("--batch")).toBeCloseTo(online / 2, 10);
+    expect(s.requests).toHaveLength(0);
+  });
+
+  it("--budget with a provider whose price is unknown is refused before any call", async () => {
+    const s = await server();
+    const run = await runCli(["eval", copyFixture("arithmetic"), "--budget", "5"], {
+      env: { OPENAI_BASE_URL: s.url },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--budget 5 cannot be kept: no price is known for openai:test-model");
+    expect(run.stderr).toContain("price: { input: 0, output: 0 } for a free endpoint");
+    expect(s.requests).toHaveLength(0);
   });
 
   it("--budget stops the run cleanly once the estimated spend reaches it, and the run stays resumable", async () => {
     const s = await server();
-    const dir = copyFixture("arithmetic");
-    const config = readFileSync(join(dir, "promptsmith.yaml"), "utf8").replace(
-      "maxRetries: 0",
-      "maxRetries: 0\n    price: { input: 1000, output: 1000 }",
-    );
-    writeFileSync(join(dir, "promptsmith.yaml"), config);
+    const dir = priced(copyFixture("arithmetic"));
     const run = await runCli(["eval", dir, "-j", "1", "--budget", "0.05", "-o", join(dir, "r.json")], {
       env: { OPENAI_BASE_URL: s.url },
     });

@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { evaluate, loadConfig } from "../../src/index.js";
 import { evaluateBatch } from "../../src/runner/batch.js";
@@ -84,5 +86,44 @@ describe("eval --batch", () => {
     });
     expect(record.summary.map((s) => s.passed)).toEqual([3, 3]);
     expect(server.requests.filter((r) => r.method === "POST" && r.path === "/v1/batches")).toHaveLength(1);
+  });
+
+  it("judges --budget before submitting: over it nothing is sent, under it the batch runs to the end", async () => {
+    server = await startBatchTestServer({ respond: (body) => answer(body), progressSteps: 1 });
+    const dir = copyFixture("arithmetic");
+    const config = join(dir, "promptsmith.yaml");
+    // 10 requests × up to 64 completion tokens at $1000 per 1M tokens: well over $0.10 at any discount.
+    writeFileSync(
+      config,
+      readFileSync(config, "utf8").replace(
+        "maxRetries: 0",
+        "maxRetries: 0\n    price: { input: 1000, output: 1000 }",
+      ),
+    );
+    const suite = await loadConfig(dir, { env: {} });
+    const run = (budget: number) =>
+      evaluateBatch({ suite, env: { OPENAI_BASE_URL: server!.url }, pollIntervalMs: 1, budget });
+    await expect(run(0.1)).rejects.toThrow(
+      /the batch could cost up to \$0\.\d+ at the Batch API's price, over --budget 0\.1; nothing was submitted/,
+    );
+    expect(server.requests).toHaveLength(0);
+
+    // Under the budget the whole batch is scored: the spend is not judged again while reading it.
+    const { record, status } = await run(10);
+    expect(status).toBe("complete");
+    expect(record.summary.map((s) => s.total)).toEqual([5, 5]);
+  });
+
+  it("refuses --budget with --batch-id and with a provider whose price is unknown", async () => {
+    server = await startBatchTestServer({ respond: (body) => answer(body) });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    const env = { OPENAI_BASE_URL: server.url };
+    await expect(evaluateBatch({ suite, env, budget: 1, batchId: "batch_1" })).rejects.toThrow(
+      "--budget cannot limit a batch that is already submitted",
+    );
+    await expect(evaluateBatch({ suite, env, budget: 1 })).rejects.toThrow(
+      "--budget 1 cannot be kept: no price is known for openai:test-model",
+    );
+    expect(server.requests).toHaveLength(0);
   });
 });

@@ -52,6 +52,7 @@ export async function evalCommand(
     const result = await estimate({
       ...selection,
       useCache: flags.cache !== false && !flags.refreshCache && suite.cache.enabled,
+      batch: Boolean(flags.batch),
     });
     io.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderEstimate(result));
     return ExitCode.ok;
