@@ -1,5 +1,5 @@
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname, extname } from "node:path";
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, dirname, extname, join } from "node:path";
 import type { CaseResult, RunRecord } from "./types.js";
 
 /** A results file being written as cases finish. */
@@ -25,6 +25,7 @@ export function createRecordWriter(path: string, header: Omit<RunRecord, "summar
   const jsonl = extname(path).toLowerCase() === ".jsonl";
   const partial = `${path}.partial-${process.pid}`;
   mkdirSync(dirname(path), { recursive: true });
+  removeOrphans(path);
   const fd = openSync(partial, "w");
   let buffer = "";
   let count = 0;
@@ -74,6 +75,36 @@ export function createRecordWriter(path: string, header: Omit<RunRecord, "summar
       rmSync(partial, { force: true });
     },
   };
+}
+
+/**
+ * Removes the partial files of `path` left by writers that were killed (SIGKILL, a crash): those
+ * whose process is gone. A live writer's file, in this process or another, is never touched.
+ */
+function removeOrphans(path: string): void {
+  const prefix = `${basename(path)}.partial-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+    rmSync(join(dirname(path), name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Writes a whole record at once (merge, report), through the same temporary-name-then-rename path. */

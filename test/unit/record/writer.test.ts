@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -54,6 +55,22 @@ describe("createRecordWriter", () => {
     expect(record.cases.map((c: CaseResult) => c.id)).toEqual(["a", "b"]);
     expect(record.cases[1].output).toBe('tricky "quote"\n},]');
     expect(readdirSync(join(dir, "out"))).toEqual(["results.json"]);
+  });
+
+  it("removes the partial files of killed writers of the same path, and no other", () => {
+    const dir = mkdtempSync(join(tmpdir(), "writer-"));
+    const path = join(dir, "results.json");
+    // A process that has exited: its pid names a partial file nobody will finish.
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid;
+    const orphan = `results.json.partial-${gone}`;
+    // The parent (the test runner) is alive: its file might still be written.
+    const live = `results.json.partial-${process.ppid}`;
+    const other = `other.json.partial-${gone}`;
+    for (const name of [orphan, live, other]) writeFileSync(join(dir, name), "{");
+    const writer = createRecordWriter(path, header);
+    expect(readdirSync(dir).sort()).toEqual([other, live, `results.json.partial-${process.pid}`].sort());
+    writer.finish(end);
+    expect(readdirSync(dir).sort()).toEqual([other, live, "results.json"].sort());
   });
 
   it("writes an empty cases list when nothing finished", () => {
