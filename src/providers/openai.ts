@@ -428,8 +428,8 @@ export function toProviderError(error: unknown, context: CallContext): unknown {
     }
     return new ProviderError(
       "network",
-      `could not reach ${where} (${redact(cause)}) after ${context.maxRetries + 1} tries; is the server running and is baseURL right?`,
-      { cause: error.cause },
+      `could not reach ${where} (${redact(cause)}) after ${context.maxRetries + 1} tries`,
+      { cause: error.cause, hint: "is the server running? check baseURL (or OPENAI_BASE_URL)" },
     );
   }
   if (error instanceof APIError) {

@@ -292,7 +292,7 @@ describe("openai provider: retries", () => {
     expect(error.kind).toBe("network");
     expect(error.fatal).toBe(false);
     expect(error.message).toContain(target.url);
-    expect(error.message).toMatch(/server running/);
+    expect(error.hint).toMatch(/server running/);
   });
 
   it("reports a server that is not listening as a network error", async () => {
