@@ -9,6 +9,7 @@ import { endpointOf, isAnswered, responseKey } from "./execute.js";
 import { iterateJobs } from "./jobs.js";
 import { prepareVariants, renderJob } from "./prepare.js";
 import { requirePrices } from "./pricing.js";
+import { openResume } from "./resume.js";
 import { matchesAny, modelOf } from "./select.js";
 
 /** Options of evaluateBatch: evaluate's, plus how to follow the batch. */
@@ -29,8 +30,11 @@ export interface EvaluateBatchOptions extends EvaluateOptions {
  * cache, journal and results files are therefore exactly those of an online run; a request the
  * batch lacks (a two-stage extraction call) is sent online.
  */
-export async function evaluateBatch(options: EvaluateBatchOptions): Promise<EvaluateResult> {
-  const { suite } = options;
+export async function evaluateBatch(given: EvaluateBatchOptions): Promise<EvaluateResult> {
+  const { suite } = given;
+  // A resumed run submits what its own selection lacks (evaluate checks the journal the same way).
+  const options: EvaluateBatchOptions =
+    given.resume === undefined ? given : { ...given, ...openResume(suite, given.resume, given).selection };
   const env = options.env ?? process.env;
   const say = options.onBatchProgress ?? (() => undefined);
   const specs = suite.providers.filter((p) => matchesAny(options.filterProvider, [p.id, p.label]));

@@ -1,5 +1,4 @@
 import { setMaxListeners } from "node:events";
-import { existsSync } from "node:fs";
 import type { Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
 import { createProvider, defaultFetch } from "../providers/index.js";
@@ -15,19 +14,13 @@ import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } 
 import { failedCase, providerFailure } from "./failures.js";
 import { jobId } from "./job-key.js";
 import { drawsOf, iterateJobs, type Shard } from "./jobs.js";
-import {
-  createJournalWriter,
-  journalPath,
-  listJournals,
-  newRunId,
-  readJournal,
-  reopenJournalWriter,
-} from "./journal.js";
+import { createJournalWriter, journalPath, newRunId, readJournal, reopenJournalWriter } from "./journal.js";
 import { runOrdered } from "./ordered-pool.js";
 import { prepareVariants, renderJob } from "./prepare.js";
 import { costOf, requirePrices } from "./pricing.js";
 import { createAdaptiveLimit, createTokenBucket, type TokenBucket } from "./rate-limit.js";
 import { toRecordConfig } from "./record-config.js";
+import { isSameJob, journalHeaderFor, openResume } from "./resume.js";
 import { matchesAny, modelOf, noMatch } from "./select.js";
 
 /** Progress of a run, reported after each finished job. */
@@ -92,6 +85,8 @@ export type { Shard };
 export interface EvaluateResult {
   record: RunRecord;
   status: RunStatus;
+  /** With resume: results from the journal run again because their prompt or expected answer changed. */
+  changed?: number;
 }
 
 /** Failing calls with no success from the provider before the run is declared unable to reach it. */
@@ -107,8 +102,11 @@ const MAX_ERRORS_MIN_CALLS = 10;
  * Throws a UserError when the run cannot go on (a template error, a bad key, no endpoint);
  * a call that fails is recorded on its case and the run goes on.
  */
-export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult> {
-  const { suite } = options;
+export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> {
+  const { suite } = given;
+  // A resumed run picks its cases, prompts and providers as it did when it started.
+  const resumePoint = given.resume === undefined ? undefined : openResume(suite, given.resume, given);
+  const options: EvaluateOptions = resumePoint ? { ...given, ...resumePoint.selection } : given;
   const now = options.now ?? (() => new Date());
   const env = options.env ?? process.env;
   const startedAt = now().toISOString();
@@ -173,18 +171,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     // The journal: a new one, or the one being resumed with what it already holds.
     let runId: string | undefined;
     let done = new Map<string, CaseResult>();
-    if (options.resume !== undefined) {
-      runId = options.resume === true ? latestRun(suite.runsDir) : options.resume;
-      const path = journalPath(suite.runsDir, runId);
-      if (!existsSync(path)) {
-        throw new UserError({
-          code: "run-not-found",
-          message: `no run "${runId}" in ${suite.runsDir}`,
-          hint: `runs here: ${listJournals(suite.runsDir).slice(0, 5).join(", ") || "none"}`,
-        });
-      }
-      done = (await readJournal(path)).results as Map<string, CaseResult>;
-      journal = await reopenJournalWriter(path);
+    if (resumePoint) {
+      runId = resumePoint.runId;
+      done = (await readJournal(resumePoint.path)).results as Map<string, CaseResult>;
+      journal = await reopenJournalWriter(resumePoint.path);
     }
     for (const spec of providerSpecs) {
       const provider = await makeProvider(spec, { fetch: observedFetch });
@@ -200,9 +190,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       journal = createJournalWriter(journalPath(suite.runsDir, runId), {
         runId,
         startedAt,
-        configPath: suite.configPath,
-        seed: suite.seed,
-        ...(options.shard ? { shard: options.shard } : {}),
+        ...journalHeaderFor(suite, options),
       });
     }
 
@@ -230,6 +218,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     let calls = 0;
     let failedCalls = 0;
     let hits = 0;
+    /** Journal results run again because their job renders differently now. */
+    let changed = 0;
     let spend = 0;
     let total: number | undefined;
     let fatal: unknown;
@@ -284,9 +274,13 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     const runJob = async (job: Job): Promise<Finished | undefined> => {
       const key = keyOf(job);
       const previous = done.get(key);
-      // Replayed from the journal: serialised only if a results file wants it.
-      if (previous && !(options.retryErrors && previous.error)) return { result: previous };
       const rendered = await renderJob(job.variant, job.testCase, job.draw);
+      if (previous && !(options.retryErrors && previous.error)) {
+        // Replayed from the journal (serialised only if a results file wants it), unless its prompt
+        // or expected answer changed since: then it runs again, as a clean run would run it.
+        if (isSameJob(previous, rendered, job.testCase.expected)) return { result: previous };
+        changed++;
+      }
       let result: CaseResult;
       try {
         result = await executeJob(job, rendered, context);
@@ -375,7 +369,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       ...(stopReason ? { stopReason } : {}),
     };
     for (const writer of writers) writer.finish(end);
-    return { record: { ...header, ...end, cases: retained }, status };
+    return { record: { ...header, ...end, cases: retained }, status, ...(resumePoint ? { changed } : {}) };
   } catch (error) {
     for (const writer of writers) writer.abort();
     throw error;
@@ -430,16 +424,4 @@ function checkShard(shard: Shard): void {
       hint: "for the second of four shards write --shard 2/4",
     });
   }
-}
-
-function latestRun(runsDir: string): string {
-  const [newest] = listJournals(runsDir);
-  if (!newest) {
-    throw new UserError({
-      code: "run-not-found",
-      message: `there is no run to resume in ${runsDir}`,
-      hint: "start one with promptsmith eval; its journal goes to that folder",
-    });
-  }
-  return newest;
 }

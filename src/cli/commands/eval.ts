@@ -93,7 +93,7 @@ export async function evalCommand(
       onProgress: progress?.update,
       onDownloadProgress: createDownloadProgress(io),
     };
-    const { record, status } =
+    const { record, status, changed } =
       flags.batch || flags.batchId
         ? await (await import("../../runner/batch.js")).evaluateBatch({
             ...options,
@@ -108,6 +108,11 @@ export async function evalCommand(
         renderTerminalReport(record, { color: useColor(io.stdout, io.env), width: io.stdout.columns ?? 100 }),
       );
       for (const path of flags.output ?? []) io.stderr.write(`results written to ${path}\n`);
+    }
+    if (changed) {
+      io.stderr.write(
+        `${changed} ${changed === 1 ? "job" : "jobs"} of the resumed run ran again: their prompt or expected answer changed since it started\n`,
+      );
     }
     if (status !== "complete" && runId) {
       io.stderr.write(
