@@ -278,6 +278,36 @@ async function main() {
     detail: `${fmt(memoryRatio, 2)}× (${mb(large.run.rssKb)} MB vs ${mb(small.run.rssKb)} MB${large.run.timedOut ? "; the stopped run's peak so far, a lower bound" : ""})${problems(small.run, large.run)}`,
   });
 
+  // 3b. Resuming the large run once it is finished: every job is replayed from its journal, none
+  // is sent. The journal is read back line by line as jobs come up, so this too must stay flat.
+  if (large.run.ok) {
+    const out = join(tmp, "out-resumed.jsonl");
+    log(
+      `memory: --resume of the finished ${large.cases}-case run (replays ${large.jobs} jobs from its journal) …`,
+    );
+    await stub0.reset(false);
+    const run = await measure(
+      ["--trace-gc", ...evalArgs(0, large.cases, MEMORY_CONCURRENCY, ["--resume", "-o", out])],
+      { env: evalEnv, rss, timeoutMs: PLAN.memoryTimeoutMs },
+    );
+    const gc = splitGcTrace(run.stdout);
+    run.stdout = gc.rest;
+    const check = validate("eval", run, await stub0.stats(), large.jobs, 0);
+    const lines = run.code === 0 ? await countLines(out) : 0;
+    if (check.ok && lines !== large.jobs) {
+      check.ok = false;
+      check.problem = `${lines} lines in out.jsonl, expected ${large.jobs}`;
+    }
+    rmSync(out, { force: true });
+    memory.push({ cases: large.cases, jobs: large.jobs, resumed: true, gc, run: { ...run, ...check } });
+    const ratio = run.rssKb / small.run.rssKb;
+    targets.push({
+      name: `memory: peak RSS resuming the finished ${large.cases}-case run ≤ ${TARGETS.memoryRatio}× a ${small.cases}-case run`,
+      pass: check.ok && small.run.ok && ratio <= TARGETS.memoryRatio,
+      detail: `${fmt(ratio, 2)}× (${mb(run.rssKb)} MB vs ${mb(small.run.rssKb)} MB)${problems(small.run, { ...run, ...check })}`,
+    });
+  }
+
   notes.push(
     `load average (1 min) before / after: ${loadBefore} / ${loadavg()} (other work on this machine shows up in wall times; CPU s is less sensitive to it)`,
   );
@@ -347,7 +377,7 @@ function printReport({ machine, rss, startup, throughput, memory }) {
   for (const row of memory) {
     const { lastLiveMb, maxLiveMb, fullGcs } = row.gc;
     out.push(
-      `| ${row.cases} | ${row.jobs} | ${fmt(row.run.wallMs / 1000, 2)} | ${fmt(row.run.cpuS, 2)} | ${fmt(row.run.wallRate, 0)} | ${mb(row.run.rssKb)} | ${fmt(lastLiveMb, 1)} / ${fmt(maxLiveMb, 1)} | ${fullGcs} | ${row.run.ok ? "ok" : `**${row.run.problem}**`} |`,
+      `| ${row.cases}${row.resumed ? " (--resume, all replayed)" : ""} | ${row.jobs} | ${fmt(row.run.wallMs / 1000, 2)} | ${fmt(row.run.cpuS, 2)} | ${fmt(row.run.wallRate, 0)} | ${mb(row.run.rssKb)} | ${fmt(lastLiveMb, 1)} / ${fmt(maxLiveMb, 1)} | ${fullGcs} | ${row.run.ok ? "ok" : `**${row.run.problem}**`} |`,
     );
   }
   out.push("");
@@ -364,8 +394,8 @@ function printReport({ machine, rss, startup, throughput, memory }) {
   process.stdout.write(`${out.join("\n")}\n`);
 }
 
-/** Checks a run did all its work: exit 0, every job reached the stub once, no errors reported. */
-function validate(tool, run, stats, jobs) {
+/** Checks a run did all its work: exit 0, every job reported without error, `sent` requests at the stub (default: one per job). */
+function validate(tool, run, stats, jobs, sent = jobs) {
   const windowMs = stats.windowMs ?? Number.NaN;
   const result = {
     ok: true,
@@ -382,7 +412,7 @@ function validate(tool, run, stats, jobs) {
   if (run.timedOut)
     fail(`stopped after ${fmt(run.wallMs / 1000, 0)} s with ${stats.requests} of ${jobs} jobs sent`);
   if (run.code !== 0) fail(`exit ${run.code}: ${firstLine(run.stderr)}`);
-  if (stats.requests !== jobs) fail(`stub saw ${stats.requests} requests for ${jobs} jobs`);
+  if (stats.requests !== sent) fail(`stub saw ${stats.requests} requests for ${jobs} jobs, expected ${sent}`);
   try {
     if (tool !== "eval") {
       const { jobs: sent, errors } = JSON.parse(run.stdout);

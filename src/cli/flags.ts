@@ -159,7 +159,7 @@ export const flags = {
   }),
   retryErrors: flag<boolean>({
     flags: "--retry-errors",
-    description: "with --resume: run again the jobs that ended in an error",
+    description: "run again the jobs of a run (--resume's, else the newest) that ended in an error",
   }),
   maxErrors: flag<number>({
     flags: "--max-errors <n>",

@@ -14,7 +14,15 @@ import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } 
 import { failedCase, providerFailure } from "./failures.js";
 import { jobId } from "./job-key.js";
 import { drawsOf, iterateJobs, type Shard } from "./jobs.js";
-import { createJournalWriter, journalPath, newRunId, readJournal, reopenJournalWriter } from "./journal.js";
+import {
+  createJournalWriter,
+  indexJournal,
+  type JournalLines,
+  journalPath,
+  newRunId,
+  openJournalLines,
+  reopenJournalWriter,
+} from "./journal.js";
 import { runOrdered } from "./ordered-pool.js";
 import { prepareVariants, renderJob } from "./prepare.js";
 import { costOf, requirePrices } from "./pricing.js";
@@ -166,15 +174,18 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
   const buckets = new Map<BoundProvider, TokenBucket>();
   const writers: RecordWriter[] = [];
   let journal: ReturnType<typeof createJournalWriter> | undefined;
+  let journalLines: JournalLines | undefined;
 
   try {
     // The journal: a new one, or the one being resumed with what it already holds.
     let runId: string | undefined;
-    let done = new Map<string, CaseResult>();
+    // What the resumed journal holds: where each finished job's line is, read back in its turn.
+    let done = new Map<string, number>();
     if (resumePoint) {
       runId = resumePoint.runId;
-      done = (await readJournal(resumePoint.path)).results as Map<string, CaseResult>;
+      done = (await indexJournal(resumePoint.path)).offsets;
       journal = await reopenJournalWriter(resumePoint.path);
+      journalLines = openJournalLines(resumePoint.path);
     }
     for (const spec of providerSpecs) {
       const provider = await makeProvider(spec, { fetch: observedFetch });
@@ -273,7 +284,12 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     type Finished = { result: CaseResult; json?: string };
     const runJob = async (job: Job): Promise<Finished | undefined> => {
       const key = keyOf(job);
-      const previous = done.get(key);
+      const offset = done.get(key);
+      let previous: CaseResult | undefined;
+      if (offset !== undefined) {
+        previous = journalLines!.read(offset) as CaseResult;
+        done.delete(key);
+      }
       const rendered = await renderJob(job.variant, job.testCase, job.draw);
       if (previous && !(options.retryErrors && previous.error)) {
         // Replayed from the journal (serialised only if a results file wants it), unless its prompt
@@ -375,6 +391,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     throw error;
   } finally {
     journal?.close();
+    journalLines?.close();
     cache?.close();
     options.signal?.removeEventListener("abort", onOuterAbort);
     await Promise.allSettled(bound.map((b) => b.provider.close?.()));

@@ -10,6 +10,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readSync,
   truncateSync,
   writeSync,
 } from "node:fs";
@@ -257,7 +258,7 @@ function syncDirectory(dir: string): void {
   }
 }
 
-interface JournalScan extends JournalContents {
+interface JournalScan extends Omit<JournalContents, "results"> {
   /** Bytes up to the end of the last good line. */
   validBytes: number;
   endsWithNewline: boolean;
@@ -268,13 +269,97 @@ interface JournalScan extends JournalContents {
  * last line is tolerated (a crash mid-write); a bad line anywhere else is a located UserError.
  */
 export async function readJournal(path: string): Promise<JournalContents> {
-  const { header, results, truncatedTail } = await scanJournal(path);
+  const results = new Map<string, unknown>();
+  const { header, truncatedTail } = await scanJournal(path, (key, result) => results.set(key, result));
   return { header, results, truncatedTail };
 }
 
-async function scanJournal(path: string): Promise<JournalScan> {
+/** A journal's header and where each key's latest result line starts, without the results. */
+export interface JournalIndex {
+  header: Record<string, unknown>;
+  /** Byte offset of the latest result line per key; read it with `openJournalLines`. */
+  offsets: Map<string, number>;
+  truncatedTail: boolean;
+}
+
+/**
+ * Like readJournal, but keeps only where each result is: a resumed run of 100,000 cases holds
+ * their keys, not their results, and reads each one back as its turn comes (`openJournalLines`).
+ */
+export async function indexJournal(path: string): Promise<JournalIndex> {
+  const offsets = new Map<string, number>();
+  const { header, truncatedTail } = await scanJournal(path, (key, _result, start) => offsets.set(key, start));
+  return { header, offsets, truncatedTail };
+}
+
+/** Reads single result lines of a journal by their offset (from `indexJournal`). */
+export interface JournalLines {
+  /** The result of the line at `offset`. */
+  read(offset: number): unknown;
+  close(): void;
+}
+
+export function openJournalLines(path: string): JournalLines {
+  const fd = openSync(path, "r");
+  let buffer = Buffer.alloc(16 * 1024);
+  return {
+    read(offset) {
+      // Lines only ever get appended after the index was made, so the offset still starts one.
+      let filled = 0;
+      for (;;) {
+        const read = readSync(fd, buffer, filled, buffer.length - filled, offset + filled);
+        const newline = buffer.subarray(filled, filled + read).indexOf(NEWLINE);
+        if (newline !== -1 || read === 0) {
+          const end = newline === -1 ? filled + read : filled + newline;
+          return (JSON.parse(buffer.toString("utf8", 0, end)) as { result: unknown }).result;
+        }
+        filled += read;
+        if (filled === buffer.length) buffer = Buffer.concat([buffer, Buffer.alloc(buffer.length)]);
+      }
+    },
+    close() {
+      closeSync(fd);
+    },
+  };
+}
+
+/**
+ * The header line of a journal, parsed, read without the rest of the file; undefined when the file
+ * is missing or does not start with one.
+ */
+export function readJournalHeader(path: string): Record<string, unknown> | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    const chunks: Buffer[] = [];
+    const buffer = Buffer.alloc(64 * 1024);
+    for (;;) {
+      const read = readSync(fd, buffer, 0, buffer.length, null);
+      if (read === 0) break;
+      const newline = buffer.subarray(0, read).indexOf(NEWLINE);
+      chunks.push(Buffer.from(buffer.subarray(0, newline === -1 ? read : newline)));
+      if (newline !== -1) break;
+    }
+    const line = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    if (line === null || typeof line !== "object" || line.type !== "header") return undefined;
+    const { type: _type, ...header } = line as Record<string, unknown>;
+    return header;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What a scan hands on for every result line: its key, its result and where the line starts. */
+type OnResultLine = (key: string, result: unknown, start: number) => void;
+
+async function scanJournal(path: string, onResult: OnResultLine = () => undefined): Promise<JournalScan> {
   let header: Record<string, unknown> | undefined;
-  const results = new Map<string, unknown>();
   let lineNumber = 0;
   let validBytes = 0;
   let offset = 0;
@@ -290,7 +375,7 @@ async function scanJournal(path: string): Promise<JournalScan> {
     });
 
   // Returns false when the line does not parse; the caller decides whether that is a cut-off tail.
-  const takeLine = (bytes: Buffer, isLast: boolean): boolean => {
+  const takeLine = (bytes: Buffer, isLast: boolean, start: number): boolean => {
     lineNumber += 1;
     const text = bytes.toString("utf8");
     if (text.trim() === "") return true;
@@ -315,7 +400,7 @@ async function scanJournal(path: string): Promise<JournalScan> {
     if (record.type !== "result" || typeof record.key !== "string" || !("result" in record)) {
       throw corrupt(lineNumber, 'expected {"type":"result","key":...,"result":...}');
     }
-    results.set(record.key, record.result);
+    onResult(record.key, record.result, start);
     return true;
   };
 
@@ -328,7 +413,8 @@ async function scanJournal(path: string): Promise<JournalScan> {
         const piece = chunk.subarray(start, newline);
         const line = carry.length > 0 ? Buffer.concat([...carry, piece]) : piece;
         carry = [];
-        takeLine(line, false);
+        // validBytes is still where this line starts: the end of the previous one.
+        takeLine(line, false, validBytes);
         validBytes = offset + newline + 1;
         start = newline + 1;
         newline = chunk.indexOf(NEWLINE, start);
@@ -351,7 +437,7 @@ async function scanJournal(path: string): Promise<JournalScan> {
   let endsWithNewline = true;
   if (carry.length > 0) {
     // The file does not end in a newline: either a crash cut the last line, or it is complete.
-    if (takeLine(Buffer.concat(carry), true)) {
+    if (takeLine(Buffer.concat(carry), true, validBytes)) {
       validBytes = offset;
       endsWithNewline = false;
     } else {
@@ -366,5 +452,5 @@ async function scanJournal(path: string): Promise<JournalScan> {
       hint: "start a new run",
     });
   }
-  return { header, results, truncatedTail, validBytes, endsWithNewline };
+  return { header, truncatedTail, validBytes, endsWithNewline };
 }

@@ -5,13 +5,13 @@
  * show (parameters, providers, scorers, seed), and leaves the per-job check (the prompt each job
  * renders now, and its expected answer) to the run: see `isSameJob`.
  */
-import { closeSync, existsSync, openSync, readSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
 import type { CaseResult, RecordConfig } from "../record/types.js";
 import { canonicalJson } from "./job-key.js";
 import type { Shard } from "./jobs.js";
-import { journalPath, listJournals } from "./journal.js";
+import { journalPath, listJournals, readJournalHeader } from "./journal.js";
 import type { RenderedJob } from "./prepare.js";
 import { toRecordConfig } from "./record-config.js";
 
@@ -54,7 +54,9 @@ export function resumeTarget(suite: Suite, resume: string | true): { runId: stri
   }
   const runs = listJournals(suite.runsDir);
   const mine = runs.find(
-    (id) => readJournalHeader(journalPath(suite.runsDir, id))?.configPath === suite.configPath,
+    (id) =>
+      (readJournalHeader(journalPath(suite.runsDir, id)) as ResumeHeader | undefined)?.configPath ===
+      suite.configPath,
   );
   if (!mine) {
     throw new UserError({
@@ -92,7 +94,7 @@ export function openResume(suite: Suite, resume: string | true, given: RunSelect
       hint: `runs here: ${listJournals(suite.runsDir).slice(0, 5).join(", ") || "none"}`,
     });
   }
-  const header = readJournalHeader(path) ?? {};
+  const header: ResumeHeader = readJournalHeader(path) ?? {};
   return { runId, path, selection: checkResumable(runId, header, suite, given) };
 }
 
@@ -168,33 +170,6 @@ export function isSameJob(previous: CaseResult, rendered: RenderedJob, expected:
       ? previous.promptHash === rendered.promptHash
       : canonicalJson(previous.messages) === canonicalJson(rendered.messages);
   return samePrompt && canonicalJson(previous.expected) === canonicalJson(expected);
-}
-
-/** The first line of a journal, parsed; undefined when it cannot be read. */
-export function readJournalHeader(path: string): ResumeHeader | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch {
-    return undefined;
-  }
-  try {
-    const chunks: Buffer[] = [];
-    const buffer = Buffer.alloc(64 * 1024);
-    for (;;) {
-      const read = readSync(fd, buffer, 0, buffer.length, null);
-      if (read === 0) break;
-      const newline = buffer.subarray(0, read).indexOf(0x0a);
-      chunks.push(Buffer.from(buffer.subarray(0, newline === -1 ? read : newline)));
-      if (newline !== -1) break;
-    }
-    const header = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    return header && header.type === "header" ? (header as ResumeHeader) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**

@@ -253,9 +253,9 @@ describe("--retry-errors", () => {
     // Nothing is missing from the journal: the error stands and nothing is sent.
     expect(JSON.parse(plain.stdout).summary[0].errors).toBe(1);
     expect(s.completionRequests()).toHaveLength(10);
-    const retried = await runCli(["eval", dir, "--json", "--resume", "--retry-errors", "--no-cache"], {
-      env,
-    });
+    // On its own it means the newest run, as --resume does.
+    const retried = await runCli(["eval", dir, "--json", "--retry-errors", "--no-cache"], { env });
+    expect(retried.stderr).toMatch(/resuming run \S+: 10 jobs already done/);
     expect(JSON.parse(retried.stdout).summary[0].errors).toBe(0);
     expect(s.completionRequests()).toHaveLength(11);
   });

@@ -80,7 +80,13 @@ export async function evalCommand(
       outputs: flags.output,
       retainCases: 20,
       cache: flags.cache === false ? ("off" as const) : flags.refreshCache ? ("refresh" as const) : undefined,
-      resume: typeof flags.resume === "string" ? flags.resume : flags.resume ? (true as const) : undefined,
+      // --retry-errors on its own means the newest run: there is nothing else it could retry.
+      resume:
+        typeof flags.resume === "string"
+          ? flags.resume
+          : flags.resume || flags.retryErrors
+            ? (true as const)
+            : undefined,
       retryErrors: flags.retryErrors,
       maxErrors: flags.maxErrors,
       budget: flags.budget,

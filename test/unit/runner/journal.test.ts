@@ -7,11 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isUserError, type UserError } from "../../../src/errors.js";
 import {
   createJournalWriter,
+  indexJournal,
   type JournalTimers,
   journalPath,
   listJournals,
   newRunId,
+  openJournalLines,
   readJournal,
+  readJournalHeader,
   reopenJournalWriter,
 } from "../../../src/runner/journal.js";
 import { transpileForChild } from "../../helpers/transpile.js";
@@ -183,6 +186,40 @@ describe("journal writer and reader", () => {
     const journal = await readJournal(path);
     expect(journal.results.size).toBe(100);
     expect(journal.results.get("k99")).toEqual({ i: 99, text });
+  });
+
+  it("indexes where each key's latest line is, and reads those lines back as readJournal would", async () => {
+    const path = freshPath();
+    const writer = createJournalWriter(path, { big: true });
+    const text = "é".repeat(12_000); // 24 KB lines: longer than the line reader's first buffer
+    for (let i = 0; i < 40; i++)
+      writer.append({ key: `k${i % 30}`, result: { i, text: i % 7 === 0 ? text : "x" } });
+    writer.close();
+    const index = await indexJournal(path);
+    const full = await readJournal(path);
+    expect(index.header).toEqual({ big: true });
+    expect([...index.offsets.keys()]).toEqual([...full.results.keys()]);
+    const reader = openJournalLines(path);
+    try {
+      for (const [key, offset] of index.offsets)
+        expect(reader.read(offset), key).toEqual(full.results.get(key));
+      // A key written twice reads as its later line.
+      expect(reader.read(index.offsets.get("k5")!)).toEqual({ i: 35, text });
+    } finally {
+      reader.close();
+    }
+    expect(readJournalHeader(path)).toEqual({ big: true });
+    expect(readJournalHeader(join(dir, "missing.jsonl"))).toBeUndefined();
+  });
+
+  it("leaves a cut-off last line out of the index", async () => {
+    const path = writeRaw(`${header}${result("a", 1)}{"type":"result","key":"b","res`);
+    const index = await indexJournal(path);
+    expect([...index.offsets.keys()]).toEqual(["a"]);
+    expect(index.truncatedTail).toBe(true);
+    const reader = openJournalLines(path);
+    expect(reader.read(index.offsets.get("a")!)).toBe(1);
+    reader.close();
   });
 
   it("reopens a crashed journal, dropping the cut-off tail before appending", async () => {
