@@ -321,12 +321,14 @@ async function resolveTemplate(
   ctx: NormalizeContext,
 ): Promise<string | undefined> {
   // A string that reads like a template rather than a path was most likely meant inline.
-  if (stringForm && (written.includes("{{") || written.includes("\n"))) {
+  if (written.includes("{{") || written.includes("\n")) {
     ctx.problems.add({
       code: "template-not-found",
       path: at,
       message: `expected a template file path, received ${JSON.stringify(written)}`,
-      hint: "to write a template inline, use `- text: …` (or `- id: …` with `text: |` for several lines)",
+      hint: stringForm
+        ? "to write a template inline, use `- text: …` (or `- id: …` with `text: |` for several lines)"
+        : "to write the template inline, use `text:` instead of `template:`",
     });
     return undefined;
   }

@@ -57,6 +57,12 @@ describe("prompts", () => {
       message: 'expected a template file path, received "Answer: {{question}}"',
       hint: expect.stringContaining("- text: …"),
     });
+    const keyed = await problemsOf(lines("prompts:", "  - id: a", "    template: 'Q: {{question}}'", TESTS));
+    expect(problemAt(keyed, "prompts[0].template")).toMatchObject({
+      code: "template-not-found",
+      message: 'expected a template file path, received "Q: {{question}}"',
+      hint: "to write the template inline, use `text:` instead of `template:`",
+    });
   });
 
   test("exactly one of template and text", async () => {
