@@ -28,7 +28,7 @@ import { prepareVariants, renderJob } from "./prepare.js";
 import { costOf, requirePrices } from "./pricing.js";
 import { createAdaptiveLimit, createTokenBucket, type TokenBucket } from "./rate-limit.js";
 import { toRecordConfig } from "./record-config.js";
-import { isSameJob, journalHeaderFor, openResume } from "./resume.js";
+import { compactSelection, isSameJob, journalHeaderFor, openResume } from "./resume.js";
 import { matchesAny, modelOf, noMatch } from "./select.js";
 
 /** Progress of a run, reported after each finished job. */
@@ -212,6 +212,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       ...(runId ? { runId } : {}),
       seed: suite.seed,
       ...(options.shard ? { shard: options.shard } : {}),
+      ...recordSelection(options),
       startedAt,
       config: toRecordConfig(suite, promptSpecs, providerSpecs),
     };
@@ -396,6 +397,12 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     options.signal?.removeEventListener("abort", onOuterAbort);
     await Promise.allSettled(bound.map((b) => b.provider.close?.()));
   }
+}
+
+/** The record's `selection` field: present only when the run took part of its config. */
+function recordSelection(options: EvaluateOptions): Pick<RunRecord, "selection"> {
+  const { shard: _shard, ...selection } = compactSelection(options);
+  return Object.keys(selection).length > 0 ? { selection } : {};
 }
 
 /** The journal key of a job: prompt, provider, case and (with several draws) the draw. */

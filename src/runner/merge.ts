@@ -1,6 +1,8 @@
+import { dirname, isAbsolute, relative as pathRelative } from "node:path";
 import { UserError } from "../errors.js";
 import type { CaseResult, RunRecord } from "../record/types.js";
 import { createSummaryAccumulator } from "../stats/summary.js";
+import { canonicalJson } from "./job-key.js";
 
 /**
  * Combines the records of `--shard i/n` runs into the record one unsharded run would have written:
@@ -15,15 +17,17 @@ export function mergeRecords(records: { path: string; record: RunRecord }[]): Ru
       hint: "name the shard results: promptsmith merge a.json b.json -o all.json",
     });
   const [first] = records;
-  const configText =
-    JSON.stringify(first.record.config.prompts) + JSON.stringify(first.record.config.providers);
+  const expected = runOf(first.record);
   for (const { path, record } of records) {
-    if (JSON.stringify(record.config.prompts) + JSON.stringify(record.config.providers) !== configText) {
+    const what = Object.keys(expected).filter(
+      (key) => canonicalJson(runOf(record)[key]) !== canonicalJson(expected[key]),
+    );
+    if (what.length > 0) {
       throw new UserError({
         code: "usage",
         location: { file: path },
-        message: `its prompts or providers differ from ${first.path}`,
-        hint: "merge the shards of one config only",
+        message: `it is not a shard of the same run as ${first.path} (different: ${what.join(", ")})`,
+        hint: "merge the shards of one config, run with the same seed, --limit and filters",
       });
     }
   }
@@ -92,6 +96,32 @@ export function mergeRecords(records: { path: string; record: RunRecord }[]): Ru
         : "stopped",
     summary: summary.rows(),
     cases,
+  };
+}
+
+/**
+ * What shards of one run share: the config (paths taken relative to the config's folder, since CI
+ * runners may check the project out in different places), the seed and the selection.
+ */
+function runOf(record: RunRecord): Record<string, unknown> {
+  const { configPath, description: _description, ...config } = record.config;
+  const base = dirname(configPath);
+  const relative = (value: unknown): unknown => {
+    if (typeof value === "string") return isAbsolute(value) ? pathRelative(base, value) : value;
+    if (Array.isArray(value)) return value.map(relative);
+    if (value && typeof value === "object")
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, relative(v)]));
+    return value;
+  };
+  const { prompts, providers, scorers, tests, ...other } = relative(config) as Record<string, unknown>;
+  return {
+    prompts,
+    providers,
+    scorers,
+    tests,
+    "other config": other,
+    seed: record.seed,
+    "--limit and filters": record.selection,
   };
 }
 

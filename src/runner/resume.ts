@@ -216,7 +216,8 @@ function differences(a: unknown, b: unknown, path = "", out: string[] = []): str
   return out;
 }
 
-function compactSelection(selection: RunSelection): RunSelection {
+/** The selection with only the parts that select something. */
+export function compactSelection(selection: RunSelection): RunSelection {
   const out: RunSelection = {};
   if (selection.limit !== undefined) out.limit = selection.limit;
   if (selection.filterPrompt?.length) out.filterPrompt = selection.filterPrompt;
