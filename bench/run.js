@@ -239,7 +239,7 @@ async function main() {
       targets.push({
         name: `throughput: ${jobs} jobs -j ${concurrency} at ${latency} ms, eval ≥ ${TARGETS.latencyEfficiency * 100}% of ${fmt(ideal, 0)} jobs/s`,
         pass: evalRun.ok && rate >= TARGETS.latencyEfficiency * ideal,
-        detail: `${fmt((rate / ideal) * 100, 1)}% (${fmt(rate, 0)} jobs/s over the busy window; ${fmt(evalRun.wallRate, 0)} jobs/s spawn-to-exit${floor ? `; floor ${fmt((floor.windowRate / ideal) * 100, 1)}%` : ""}${best ? `; bare undici loop ${fmt((best.windowRate / ideal) * 100, 1)}%` : ""})${problems(evalRun)}`,
+        detail: `${fmt((rate / ideal) * 100, 1)}% (${fmt(rate, 0)} jobs/s over the busy window; ${fmt(evalRun.wallRate, 0)} jobs/s spawn-to-exit${floor ? `; floor ${fmt((floor.windowRate / ideal) * 100, 1)}%` : ""}${best ? `; bare undici loop ${fmt((best.windowRate / ideal) * 100, 1)}%` : ""}${heldNote(evalRun, latency, ideal)})${problems(evalRun)}`,
       });
     }
   }
@@ -401,6 +401,7 @@ function validate(tool, run, stats, jobs, sent = jobs) {
     ok: true,
     problem: null,
     windowMs,
+    heldMs: stats.heldMs ?? null,
     // A stopped run is rated on what it got done.
     wallRate: (run.timedOut ? stats.requests : jobs) / (run.wallMs / 1000),
     windowRate: (run.timedOut ? stats.requests : jobs) / (windowMs / 1000),
@@ -640,6 +641,16 @@ function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * What the stub's own timer allows: answers held `heldMs` instead of `latency` cap any client at
+ * concurrency ÷ heldMs, before a byte crosses the loopback.
+ */
+function heldNote(run, latency, ideal) {
+  if (!run.heldMs) return "";
+  const ceiling = ideal * (latency / run.heldMs.mean);
+  return `; the stub held answers ${fmt(run.heldMs.mean, 2)} ms on average (p99 ${fmt(run.heldMs.p99, 1)}), which alone caps any client at ${fmt((ceiling / ideal) * 100, 1)}%`;
 }
 
 function problems(...runs) {

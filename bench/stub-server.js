@@ -5,7 +5,10 @@
 //
 // Prints one line `{"port":N}` once listening. Every POST .../chat/completions gets the same
 // precomputed JSON answer after <ms>. Control routes for the benchmark itself:
-//   GET  /__stats              → {"requests":n,"windowMs":ms|null,"digest":"…"|null}
+//   GET  /__stats              → {"requests":n,"windowMs":ms|null,"digest":"…"|null,"heldMs":{mean,p99}|null}
+//                                heldMs: how long answers were really held (body in → answer out);
+//                                the timer fires late by a millisecond or so, and that is the
+//                                stub's share of any shortfall from concurrency ÷ latency
 //   POST /__reset[?capture=1]  → zero the counter; with capture=1, also hash every request body so
 //                                two runs can be proved to have sent the same bodies (in any order)
 import { createHash } from "node:crypto";
@@ -42,6 +45,8 @@ let capture = null;
 // the client's start-up and exit, which a spawn-to-exit time cannot.
 let firstAt = null;
 let lastAt = null;
+/** Per answer since the last reset: ms from the request's body in to the answer written. */
+let held = [];
 
 const server = createServer((req, res) => {
   if (req.method === "POST" && req.url.endsWith("/chat/completions")) {
@@ -52,10 +57,12 @@ const server = createServer((req, res) => {
     req.on("data", (chunk) => chunks?.push(chunk));
     req.on("end", () => {
       if (chunks) capture.push(createHash("sha1").update(Buffer.concat(chunks)).digest("hex"));
+      const bodyAt = performance.now();
       const reply = () => {
         res.writeHead(200, ANSWER_HEADERS);
         res.end(ANSWER);
         lastAt = performance.now();
+        held.push(lastAt - bodyAt);
       };
       if (latencyMs > 0) setTimeout(reply, latencyMs);
       else reply();
@@ -66,11 +73,19 @@ const server = createServer((req, res) => {
     const digest = capture ? createHash("sha1").update(capture.sort().join("\n")).digest("hex") : null;
     res.writeHead(200, { "content-type": "application/json" });
     const windowMs = firstAt === null || lastAt === null ? null : lastAt - firstAt;
-    res.end(JSON.stringify({ requests, windowMs, digest, captured: capture ? capture.length : null }));
+    const sorted = held.length > 0 ? Float64Array.from(held).sort() : null;
+    const heldMs = sorted && {
+      mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+      p99: sorted[Math.floor(0.99 * (sorted.length - 1))],
+    };
+    res.end(
+      JSON.stringify({ requests, windowMs, digest, captured: capture ? capture.length : null, heldMs }),
+    );
     return;
   }
   if (req.method === "POST" && req.url.startsWith("/__reset")) {
     requests = 0;
+    held = [];
     firstAt = null;
     lastAt = null;
     capture = req.url.includes("capture=1") ? [] : null;
