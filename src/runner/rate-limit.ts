@@ -10,6 +10,12 @@ export interface TokenBucketOptions {
   rpm?: number;
   /** Tokens (prompt + expected completion) per minute. */
   tpm?: number;
+  /**
+   * The most that goes out at once, as time's worth of each rate (default 1000 ms). OpenAI
+   * enforces per-minute limits over shorter windows ("60,000 rpm may be enforced as 1,000 per
+   * second"), so a bucket that starts a run with a whole minute's worth in one burst earns 429s.
+   */
+  burstMs?: number;
   /** Monotonic clock in milliseconds; defaults to `performance.now`. */
   now?: () => number;
   /** Waits `ms`; defaults to a timer. Aborting is handled around it, so it may ignore `signal`. */
@@ -25,6 +31,7 @@ export interface TokenBucket {
 // Float refill can land a hair under a whole request; don't sleep 1 ms for 1e-12 of a token.
 const EPSILON = 1e-9;
 const MINUTE_MS = 60_000;
+const DEFAULT_BURST_MS = 1000;
 
 const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => delay(ms, undefined, { signal });
 
@@ -55,19 +62,23 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 }
 
 /**
- * A bucket per limit, refilled continuously, each holding one minute's worth and starting full.
- * Callers are served first come, first served, so a large request is not starved by small ones.
- * A request larger than a minute's tokens waits for a full bucket and then goes alone; the
- * bucket goes negative, so the overdraft is paid back before anything else is sent.
+ * A bucket per limit, refilled continuously, each holding `burstMs`' worth (at least one request)
+ * and starting full. Callers are served first come, first served, so a large request is not
+ * starved by small ones. A request larger than the bucket waits for a full bucket and then goes
+ * alone; the bucket goes negative, so the overdraft is paid back before anything else is sent.
  */
 export function createTokenBucket(options: TokenBucketOptions = {}): TokenBucket {
   const { rpm, tpm } = options;
   assertRate("rpm", rpm);
   assertRate("tpm", tpm);
+  const burstMs = options.burstMs ?? DEFAULT_BURST_MS;
+  assertRate("burstMs", burstMs);
   const now = options.now ?? (() => performance.now());
   const sleep = options.sleep ?? defaultSleep;
-  let requests = rpm ?? 0;
-  let tokensLeft = tpm ?? 0;
+  const requestCapacity = rpm === undefined ? 0 : Math.max(1, (rpm * burstMs) / MINUTE_MS);
+  const tokenCapacity = tpm === undefined ? 0 : (tpm * burstMs) / MINUTE_MS;
+  let requests = requestCapacity;
+  let tokensLeft = tokenCapacity;
   let last = now();
   // The promise the next caller waits on: resolved when the caller before it has been served.
   let tail: Promise<void> = Promise.resolve();
@@ -76,12 +87,12 @@ export function createTokenBucket(options: TokenBucketOptions = {}): TokenBucket
     const t = now();
     const elapsed = Math.max(0, t - last);
     last = t;
-    if (rpm !== undefined) requests = Math.min(rpm, requests + (elapsed * rpm) / MINUTE_MS);
-    if (tpm !== undefined) tokensLeft = Math.min(tpm, tokensLeft + (elapsed * tpm) / MINUTE_MS);
+    if (rpm !== undefined) requests = Math.min(requestCapacity, requests + (elapsed * rpm) / MINUTE_MS);
+    if (tpm !== undefined) tokensLeft = Math.min(tokenCapacity, tokensLeft + (elapsed * tpm) / MINUTE_MS);
   };
 
   const take = async (tokens: number, signal: AbortSignal | undefined): Promise<void> => {
-    const needed = tpm === undefined ? 0 : Math.min(tokens, tpm);
+    const needed = tpm === undefined ? 0 : Math.min(tokens, tokenCapacity);
     for (;;) {
       signal?.throwIfAborted();
       refill();

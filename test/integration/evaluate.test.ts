@@ -69,6 +69,31 @@ describe("evaluate (library)", () => {
     expect(server.completionRequests().length).toBe(16);
   });
 
+  it("paces calls to the provider's rpm: a second's worth at once, then evenly", async () => {
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    suite.providers[0].rpm = 300; // 5 a second
+    const sentAt: number[] = [];
+    const { record } = await evaluate({
+      suite,
+      env: {},
+      cache: "off",
+      concurrency: 10,
+      createProvider: async (spec) => ({
+        id: spec.id,
+        label: spec.label,
+        async complete() {
+          sentAt.push(performance.now());
+          return { outputs: ["4"], usage: { prompt: 3, completion: 1 }, latencyMs: 1 };
+        },
+      }),
+    });
+    expect(record.summary.reduce((n, s) => n + s.total, 0)).toBe(10);
+    const since = sentAt.map((t) => t - sentAt[0]);
+    // After the first five (the unit tests time the burst on a fake clock), each waits its 200 ms;
+    // timers may fire late on a busy machine, never early.
+    for (let i = 5; i < 10; i++) expect(since[i]).toBeGreaterThanOrEqual((i - 4) * 200 - 5);
+  });
+
   it("stops before any call when a filter matches nothing", async () => {
     const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
     await expect(evaluate({ suite, env: {}, filterPrompt: ["nope"] })).rejects.toMatchObject({

@@ -40,74 +40,95 @@ function manualClock() {
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe("createTokenBucket", () => {
-  it("lets a minute's worth of requests through, then paces them (rpm 60: the 61st waits 1 s)", async () => {
+  it("lets a second's worth of requests through at once, then paces them (rpm 600: the 11th waits 100 ms)", async () => {
     const clock = instantClock();
-    const bucket = createTokenBucket({ rpm: 60, now: clock.now, sleep: clock.sleep });
-    for (let i = 0; i < 60; i++) await bucket.acquire(0);
+    const bucket = createTokenBucket({ rpm: 600, now: clock.now, sleep: clock.sleep });
+    for (let i = 0; i < 10; i++) await bucket.acquire(0);
     expect(clock.time).toBe(0);
     await bucket.acquire(0);
-    expect(clock.time).toBe(1000);
+    expect(clock.time).toBe(100);
     await bucket.acquire(0);
-    expect(clock.time).toBe(2000);
+    expect(clock.time).toBe(200);
   });
 
-  it("refills continuously with elapsed time", async () => {
+  it("bursts as much as burstMs allows, and at least one request", async () => {
     const clock = instantClock();
-    const bucket = createTokenBucket({ rpm: 60, now: clock.now, sleep: clock.sleep });
-    for (let i = 0; i < 60; i++) await bucket.acquire(0);
-    await clock.sleep(5000); // idle 5 s: five requests' worth comes back
+    const minute = createTokenBucket({ rpm: 60, burstMs: 60_000, now: clock.now, sleep: clock.sleep });
+    for (let i = 0; i < 60; i++) await minute.acquire(0);
+    expect(clock.time).toBe(0);
+    await minute.acquire(0);
+    expect(clock.time).toBe(1000);
+    // rpm 2 holds a thirtieth of a request per second: one still goes at once, the next in 30 s.
+    const slow = createTokenBucket({ rpm: 2, now: clock.now, sleep: clock.sleep });
+    const start = clock.time;
+    await slow.acquire(0);
+    expect(clock.time).toBe(start);
+    await slow.acquire(0);
+    expect(clock.time).toBe(start + 30_000);
+  });
+
+  it("refills continuously with elapsed time, up to the burst", async () => {
+    const clock = instantClock();
+    const bucket = createTokenBucket({ rpm: 600, now: clock.now, sleep: clock.sleep });
+    for (let i = 0; i < 10; i++) await bucket.acquire(0);
+    await clock.sleep(350); // 3.5 requests' worth comes back
     const before = clock.time;
-    for (let i = 0; i < 5; i++) await bucket.acquire(0);
+    for (let i = 0; i < 3; i++) await bucket.acquire(0);
     expect(clock.time).toBe(before);
+    await bucket.acquire(0); // half a request short: 50 ms
+    expect(clock.time).toBe(before + 50);
+    await clock.sleep(60_000); // a long idle refills one second's worth, not a minute's
+    const idle = clock.time;
+    for (let i = 0; i < 10; i++) await bucket.acquire(0);
     await bucket.acquire(0);
-    expect(clock.time).toBe(before + 1000);
+    expect(clock.time).toBe(idle + 100);
   });
 
   it("limits tokens per minute", async () => {
     const clock = instantClock();
-    const bucket = createTokenBucket({ tpm: 1000, now: clock.now, sleep: clock.sleep });
+    const bucket = createTokenBucket({ tpm: 60_000, now: clock.now, sleep: clock.sleep });
     await bucket.acquire(600);
     expect(clock.time).toBe(0);
-    await bucket.acquire(600); // 400 left, 200 short: 200 tokens at 1000/min = 12 s
-    expect(clock.time).toBe(12_000);
+    await bucket.acquire(600); // 400 of the second's 1000 left, 200 short: 200 ms at 1000 per second
+    expect(clock.time).toBe(200);
   });
 
   it("waits for whichever of rpm and tpm is slower", async () => {
     const clock = instantClock();
-    const bucket = createTokenBucket({ rpm: 2, tpm: 1_000_000, now: clock.now, sleep: clock.sleep });
+    const bucket = createTokenBucket({ rpm: 120, tpm: 1_000_000, now: clock.now, sleep: clock.sleep });
     await bucket.acquire(10);
     await bucket.acquire(10);
-    await bucket.acquire(10); // tokens plentiful, but 2 requests/min means 30 s per request
-    expect(clock.time).toBe(30_000);
+    await bucket.acquire(10); // tokens plentiful, but 2 requests a second means 500 ms per request
+    expect(clock.time).toBe(500);
   });
 
-  it("lets a request larger than a minute's tokens through alone, then makes the next pay it back", async () => {
+  it("lets a request larger than the bucket through alone, then makes the next pay it back", async () => {
     const clock = instantClock();
-    const bucket = createTokenBucket({ tpm: 1000, now: clock.now, sleep: clock.sleep });
+    const bucket = createTokenBucket({ tpm: 60_000, now: clock.now, sleep: clock.sleep });
     await bucket.acquire(500);
-    await bucket.acquire(5000); // waits for a full bucket (500 tokens = 30 s), then goes
-    expect(clock.time).toBe(30_000);
-    await bucket.acquire(100); // bucket at -4000: needs 4100 tokens = 246 s
-    expect(clock.time).toBe(30_000 + 246_000);
+    await bucket.acquire(5000); // waits for a full bucket (500 tokens = 500 ms), then goes
+    expect(clock.time).toBe(500);
+    await bucket.acquire(100); // bucket at -4000: needs 4100 tokens = 4.1 s
+    expect(clock.time).toBe(500 + 4100);
   });
 
   it("serves callers in arrival order, so a small request cannot overtake a big one", async () => {
     const clock = manualClock();
-    const bucket = createTokenBucket({ tpm: 100, now: clock.now, sleep: clock.sleep });
+    const bucket = createTokenBucket({ tpm: 6000, now: clock.now, sleep: clock.sleep });
     const order: string[] = [];
     await bucket.acquire(100);
     const big = bucket.acquire(100).then(() => order.push("big"));
     const small = bucket.acquire(1).then(() => order.push("small"));
     await settle();
     expect(clock.sleeping).toBe(1); // only "big" waits on the clock; "small" waits in line
-    clock.advance(600); // enough for 1 token, not for 100
+    clock.advance(10); // enough for 1 token, not for 100
     await settle();
     expect(order).toEqual([]);
-    clock.advance(59_400);
+    clock.advance(990);
     await big;
     await settle();
     expect(order).toEqual(["big"]);
-    clock.advance(600);
+    clock.advance(10);
     await small;
     expect(order).toEqual(["big", "small"]);
   });
@@ -140,6 +161,7 @@ describe("createTokenBucket", () => {
     await expect(bucket.acquire(0, AbortSignal.abort(new Error("gone")))).rejects.toThrow("gone");
     await expect(bucket.acquire(Number.NaN)).rejects.toThrow(RangeError);
     expect(() => createTokenBucket({ rpm: 0 })).toThrow(RangeError);
+    expect(() => createTokenBucket({ rpm: 10, burstMs: 0 })).toThrow(RangeError);
   });
 
   it("is a no-op without limits", async () => {
