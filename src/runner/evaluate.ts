@@ -243,6 +243,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       cache,
       cacheMode,
       signal: controller.signal,
+      inFlight: new Map(),
       // -j bounds the calls in flight, not the jobs: a call's slot frees the moment its answer is
       // in, so the next job's request (already rendered, waiting here) goes out before this one is
       // scored and written. The stop rules are judged then too, before the slot is handed on, so

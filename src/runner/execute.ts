@@ -38,6 +38,19 @@ export interface ExecuteContext {
   beforeCall?: (bound: BoundProvider, estimatedTokens: number) => Promise<void>;
   /** Called once the request that `beforeCall` let through has ended: with its usage, or its error. */
   afterCall?: (bound: BoundProvider, outcome: { usage: TokenUsage } | { error: unknown }) => void;
+  /**
+   * The run's calls in flight by response key: a job that needs an answer another job is already
+   * asking for waits for it instead of paying for the same call twice (duplicate rows, a sweep's
+   * variant that renders like another prompt). Used whenever the cache is.
+   */
+  inFlight?: Map<string, Promise<SharedAnswer>>;
+}
+
+/** One sample's answer as a call in flight hands it to the jobs waiting on the same key. */
+export interface SharedAnswer {
+  output: string;
+  usage: TokenUsage;
+  latencyMs: number;
 }
 
 /** A scored generation before it is folded into the case. */
@@ -165,6 +178,36 @@ export async function executeJob(
   };
 }
 
+/**
+ * Registers the call for `key` as in flight; the returned handles settle it for every waiting job
+ * and take it off the map. (A job that gives up waiting just catches; an unawaited rejection is
+ * swallowed here so it never reaches the process.)
+ */
+function announce(
+  inFlight: Map<string, Promise<SharedAnswer>>,
+  key: string,
+): { resolve(answer: SharedAnswer): void; reject(error: unknown): void } {
+  let settle!: { resolve(answer: SharedAnswer): void; reject(error: unknown): void };
+  const promise = new Promise<SharedAnswer>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  promise.catch(() => undefined);
+  inFlight.set(key, promise);
+  const done = () => {
+    if (inFlight.get(key) === promise) inFlight.delete(key);
+  };
+  return {
+    resolve(answer) {
+      done();
+      settle.resolve(answer);
+    },
+    reject(error) {
+      done();
+      settle.reject(error);
+    },
+  };
+}
+
 /** Votes compare numbers by value ("18.0" and "18" agree) and text without case or outer spaces. */
 function normalizeVote(answer: string): string {
   const trimmed = answer.trim();
@@ -208,17 +251,43 @@ async function generate(
       latencyMs = Math.max(latencyMs, hit.latencyMs);
     });
   }
+  const inFlight = cache ? context.inFlight : undefined;
+  if (inFlight) {
+    // Answers another job is already paying for: wait for them rather than ask again. One whose
+    // call fails is asked for below, as if it had never been shared.
+    const shared = [];
+    for (let i = 0; i < n; i++) {
+      const pending = outputs[i] === undefined ? inFlight.get(keys[i]) : undefined;
+      if (pending) shared.push({ i, pending });
+    }
+    for (const { i, pending } of shared) {
+      try {
+        const answer = await pending;
+        outputs[i] = { output: answer.output, cached: true };
+        addUsage(usage, answer.usage);
+        latencyMs = Math.max(latencyMs, answer.latencyMs);
+      } catch {
+        // Left missing.
+      }
+    }
+  }
   const missing: number[] = [];
   for (let i = 0; i < n; i++) if (outputs[i] === undefined) missing.push(i);
   if (missing.length > 0) {
+    const promises = inFlight ? missing.map((i) => announce(inFlight, keys[i])) : [];
     await context.beforeCall?.(bound, estimateTokens(messages, params, missing.length));
     let response: CompletionResponse;
     try {
-      response = await withCallSignal(context.signal, (signal) =>
-        bound.provider.complete({ messages, params: promptParams, n: missing.length, signal }),
-      );
+      try {
+        response = await withCallSignal(context.signal, (signal) =>
+          bound.provider.complete({ messages, params: promptParams, n: missing.length, signal }),
+        );
+      } catch (error) {
+        context.afterCall?.(bound, { error });
+        throw error;
+      }
     } catch (error) {
-      context.afterCall?.(bound, { error });
+      for (const promise of promises) promise.reject(error);
       throw error;
     }
     context.afterCall?.(bound, { usage: response.usage });
@@ -234,6 +303,7 @@ async function generate(
     missing.forEach((sampleIndex, j) => {
       const output = response.outputs[j] ?? "";
       outputs[sampleIndex] = { output, cached: false };
+      promises[j]?.resolve({ output, usage: share, latencyMs: response.latencyMs });
       if (cache) {
         cache.set(keys[sampleIndex], {
           output,

@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { evaluate, loadConfig, renderPrompt } from "../../src/index.js";
 import { type Provider, ProviderError, type ProviderSpec } from "../../src/providers/types.js";
@@ -92,6 +94,58 @@ describe("evaluate (library)", () => {
     // After the first five (the unit tests time the burst on a fake clock), each waits its 200 ms;
     // timers may fire late on a busy machine, never early.
     for (let i = 5; i < 10; i++) expect(since[i]).toBeGreaterThanOrEqual((i - 4) * 200 - 5);
+  });
+
+  it("asks once for a prompt that several jobs need at the same time, and shares the answer", async () => {
+    const dir = copyFixture("arithmetic");
+    // Three questions, each twice under different ids: duplicate rows are common in real data.
+    const rows = ["2 + 2", "3 * 3", "10 / 2"].flatMap((q, i) => [
+      { id: `${i}a`, question: `What is ${q}?`, answer: [4, 9, 5][i] },
+      { id: `${i}b`, question: `What is ${q}?`, answer: [4, 9, 5][i] },
+    ]);
+    writeFileSync(join(dir, "data", "test.jsonl"), rows.map((r) => JSON.stringify(r)).join("\n"));
+    const suite = await loadConfig(dir, { env: {} });
+    const calls: string[] = [];
+    let failNext = true;
+    const { record } = await evaluate({
+      suite,
+      env: {},
+      concurrency: 8,
+      filterPrompt: ["plain"],
+      retainCases: "all",
+      createProvider: async (spec) => ({
+        id: spec.id,
+        label: spec.label,
+        async complete(request) {
+          const q = request.messages.at(-1)?.content ?? "";
+          calls.push(q);
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          // The first call for 3 * 3 fails: the job waiting on it then asks for itself.
+          if (q.includes("3 * 3") && failNext) {
+            failNext = false;
+            throw new ProviderError("server", "boom");
+          }
+          const answer = { "2 + 2": "4", "3 * 3": "9", "10 / 2": "5" }[/What is (.+)\?/.exec(q)![1]]!;
+          return { outputs: [answer], usage: { prompt: 3, completion: 1 }, latencyMs: 30 };
+        },
+      }),
+    });
+    expect(calls.filter((q) => q.includes("2 + 2"))).toHaveLength(1);
+    expect(calls.filter((q) => q.includes("10 / 2"))).toHaveLength(1);
+    expect(calls.filter((q) => q.includes("3 * 3"))).toHaveLength(2);
+    const byId = Object.fromEntries(record.cases.map((c) => [c.id, c]));
+    expect(Object.keys(byId).sort()).toEqual(["0a", "0b", "1a", "1b", "2a", "2b"]);
+    expect([byId["0a"].pass, byId["0b"].pass, byId["2a"].pass, byId["2b"].pass]).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    // The job that shared the answer counts it as answered without a call, tokens included.
+    expect([byId["0a"].cached, byId["0b"].cached].sort()).toEqual([false, true]);
+    expect(byId["0b"].tokens).toEqual(byId["0a"].tokens);
+    expect(byId["1a"].error?.message).toBe("boom");
+    expect(byId["1b"].pass).toBe(true);
   });
 
   it("stops before any call when a filter matches nothing", async () => {

@@ -81,7 +81,12 @@ describe("a k × select sweep with self-consistency", () => {
 
   it("asks for the samples in one request with n, and keeps every sample", () => {
     const sweepRequests = server.completionRequests().filter((r) => r.body?.n === 3);
-    expect(sweepRequests).toHaveLength(12);
+    // 4 variants × 3 cases, but k=0 renders the same prompt for both select strategies: those
+    // 3 jobs share the other variant's call instead of paying for it again.
+    expect(sweepRequests).toHaveLength(9);
+    expect(caseOf("sweep@k=0,select=similar", "q1").samples).toEqual(
+      caseOf("sweep@k=0,select=first", "q1").samples?.map((s) => ({ ...s, cached: true })),
+    );
     const c = caseOf("sweep@k=2,select=first", "q1");
     expect(c.samples!.map((s) => s.extracted)).toEqual(["4", "4", "5"]);
     expect(c.extracted).toBe("4");
