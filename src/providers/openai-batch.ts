@@ -122,8 +122,14 @@ export interface ResultsOptions {
 
 /** A client for the Batch API of one provider spec. */
 export interface BatchClient {
-  /** Upload the requests and create the batches; throws on duplicate custom ids. */
-  submit(requests: BatchRequest[], options?: SubmitOptions): Promise<SubmitResult>;
+  /**
+   * Upload the requests and create the batches, a file at a time as the requests stream in;
+   * throws on duplicate custom ids. A failure after some batches were made cancels them.
+   */
+  submit(
+    requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>,
+    options?: SubmitOptions,
+  ): Promise<SubmitResult>;
   /** Poll until the batch reaches a terminal status (completed, failed, expired, cancelled). */
   wait(batchId: string, options?: WaitOptions): Promise<BatchStatus>;
   /** Stream the outcome of every request of a finished batch; throws a ProviderError for a failed batch. */
@@ -267,50 +273,53 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
 
   return {
     async submit(requests, options = {}) {
-      const groups = new Map<BatchEndpoint, { customId: string; line: Buffer }[]>();
+      // Requests stream in and go out a file at a time, so memory holds one batch file (the API's
+      // limits bound it), never the whole evaluation.
+      const parts = new Map<BatchEndpoint, { customIds: string[]; lines: Buffer[]; bytes: number }>();
       const seen = new Set<string>();
-      for (const request of requests) {
-        if (typeof request.customId !== "string" || request.customId === "") {
-          throw new TypeError("every batch request needs a non-empty customId");
-        }
-        // A duplicate would make two results indistinguishable: a bug in the caller, not user input.
-        if (seen.has(request.customId)) throw new Error(`duplicate batch custom id "${request.customId}"`);
-        seen.add(request.customId);
-        const completions = request.completions ?? spec.completions === true;
-        const endpoint: BatchEndpoint = completions ? "/v1/completions" : "/v1/chat/completions";
-        const line = Buffer.from(
-          `${JSON.stringify({
-            custom_id: request.customId,
-            method: "POST",
-            url: endpoint,
-            body: requestBody(spec, model, request, completions),
-          })}\n`,
-        );
-        if (line.length > maxBytes) {
-          throw new UserError({
-            code: "usage",
-            message: `batch request "${request.customId}" is ${line.length} bytes, over the ${maxBytes}-byte limit of one batch file`,
-            hint: "run this evaluation without batch mode, or shorten the prompt",
-          });
-        }
-        const group = groups.get(endpoint) ?? [];
-        groups.set(endpoint, group);
-        group.push({ customId: request.customId, line });
-      }
-
       const batches: SubmittedBatch[] = [];
+      const send = async (endpoint: BatchEndpoint) => {
+        const part = parts.get(endpoint);
+        if (!part || part.lines.length === 0) return;
+        parts.delete(endpoint);
+        const made = await uploadAndCreate(part.lines, endpoint, batches.length + 1, options);
+        batches.push({ ...made, endpoint, customIds: part.customIds });
+      };
       try {
-        for (const [endpoint, group] of groups) {
-          for (const chunk of chunked(group, maxRequests, maxBytes)) {
-            const made = await uploadAndCreate(
-              chunk.map((entry) => entry.line),
-              endpoint,
-              batches.length + 1,
-              options,
-            );
-            batches.push({ ...made, endpoint, customIds: chunk.map((entry) => entry.customId) });
+        for await (const request of requests) {
+          if (typeof request.customId !== "string" || request.customId === "") {
+            throw new TypeError("every batch request needs a non-empty customId");
           }
+          // A duplicate would make two results indistinguishable: a bug in the caller, not user input.
+          if (seen.has(request.customId)) throw new Error(`duplicate batch custom id "${request.customId}"`);
+          seen.add(request.customId);
+          const completions = request.completions ?? spec.completions === true;
+          const endpoint: BatchEndpoint = completions ? "/v1/completions" : "/v1/chat/completions";
+          const line = Buffer.from(
+            `${JSON.stringify({
+              custom_id: request.customId,
+              method: "POST",
+              url: endpoint,
+              body: requestBody(spec, model, request, completions),
+            })}\n`,
+          );
+          if (line.length > maxBytes) {
+            throw new UserError({
+              code: "usage",
+              message: `batch request "${request.customId}" is ${line.length} bytes, over the ${maxBytes}-byte limit of one batch file`,
+              hint: "run this evaluation without batch mode, or shorten the prompt",
+            });
+          }
+          const full = parts.get(endpoint);
+          if (full && (full.lines.length >= maxRequests || full.bytes + line.length > maxBytes))
+            await send(endpoint);
+          const part = parts.get(endpoint) ?? { customIds: [], lines: [], bytes: 0 };
+          parts.set(endpoint, part);
+          part.customIds.push(request.customId);
+          part.lines.push(line);
+          part.bytes += line.length;
         }
+        for (const endpoint of [...parts.keys()]) await send(endpoint);
       } catch (error) {
         if (batches.length === 0) throw error;
         // Half a submit is worse than none: the caller cannot know which requests are in flight.
@@ -322,6 +331,14 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
           throw new ProviderError(error.kind, error.message + note, {
             status: error.status,
             fatal: error.fatal,
+            cause: error,
+          });
+        }
+        if (error instanceof UserError) {
+          throw new UserError({
+            code: error.code,
+            message: error.message + note,
+            hint: error.hint,
             cause: error,
           });
         }
@@ -447,26 +464,6 @@ function requestBody(
     : { messages: request.messages };
   // `n` only when above 1, as the online provider sends it, so both ask the same question.
   return { ...params, model, ...input, ...(n > 1 ? { n } : {}) };
-}
-
-/** Split lines into files of at most `maxCount` lines and `maxBytes` bytes, keeping order. */
-function* chunked<T extends { line: Buffer }>(
-  entries: T[],
-  maxCount: number,
-  maxBytes: number,
-): Generator<T[]> {
-  let chunk: T[] = [];
-  let bytes = 0;
-  for (const entry of entries) {
-    if (chunk.length > 0 && (chunk.length >= maxCount || bytes + entry.line.length > maxBytes)) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(entry);
-    bytes += entry.line.length;
-  }
-  if (chunk.length > 0) yield chunk;
 }
 
 function toBatchStatus(batch: Batch): BatchStatus {

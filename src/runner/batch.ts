@@ -1,7 +1,8 @@
 import { UserError } from "../errors.js";
 import { createProvider } from "../providers/index.js";
-import type { BatchOutcome, BatchRequest } from "../providers/openai-batch.js";
+import type { BatchRequest } from "../providers/openai-batch.js";
 import { type Provider, ProviderError, type ProviderSpec } from "../providers/types.js";
+import { type OutcomeStore, openOutcomeStore } from "./batch-outcomes.js";
 import { openCache } from "./cache.js";
 import { createCachedEmbed, usesEmbedding } from "./embed.js";
 import { type EvaluateOptions, type EvaluateResult, evaluate } from "./evaluate.js";
@@ -57,52 +58,54 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
   const { createBatchClient } = await import("../providers/openai-batch.js");
   const clientOptions = { env, fetch: options.fetch };
 
-  const outcomes = new Map<string, BatchOutcome>();
-  let batchIds: string[];
+  // Which client reads each batch: the one that submitted it. Re-attached batches are read with
+  // the first provider's endpoint and key, the only ones there are to go on.
+  const toRead: { id: string; spec: ProviderSpec }[] = [];
   if (options.batchId) {
-    batchIds = options.batchId
-      .split(",")
-      .map((id) => id.trim())
-      .filter(Boolean);
+    for (const id of options.batchId.split(","))
+      if (id.trim()) toRead.push({ id: id.trim(), spec: specs[0] });
   } else {
     if (options.budget !== undefined) await checkBatchBudget(options, specs, options.budget);
-    const requests = await collectRequests(options, specs, env);
-    batchIds = [];
-    for (const [spec, list] of requests) {
-      if (list.length === 0) continue;
-      const submitted = await createBatchClient(spec, clientOptions).submit(list, {
+    for (const spec of specs) {
+      const requests = requestsFor(options, spec, modelOf(specs[0]), env);
+      const submitted = await createBatchClient(spec, clientOptions).submit(requests, {
         metadata: { tool: "promptsmith", config: suite.configPath.slice(-200) },
         signal: options.signal,
       });
-      batchIds.push(...submitted.batchIds);
-      say(`submitted ${list.length} requests for ${spec.label} as batch ${submitted.batchIds.join(", ")}`);
+      if (submitted.batchIds.length === 0) continue;
+      for (const id of submitted.batchIds) toRead.push({ id, spec });
+      const count = submitted.batches.reduce((n, b) => n + b.customIds.length, 0);
+      say(`submitted ${count} requests for ${spec.label} as batch ${submitted.batchIds.join(", ")}`);
     }
-    if (batchIds.length > 0)
-      say(`if this process stops, attach again with: --batch-id ${batchIds.join(",")}`);
+    if (toRead.length > 0)
+      say(`if this process stops, attach again with: --batch-id ${toRead.map((b) => b.id).join(",")}`);
     else say("every request is already answered by the cache or the journal: nothing to submit");
   }
 
-  // Re-attached batches are read with the first provider's endpoint and key.
-  const reader = createBatchClient(specs[0], clientOptions);
-  for (const id of batchIds) {
-    const status = await reader.wait(id, {
-      pollIntervalMs: options.pollIntervalMs,
-      signal: options.signal,
-      sleep: options.sleep,
-      onProgress: (p) => say(`batch ${id}: ${p.status} ${p.completed + p.failed}/${p.total}`),
-    });
-    say(`batch ${id}: ${status.status}`);
-    for await (const outcome of reader.results(id, { signal: options.signal }))
-      outcomes.set(outcome.customId, outcome);
-  }
+  const outcomes = openOutcomeStore();
+  try {
+    for (const { id, spec } of toRead) {
+      const reader = createBatchClient(spec, clientOptions);
+      const status = await reader.wait(id, {
+        pollIntervalMs: options.pollIntervalMs,
+        signal: options.signal,
+        sleep: options.sleep,
+        onProgress: (p) => say(`batch ${id}: ${p.status} ${p.completed + p.failed}/${p.total}`),
+      });
+      say(`batch ${id}: ${status.status}`);
+      for await (const outcome of reader.results(id, { signal: options.signal })) outcomes.put(outcome);
+    }
 
-  return evaluate({
-    ...options,
-    // The budget was judged before submitting; stopping now would only leave paid answers unscored.
-    budget: undefined,
-    createProvider: async (spec, o) =>
-      createReplayProvider(spec, outcomes, env, () => createProvider(spec, { env, fetch: o.fetch })),
-  });
+    return await evaluate({
+      ...options,
+      // The budget was judged before submitting; stopping now would only leave paid answers unscored.
+      budget: undefined,
+      createProvider: async (spec, o) =>
+        createReplayProvider(spec, outcomes, env, () => createProvider(spec, { env, fetch: o.fetch })),
+    });
+  } finally {
+    outcomes.close();
+  }
 }
 
 /**
@@ -138,12 +141,17 @@ async function checkBatchBudget(
   });
 }
 
-/** Every request the run needs that neither the cache nor the resumed journal answers, per provider. */
-async function collectRequests(
+/**
+ * Every request the run needs from `spec` that the cache does not answer, one at a time as the
+ * jobs are rendered: a batch of any size streams through, a file at a time.
+ */
+async function* requestsFor(
   options: EvaluateOptions,
-  specs: ProviderSpec[],
+  spec: ProviderSpec,
+  /** The model whose tokenizer fits shots to a budget: the first provider's, as evaluate uses. */
+  model: string | undefined,
   env: NodeJS.ProcessEnv,
-): Promise<Map<ProviderSpec, BatchRequest[]>> {
+): AsyncGenerator<BatchRequest> {
   const { suite } = options;
   const prompts = suite.prompts.filter((p) => matchesAny(options.filterPrompt, [p.id, p.baseId]));
   const mode = options.cache ?? (suite.cache.enabled ? "use" : "off");
@@ -153,38 +161,29 @@ async function collectRequests(
   const embed = usesEmbedding(prompts)
     ? createCachedEmbed({ cache: embedCache, refresh: mode === "refresh", env, fetch: options.fetch })
     : undefined;
-  let variants: Awaited<ReturnType<typeof prepareVariants>>;
+  let cache: ReturnType<typeof openCache> | undefined;
   try {
-    variants = await prepareVariants(suite, prompts, { model: specs[0] && modelOf(specs[0]), embed });
-  } catch (error) {
-    embedCache?.close();
-    throw error;
-  }
-  const useCache = mode === "use";
-  const cache = useCache ? openCache(suite.cache.path) : undefined;
-  const requests = new Map<ProviderSpec, BatchRequest[]>(specs.map((s) => [s, []]));
-  const seen = new Set<string>();
-  try {
-    for await (const job of iterateJobs(suite, variants, specs, {
+    const variants = await prepareVariants(suite, prompts, { model, embed });
+    cache = mode === "use" ? openCache(suite.cache.path) : undefined;
+    const baseURL = endpointOf(spec, env);
+    const seen = new Set<string>();
+    for await (const job of iterateJobs(suite, variants, [spec], {
       limit: options.limit,
       shard: options.shard,
     })) {
-      const spec = job.bound;
       const { messages } = await renderJob(job.variant, job.testCase, job.draw);
       const params = { ...spec.params, ...job.variant.prompt.params };
       const samples = job.variant.prompt.samples;
-      const baseURL = endpointOf(spec, env);
       const customId = responseKey(spec, baseURL, messages, params, 0);
       if (seen.has(customId)) continue;
       seen.add(customId);
       if (cache && isAnswered(cache, spec, baseURL, messages, params, samples)) continue;
-      requests.get(spec)!.push({ customId, messages, params: job.variant.prompt.params ?? {}, n: samples });
+      yield { customId, messages, params: job.variant.prompt.params ?? {}, n: samples };
     }
   } finally {
     cache?.close();
     embedCache?.close();
   }
-  return requests;
 }
 
 /**
@@ -193,7 +192,7 @@ async function collectRequests(
  */
 function createReplayProvider(
   spec: ProviderSpec,
-  outcomes: Map<string, BatchOutcome>,
+  outcomes: OutcomeStore,
   env: NodeJS.ProcessEnv,
   live: () => Promise<Provider>,
 ): Provider {

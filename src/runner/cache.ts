@@ -57,15 +57,15 @@ export interface OpenCacheOptions {
 }
 
 // The slice of better-sqlite3 used here; the package ships no types and this keeps us honest.
-interface SqliteRunResult {
+export interface SqliteRunResult {
   changes: number;
 }
-interface SqliteStatement {
+export interface SqliteStatement {
   run(...params: unknown[]): SqliteRunResult;
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
 }
-interface SqliteDatabase {
+export interface SqliteDatabase {
   pragma(source: string, options?: { simple?: boolean }): unknown;
   exec(source: string): unknown;
   prepare(source: string): SqliteStatement;
@@ -90,7 +90,8 @@ CREATE TABLE IF NOT EXISTS embeddings (
   created_at TEXT NOT NULL
 )`;
 
-function loadSqlite(): SqliteConstructor {
+/** better-sqlite3's Database class, loaded on first use. */
+export function loadSqlite(): SqliteConstructor {
   // createRequire rather than a top-level import: the CLI must start without the native module.
   const require = createRequire(import.meta.url);
   return require("better-sqlite3") as SqliteConstructor;

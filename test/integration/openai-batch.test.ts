@@ -438,6 +438,26 @@ describe("openai batch: ids, re-attaching, aborting, splitting", () => {
     expect([...all.values()].every((o) => o.response !== undefined)).toBe(true);
   });
 
+  it("uploads each file as soon as it is full, while the requests are still streaming in", async () => {
+    const target = await serve({ progressSteps: 1 });
+    const client = clientFor(target, {}, { maxRequestsPerBatch: 10 });
+    const pulledWhenCreated: number[] = [];
+    let pulled = 0;
+    async function* stream() {
+      for (const request of requestsOf(25)) {
+        // Batches created so far, each noted with how many requests had been pulled by then.
+        const created = target.requests.filter((r) => r.method === "POST" && r.path === "/v1/batches").length;
+        while (pulledWhenCreated.length < created) pulledWhenCreated.push(pulled);
+        pulled++;
+        yield request;
+      }
+    }
+    const { batches } = await client.submit(stream());
+    expect(batches.map((b) => b.customIds.length)).toEqual([10, 10, 5]);
+    // The first two files went up when the 11th and the 21st request arrived, not at the end.
+    expect(pulledWhenCreated).toEqual([11, 21]);
+  });
+
   it("splits by bytes too, and refuses a single request larger than a file may be", async () => {
     const target = await serve({ progressSteps: 1 });
     const requests = requestsOf(6);
