@@ -2,15 +2,17 @@ import { UserError } from "../errors.js";
 import { createProvider } from "../providers/index.js";
 import type { BatchRequest } from "../providers/openai-batch.js";
 import { type Provider, ProviderError, type ProviderSpec } from "../providers/types.js";
+import type { CaseResult } from "../record/types.js";
 import { type OutcomeStore, openOutcomeStore } from "./batch-outcomes.js";
 import { openCache } from "./cache.js";
 import { createCachedEmbed, usesEmbedding } from "./embed.js";
 import { type EvaluateOptions, type EvaluateResult, evaluate } from "./evaluate.js";
 import { endpointOf, isAnswered, responseKey } from "./execute.js";
-import { iterateJobs } from "./jobs.js";
+import { iterateJobs, journalKeyOf } from "./jobs.js";
+import { indexJournal, openJournalLines } from "./journal.js";
 import { prepareVariants, renderJob } from "./prepare.js";
 import { requirePrices } from "./pricing.js";
-import { openResume } from "./resume.js";
+import { isSameJob, openResume } from "./resume.js";
 import { matchesAny, modelOf } from "./select.js";
 
 /** Options of evaluateBatch: evaluate's, plus how to follow the batch. */
@@ -34,8 +36,8 @@ export interface EvaluateBatchOptions extends EvaluateOptions {
 export async function evaluateBatch(given: EvaluateBatchOptions): Promise<EvaluateResult> {
   const { suite } = given;
   // A resumed run submits what its own selection lacks (evaluate checks the journal the same way).
-  const options: EvaluateBatchOptions =
-    given.resume === undefined ? given : { ...given, ...openResume(suite, given.resume, given).selection };
+  const resumePoint = given.resume === undefined ? undefined : openResume(suite, given.resume, given);
+  const options: EvaluateBatchOptions = resumePoint ? { ...given, ...resumePoint.selection } : given;
   const env = options.env ?? process.env;
   const say = options.onBatchProgress ?? (() => undefined);
   const specs = suite.providers.filter((p) => matchesAny(options.filterProvider, [p.id, p.label]));
@@ -67,7 +69,7 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
   } else {
     if (options.budget !== undefined) await checkBatchBudget(options, specs, options.budget);
     for (const spec of specs) {
-      const requests = requestsFor(options, spec, modelOf(specs[0]), env);
+      const requests = requestsFor(options, spec, modelOf(specs[0]), env, resumePoint?.path);
       const submitted = await createBatchClient(spec, clientOptions).submit(requests, {
         metadata: { tool: "promptsmith", config: suite.configPath.slice(-200) },
         signal: options.signal,
@@ -151,6 +153,8 @@ async function* requestsFor(
   /** The model whose tokenizer fits shots to a budget: the first provider's, as evaluate uses. */
   model: string | undefined,
   env: NodeJS.ProcessEnv,
+  /** The journal of the run being resumed: jobs it holds (and that still render the same) are done. */
+  journalPath?: string,
 ): AsyncGenerator<BatchRequest> {
   const { suite } = options;
   const prompts = suite.prompts.filter((p) => matchesAny(options.filterPrompt, [p.id, p.baseId]));
@@ -162,6 +166,8 @@ async function* requestsFor(
     ? createCachedEmbed({ cache: embedCache, refresh: mode === "refresh", env, fetch: options.fetch })
     : undefined;
   let cache: ReturnType<typeof openCache> | undefined;
+  const done = journalPath ? (await indexJournal(journalPath)).offsets : undefined;
+  const lines = journalPath ? openJournalLines(journalPath) : undefined;
   try {
     const variants = await prepareVariants(suite, prompts, { model, embed });
     cache = mode === "use" ? openCache(suite.cache.path) : undefined;
@@ -171,7 +177,14 @@ async function* requestsFor(
       limit: options.limit,
       shard: options.shard,
     })) {
-      const { messages } = await renderJob(job.variant, job.testCase, job.draw);
+      const rendered = await renderJob(job.variant, job.testCase, job.draw);
+      const offset = done?.get(journalKeyOf(job, spec.label));
+      if (offset !== undefined) {
+        const previous = lines!.read(offset) as CaseResult;
+        const retry = options.retryErrors && previous.error;
+        if (!retry && isSameJob(previous, rendered, job.testCase.expected)) continue;
+      }
+      const { messages } = rendered;
       const params = { ...spec.params, ...job.variant.prompt.params };
       const samples = job.variant.prompt.samples;
       const customId = responseKey(spec, baseURL, messages, params, 0);
@@ -181,6 +194,7 @@ async function* requestsFor(
       yield { customId, messages, params: job.variant.prompt.params ?? {}, n: samples };
     }
   } finally {
+    lines?.close();
     cache?.close();
     embedCache?.close();
   }

@@ -12,8 +12,7 @@ import { openCache, type ResponseCache } from "./cache.js";
 import { createCachedEmbed, usesEmbedding } from "./embed.js";
 import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } from "./execute.js";
 import { failedCase, providerFailure } from "./failures.js";
-import { jobId } from "./job-key.js";
-import { drawsOf, iterateJobs, type Shard } from "./jobs.js";
+import { iterateJobs, journalKeyOf, type Shard } from "./jobs.js";
 import {
   createJournalWriter,
   indexJournal,
@@ -285,7 +284,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     /** A finished case and its JSON, serialised once for the journal and every results file. */
     type Finished = { result: CaseResult; json?: string };
     const runJob = async (job: Job): Promise<Finished | undefined> => {
-      const key = keyOf(job);
+      const key = journalKeyOf(job, job.bound.provider.label);
       const offset = done.get(key);
       let previous: CaseResult | undefined;
       if (offset !== undefined) {
@@ -404,16 +403,6 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
 function recordSelection(options: EvaluateOptions): Pick<RunRecord, "selection"> {
   const { shard: _shard, ...selection } = compactSelection(options);
   return Object.keys(selection).length > 0 ? { selection } : {};
-}
-
-/** The journal key of a job: prompt, provider, case and (with several draws) the draw. */
-export function keyOf(job: Job): string {
-  return jobId({
-    promptId: job.variant.prompt.id,
-    providerLabel: job.bound.provider.label,
-    caseId: job.testCase.id,
-    ...(drawsOf(job.variant) > 1 ? { sample: job.draw } : {}),
-  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Suite } from "../config/types.js";
 import { readCases } from "../dataset/index.js";
 import type { Case } from "../dataset/types.js";
+import { jobId } from "./job-key.js";
 import type { Variant } from "./prepare.js";
 
 /** A deterministic slice of the cases: shard `index` (1-based) of `count`. */
@@ -48,4 +49,14 @@ export async function* iterateJobs<T>(
 /** How many shot draws a variant runs (1 unless `shots.draws` > 1). */
 export function drawsOf(variant: Variant): number {
   return Math.max(1, variant.selectors.length);
+}
+
+/** The journal key of a job: prompt, provider (by label), case and (with several draws) the draw. */
+export function journalKeyOf(job: JobOf<unknown>, providerLabel: string): string {
+  return jobId({
+    promptId: job.variant.prompt.id,
+    providerLabel,
+    caseId: job.testCase.id,
+    ...(drawsOf(job.variant) > 1 ? { sample: job.draw } : {}),
+  });
 }

@@ -190,6 +190,7 @@ function differences(a: unknown, b: unknown, path = "", out: string[] = []): str
   if (Array.isArray(a) && Array.isArray(b)) {
     const keyOf = (item: unknown, i: number) =>
       item && typeof item === "object" && "id" in item ? String((item as { id: unknown }).id) : String(i);
+    const before = out.length;
     const left = new Map(a.map((item, i) => [keyOf(item, i), item]));
     const right = new Map(b.map((item, i) => [keyOf(item, i), item]));
     for (const [key, item] of left) {
@@ -197,7 +198,7 @@ function differences(a: unknown, b: unknown, path = "", out: string[] = []): str
       else differences(item, right.get(key), `${path}[${key}]`, out);
     }
     for (const key of right.keys()) if (!left.has(key)) out.push(`${path}[${key}] added`);
-    if (out.length === 0) out.push(`${path} order`);
+    if (out.length === before) out.push(`${path} order`);
     return out;
   }
   if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)) {

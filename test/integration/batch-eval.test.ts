@@ -126,4 +126,45 @@ describe("eval --batch", () => {
     );
     expect(server.requests).toHaveLength(0);
   });
+
+  it("with --resume submits only what the run's journal lacks, even with the cache off", async () => {
+    server = await startBatchTestServer({ respond: (body) => answer(body), progressSteps: 1 });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    // An online run stopped part-way, as Ctrl-C would.
+    const controller = new AbortController();
+    let done = 0;
+    const first = await evaluate({
+      suite,
+      env: {},
+      cache: "off",
+      concurrency: 1,
+      signal: controller.signal,
+      createProvider: async (spec) => ({
+        id: spec.id,
+        label: spec.label,
+        async complete() {
+          return { outputs: ["4"], usage: { prompt: 1, completion: 1 }, latencyMs: 1 };
+        },
+      }),
+      onResult: () => {
+        if (++done === 4) controller.abort();
+      },
+    });
+    expect(first.status).toBe("interrupted");
+
+    const lines: string[] = [];
+    const { record, status } = await evaluateBatch({
+      suite,
+      env: { OPENAI_BASE_URL: server.url },
+      cache: "off",
+      resume: true,
+      pollIntervalMs: 1,
+      retainCases: "all",
+      onBatchProgress: (line) => lines.push(line),
+    });
+    expect(lines[0]).toMatch(new RegExp(`^submitted ${10 - done} requests for openai:test-model`));
+    expect(status).toBe("complete");
+    expect(record.cases).toHaveLength(10);
+    expect(server.requests.filter((r) => r.path === "/v1/chat/completions")).toHaveLength(0);
+  });
 });
