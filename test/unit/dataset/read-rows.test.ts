@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { elementStartLines } from "../../../src/dataset/json.js";
+import { JsonArrayScanner } from "../../../src/dataset/json-stream.js";
 import { loadRows, readRows } from "../../../src/dataset/read-rows.js";
 import { collect, fixture, useTempFiles } from "./helpers.js";
 
@@ -50,11 +50,58 @@ describe("JSON", () => {
     ]);
   });
 
-  it("finds element lines past strings holding brackets, escapes and nested values", () => {
-    const text = '[{"a":"]\\"["},\n\n [1,{"b":[]}],\n"x",\n  {}]';
-    expect(elementStartLines(text)).toEqual([1, 3, 4, 5]);
-    const wrapped = '{"cases": [0], "other": {"cases": 1},\n "cases": [\n{},\n{}]}';
-    expect(elementStartLines(wrapped, "cases")).toEqual([3, 4]);
+  it("finds elements and their lines past strings holding brackets, escapes and nested values, however the text is cut", () => {
+    const text = '[{"a":"]\\"[","n":-1.5e3},\n\n [1,{"b":[]}],\n"x\\u00e9",\n  {}, 12345678, true, null]';
+    const expected = JSON.parse(text);
+    // Every chunk size from 1 character up: a value, string or number may be cut anywhere.
+    for (let size = 1; size <= text.length; size++) {
+      const scanner = new JsonArrayScanner("cases");
+      const elements = [];
+      for (let i = 0; i < text.length; i += size) elements.push(...scanner.push(text.slice(i, i + size)));
+      elements.push(...scanner.end());
+      expect(
+        elements.map((e) => e.value),
+        `chunks of ${size}`,
+      ).toEqual(expected);
+      expect(
+        elements.map((e) => e.line),
+        `chunks of ${size}`,
+      ).toEqual([1, 3, 4, 5, 5, 5, 5]);
+    }
+  });
+
+  it("reads the array under the key of a top-level object, checking the rest of the object", () => {
+    const scan = (text: string) => {
+      const scanner = new JsonArrayScanner("cases");
+      return [...scanner.push(text), ...scanner.end()].map((e) => [e.value, e.line]);
+    };
+    expect(scan('{"name": {"cases": 1}, "n": [1, 2],\n "cases": [\n{},\n{"q": "]"}], "after": "x"}')).toEqual(
+      [
+        [{}, 3],
+        [{ q: "]" }, 4],
+      ],
+    );
+    expect(() => scan('{"cases": [{}], "cases": []}')).toThrow('the key "cases" appears twice');
+    expect(() => scan('{"cases": [{}], "after": tru}')).toThrow(/not valid JSON|Unexpected/);
+    expect(() => scan('[{"a": 1} {"b": 2}]')).toThrow("expected ',' or ']' after an element, found \"{\"");
+    expect(() => scan("[{}, ]")).toThrow("a trailing comma before ']'");
+    expect(() => scan('[{"a": 1}')).toThrow("the file ends before the JSON does");
+    expect(() => scan("[1] 2")).toThrow('unexpected "2" after the end of the JSON');
+    expect(scan("  \n ")).toEqual([]);
+  });
+
+  it("reads a large JSON array as a stream, with every line number", async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => `  {"id": ${i}, "q": "what is ${i}?"}`);
+    const path = await temp("large.json", `[\n${rows.join(",\n")}\n]\n`);
+    let count = 0;
+    let lineSum = 0;
+    for await (const row of readRows(path)) {
+      expect(row.row.id).toBe(count);
+      count++;
+      lineSum += row.line;
+    }
+    expect(count).toBe(20_000);
+    expect(lineSum).toBe((20_000 * 20_001) / 2 + 20_000);
   });
 
   it("accepts a byte order mark", async () => {
