@@ -3,6 +3,7 @@ import { createProvider } from "../providers/index.js";
 import type { BatchRequest } from "../providers/openai-batch.js";
 import { type Provider, ProviderError, type ProviderSpec } from "../providers/types.js";
 import type { CaseResult } from "../record/types.js";
+import { findPending, ledgerPath, recordRead, recordSubmitted, submissionKey } from "./batch-ledger.js";
 import { type OutcomeStore, openOutcomeStore } from "./batch-outcomes.js";
 import { openCache } from "./cache.js";
 import { createCachedEmbed, usesEmbedding } from "./embed.js";
@@ -63,12 +64,23 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
   // Which client reads each batch: the one that submitted it. Re-attached batches are read with
   // the first provider's endpoint and key, the only ones there are to go on.
   const toRead: { id: string; spec: ProviderSpec }[] = [];
+  const ledger = ledgerPath(suite);
   if (options.batchId) {
     for (const id of options.batchId.split(","))
       if (id.trim()) toRead.push({ id: id.trim(), spec: specs[0] });
   } else {
     if (options.budget !== undefined) await checkBatchBudget(options, specs, options.budget);
     for (const spec of specs) {
+      const key = submissionKey(suite, spec, { ...options, resume: resumePoint?.runId }, env);
+      const pending = findPending(ledger, key);
+      if (pending) {
+        // Submitted by an earlier invocation that stopped before reading it: already paid for.
+        for (const id of pending.batchIds) toRead.push({ id, spec });
+        say(
+          `attaching to batch ${pending.batchIds.join(", ")} (${pending.requests} requests for ${spec.label}, submitted ${pending.submittedAt} by an earlier run and not read yet) instead of submitting again`,
+        );
+        continue;
+      }
       const requests = requestsFor(options, spec, modelOf(specs[0]), env, resumePoint?.path);
       const submitted = await createBatchClient(spec, clientOptions).submit(requests, {
         metadata: { tool: "promptsmith", config: suite.configPath.slice(-200) },
@@ -77,6 +89,7 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
       if (submitted.batchIds.length === 0) continue;
       for (const id of submitted.batchIds) toRead.push({ id, spec });
       const count = submitted.batches.reduce((n, b) => n + b.customIds.length, 0);
+      recordSubmitted(ledger, { key, label: spec.label, batchIds: submitted.batchIds, requests: count });
       say(`submitted ${count} requests for ${spec.label} as batch ${submitted.batchIds.join(", ")}`);
     }
     if (toRead.length > 0)
@@ -98,13 +111,20 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
       for await (const outcome of reader.results(id, { signal: options.signal })) outcomes.put(outcome);
     }
 
-    return await evaluate({
+    const result = await evaluate({
       ...options,
       // The budget was judged before submitting; stopping now would only leave paid answers unscored.
       budget: undefined,
       createProvider: async (spec, o) =>
         createReplayProvider(spec, outcomes, env, () => createProvider(spec, { env, fetch: o.fetch })),
     });
+    // Scored into the journal (and cache): a later --batch of the same run need not attach to them.
+    if (result.status === "complete")
+      recordRead(
+        ledger,
+        toRead.map((b) => b.id),
+      );
+    return result;
   } finally {
     outcomes.close();
   }

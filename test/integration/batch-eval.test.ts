@@ -167,4 +167,47 @@ describe("eval --batch", () => {
     expect(record.cases).toHaveLength(10);
     expect(server.requests.filter((r) => r.path === "/v1/chat/completions")).toHaveLength(0);
   });
+
+  it("run again after it was stopped, attaches to the batch already submitted instead of paying twice", async () => {
+    server = await startBatchTestServer({ respond: (body) => answer(body), progressSteps: 1 });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    const env = { OPENAI_BASE_URL: server.url };
+    const created = () =>
+      server!.requests.filter((r) => r.method === "POST" && r.path === "/v1/batches").length;
+    const controller = new AbortController();
+    await expect(
+      evaluateBatch({
+        suite,
+        env,
+        cache: "off",
+        pollIntervalMs: 1,
+        signal: controller.signal,
+        onBatchProgress: (line) => {
+          if (line.includes("--batch-id")) controller.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ kind: "aborted" });
+    expect(created()).toBe(1);
+
+    const lines: string[] = [];
+    const again = await evaluateBatch({
+      suite,
+      env,
+      cache: "off",
+      pollIntervalMs: 1,
+      onBatchProgress: (line) => lines.push(line),
+    });
+    expect(lines[0]).toMatch(
+      /^attaching to batch \S+ \(10 requests for openai:test-model, submitted .+ by an earlier run and not read yet\)/,
+    );
+    expect(created()).toBe(1);
+    expect(again.record.summary.map((s) => s.passed)).toEqual([3, 3]);
+
+    // Once read and scored it is done with: the next --batch (no cache to answer) submits anew,
+    // and so does one with another selection.
+    await evaluateBatch({ suite, env, cache: "off", pollIntervalMs: 1 });
+    expect(created()).toBe(2);
+    await evaluateBatch({ suite, env, cache: "off", pollIntervalMs: 1, limit: 2 });
+    expect(created()).toBe(3);
+  });
 });
