@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CaseResult, RunRecord } from "../../src/record/types.js";
-import { copyFixture, runCli } from "../helpers/cli.js";
+import { copyFixture, priced, runCli } from "../helpers/cli.js";
 import { type RequestBody, startTestServer, type TestServer } from "../helpers/openai-test-server.js";
 
 /** Answers every arithmetic question right. */
@@ -37,18 +37,6 @@ function journalLines(dir: string): number {
     (n, f) => n + readFileSync(join(runs, f), "utf8").split("\n").filter(Boolean).length,
     0,
   );
-}
-/** Gives the fixture's provider a price ($1000 per 1M tokens each way), so spend is counted. */
-function priced(dir: string): string {
-  const config = join(dir, "promptsmith.yaml");
-  writeFileSync(
-    config,
-    readFileSync(config, "utf8").replace(
-      "maxRetries: 0",
-      "maxRetries: 0\n    price: { input: 1000, output: 1000 }",
-    ),
-  );
-  return dir;
 }
 const read = (path: string): RunRecord => JSON.parse(readFileSync(path, "utf8"));
 

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -69,6 +69,19 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
  * A fresh copy of fixtures/<name> in a temp dir, so each test gets its own cache and run journals
  * (`.promptsmith/` beside the config) and never sees another test's answers.
  */
+/** Gives a copied fixture's provider a price ($1000 per 1M tokens each way), so spend is counted. */
+export function priced(dir: string): string {
+  const config = join(dir, "promptsmith.yaml");
+  writeFileSync(
+    config,
+    readFileSync(config, "utf8").replace(
+      "maxRetries: 0",
+      "maxRetries: 0\n    price: { input: 1000, output: 1000 }",
+    ),
+  );
+  return dir;
+}
+
 export function copyFixture(name: string): string {
   const dir = join(
     mkdtempSync(join(tmpdir(), `promptsmith-${name.replace(/\W/g, "-")}-`)),

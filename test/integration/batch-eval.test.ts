@@ -1,10 +1,8 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { evaluate, loadConfig } from "../../src/index.js";
 import { evaluateBatch } from "../../src/runner/batch.js";
 import { type BatchTestServer, startBatchTestServer } from "../helpers/batch-test-server.js";
-import { copyFixture } from "../helpers/cli.js";
+import { copyFixture, priced } from "../helpers/cli.js";
 
 /** Right on a, b and c; wrong on d and e. */
 function answer(body: { messages?: unknown[] }): string {
@@ -90,16 +88,8 @@ describe("eval --batch", () => {
 
   it("judges --budget before submitting: over it nothing is sent, under it the batch runs to the end", async () => {
     server = await startBatchTestServer({ respond: (body) => answer(body), progressSteps: 1 });
-    const dir = copyFixture("arithmetic");
-    const config = join(dir, "promptsmith.yaml");
     // 10 requests × up to 64 completion tokens at $1000 per 1M tokens: well over $0.10 at any discount.
-    writeFileSync(
-      config,
-      readFileSync(config, "utf8").replace(
-        "maxRetries: 0",
-        "maxRetries: 0\n    price: { input: 1000, output: 1000 }",
-      ),
-    );
+    const dir = priced(copyFixture("arithmetic"));
     const suite = await loadConfig(dir, { env: {} });
     const run = (budget: number) =>
       evaluateBatch({ suite, env: { OPENAI_BASE_URL: server!.url }, pollIntervalMs: 1, budget });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CaseResult, RunRecord } from "../../../src/record/types.js";
 import { createRecordWriter } from "../../../src/record/writer.js";
+import { caseResult } from "../../helpers/records.js";
 
 const header: Omit<RunRecord, "summary" | "cases"> = {
   version: 1,
@@ -18,25 +19,7 @@ const header: Omit<RunRecord, "summary" | "cases"> = {
   },
 };
 
-function result(id: string, output: string): CaseResult {
-  return {
-    id,
-    prompt: "p",
-    provider: "m",
-    vars: { q: "what?" },
-    messages: [{ role: "user", content: "what?" }],
-    output,
-    extracted: output,
-    expected: "4",
-    pass: output === "4",
-    score: output === "4" ? 1 : 0,
-    reason: "r",
-    unparsed: false,
-    latencyMs: 5,
-    tokens: { prompt: 1, completion: 1 },
-    error: null,
-  };
-}
+const result = (id: string, output: string) => caseResult(id, output);
 
 const end = { summary: [], finishedAt: "2026-01-01T00:00:01.000Z", status: "complete" as const };
 

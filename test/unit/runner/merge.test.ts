@@ -1,27 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { CaseResult, RunRecord } from "../../../src/record/types.js";
 import { mergeRecords } from "../../../src/runner/merge.js";
+import { caseResult } from "../../helpers/records.js";
 
 /** One case's result for prompt p: passes when the output is "4". */
-function result(id: string, output: string): CaseResult {
-  return {
-    id,
-    prompt: "p",
+const result = (id: string, output: string) =>
+  caseResult(id, output, {
     provider: "openai:m",
     vars: { q: id },
     messages: [{ role: "user", content: id }],
-    output,
-    extracted: output,
-    expected: "4",
-    pass: output === "4",
-    score: output === "4" ? 1 : 0,
-    reason: "r",
-    unparsed: false,
-    latencyMs: 1,
-    tokens: { prompt: 1, completion: 1 },
-    error: null,
-  };
-}
+  });
 
 /** Shard `index` of 2 of a run whose project was checked out at `root`. */
 function shard(index: number, root: string, cases: CaseResult[], extra: Partial<RunRecord> = {}) {
