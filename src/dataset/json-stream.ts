@@ -63,6 +63,8 @@ export class JsonArrayScanner {
   private keySeen = false;
   private topLevelObject = false;
   private first = true;
+  /** How far the scan of a container cut off by the end of the buffer got. */
+  private partial: { start: number; at: number; depth: number } | undefined;
 
   constructor(private readonly key: string) {}
 
@@ -77,6 +79,12 @@ export class JsonArrayScanner {
     const newline = dropped.lastIndexOf("\n");
     this.columnBase = newline === -1 ? this.columnBase + dropped.length : dropped.length - newline - 1;
     this.buf = this.buf.slice(this.pos) + text;
+    if (this.partial)
+      this.partial = {
+        ...this.partial,
+        start: this.partial.start - this.pos,
+        at: this.partial.at - this.pos,
+      };
     this.pos = 0;
     this.bufLine = line;
     this.countedLine = line;
@@ -238,20 +246,28 @@ export class JsonArrayScanner {
       return endAt;
     }
     if (first === "{" || first === "[") {
-      let depth = 0;
-      for (let j = i; j < this.buf.length; j++) {
-        const c = this.buf[j];
-        if (c === '"') {
+      // A value cut by the end of the buffer is scanned on from where it stopped, not from its
+      // start, so one value spanning many chunks costs one pass.
+      const resumed = this.partial?.start === i ? this.partial : undefined;
+      let depth = resumed?.depth ?? 0;
+      let j = resumed?.at ?? i;
+      for (; j < this.buf.length; j++) {
+        const c = this.buf.charCodeAt(j);
+        if (c === 0x22) {
           const endAt = this.stringEnd(j);
           if (endAt === -1) break;
           j = endAt - 1;
-        } else if (c === "{" || c === "[") depth++;
-        else if (c === "}" || c === "]") {
+        } else if (c === 0x7b || c === 0x5b) depth++;
+        else if (c === 0x7d || c === 0x5d) {
           depth--;
-          if (depth === 0) return j + 1;
+          if (depth === 0) {
+            this.partial = undefined;
+            return j + 1;
+          }
         }
       }
       if (final) throw this.syntax(this.buf.length, `a ${first === "{" ? "'{'" : "'['"} is never closed`);
+      this.partial = { start: i, at: j, depth };
       return -1;
     }
     let j = i;
