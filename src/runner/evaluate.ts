@@ -182,8 +182,9 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     let done = new Map<string, number>();
     if (resumePoint) {
       runId = resumePoint.runId;
-      done = (await indexJournal(resumePoint.path)).offsets;
+      // Reopened (and locked) first: the index must not be read while another process appends.
       journal = await reopenJournalWriter(resumePoint.path);
+      done = (await indexJournal(resumePoint.path)).offsets;
       journalLines = openJournalLines(resumePoint.path);
     }
     for (const spec of providerSpecs) {

@@ -10,12 +10,17 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   readSync,
+  rmSync,
   truncateSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { UserError } from "../errors.js";
+import { isProcessAlive } from "../record/writer.js";
 
 /** One finished job, keyed by its job id (see `jobId`). */
 export interface JournalEntry {
@@ -115,16 +120,19 @@ export function createJournalWriter(
 ): JournalWriter {
   mkdirSync(dirname(path), { recursive: true });
   const fd = openSync(path, "wx");
+  let release: () => void = () => undefined;
   try {
+    release = lockJournal(path);
     const { type: _ignored, ...rest } = header;
     writeAllSync(fd, Buffer.from(`${JSON.stringify({ type: "header", ...rest })}\n`));
     fsyncSync(fd);
     syncDirectory(dirname(path));
   } catch (error) {
     closeSync(fd);
+    release();
     throw error;
   }
-  return createWriter(path, fd, options);
+  return createWriter(path, fd, options, release);
 }
 
 /**
@@ -135,25 +143,71 @@ export async function reopenJournalWriter(
   path: string,
   options: JournalWriterOptions = {},
 ): Promise<JournalWriter> {
-  const scan = await scanJournal(path);
-  if (scan.truncatedTail) truncateSync(path, scan.validBytes);
-  // Append mode: every write lands at the end, whatever else happened to the offset.
-  const fd = openSync(path, "a");
+  // Before anything is read: a run another process is still writing must not be resumed beside it.
+  const release = lockJournal(path);
+  let fd: number | undefined;
   try {
+    const scan = await scanJournal(path);
+    if (scan.truncatedTail) truncateSync(path, scan.validBytes);
+    // Append mode: every write lands at the end, whatever else happened to the offset.
+    fd = openSync(path, "a");
     // A complete last line written without its newline (hand-edited file) still needs one.
     if (!scan.endsWithNewline) writeAllSync(fd, Buffer.from("\n"));
     fsyncSync(fd);
   } catch (error) {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
+    release();
     throw error;
   }
-  return createWriter(path, fd, options);
+  return createWriter(path, fd, options, release);
+}
+
+/**
+ * Takes `<journal>.lock` for this process and returns its release. A lock left by a process that
+ * is gone (killed, crashed) on this machine is taken over; one held by a live process, or by
+ * another machine on a shared disk, is a UserError: two processes writing one run would both pay
+ * for the same jobs.
+ */
+export function lockJournal(path: string): () => void {
+  const lock = `${path}.lock`;
+  const me = { pid: process.pid, host: hostname() };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(lock, JSON.stringify(me), { flag: "wx" });
+      return () => rmSync(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    let holder: { pid?: unknown; host?: unknown } = {};
+    try {
+      holder = JSON.parse(readFileSync(lock, "utf8"));
+    } catch {
+      // Unreadable (cut off as it was written): treated as held by nobody we can check.
+    }
+    const pid = typeof holder.pid === "number" ? holder.pid : undefined;
+    const here = holder.host === me.host;
+    if (attempt === 0 && pid !== undefined && here && !isProcessAlive(pid)) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    throw new UserError({
+      code: "usage",
+      message: `the run is in use by ${pid === undefined ? "another process" : `process ${pid}`}${here || holder.host === undefined ? "" : ` on ${String(holder.host)}`}`,
+      location: { file: path },
+      hint: `wait for it to finish (or stop it); if no promptsmith runs as that process, delete ${lock}`,
+    });
+  }
 }
 
 /** Queued bytes that are handed to the OS without waiting for the timer. */
 const WRITE_THROUGH_BYTES = 4096;
 
-function createWriter(path: string, fd: number, options: JournalWriterOptions): JournalWriter {
+function createWriter(
+  path: string,
+  fd: number,
+  options: JournalWriterOptions,
+  release: () => void,
+): JournalWriter {
   const flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
   const maxBufferBytes = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
   const timers = options.timers ?? defaultTimers;
@@ -235,6 +289,7 @@ function createWriter(path: string, fd: number, options: JournalWriterOptions): 
       } finally {
         closed = true;
         closeSync(fd);
+        release();
       }
     },
   };

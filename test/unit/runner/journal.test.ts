@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -222,6 +222,32 @@ describe("journal writer and reader", () => {
     reader.close();
   });
 
+  it("lets one process at a time write a run, and takes over the lock of one that is gone", async () => {
+    const path = freshPath();
+    const writer = createJournalWriter(path, { suite: "s" });
+    // The same run resumed while it is still being written: refused, nothing touched.
+    const refused = await reopenJournalWriter(path).catch((error: unknown) => error);
+    expect(isUserError(refused)).toBe(true);
+    expect((refused as UserError).message).toBe(`the run is in use by process ${process.pid}`);
+    expect((refused as UserError).hint).toContain(`delete ${path}.lock`);
+    writer.close();
+    expect(existsSync(`${path}.lock`)).toBe(false);
+
+    // A lock left by a killed process on this machine is taken over.
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid;
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: gone, host: hostname() }));
+    const again = await reopenJournalWriter(path);
+    again.append({ key: "a", result: 1 });
+    again.close();
+    expect(Object.fromEntries((await readJournal(path)).results)).toEqual({ a: 1 });
+
+    // One held from another machine (a shared disk) cannot be checked, so it stands.
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: gone, host: "elsewhere" }));
+    await expect(reopenJournalWriter(path)).rejects.toThrow(
+      `the run is in use by process ${gone} on elsewhere`,
+    );
+  });
+
   it("reopens a crashed journal, dropping the cut-off tail before appending", async () => {
     const path = writeRaw(`${header}${result("a", 1)}{"type":"result","key":"b","res`);
     const writer = await reopenJournalWriter(path);
@@ -270,7 +296,7 @@ describe("journal under SIGKILL", () => {
 
   beforeAll(async () => {
     built = join(dir, "built");
-    await transpileForChild(["runner/journal.ts", "errors.ts"], built);
+    await transpileForChild(["runner/journal.ts", "errors.ts", "record/writer.ts"], built);
   });
 
   it("keeps every line flushed before the kill, and nothing but whole lines and one cut-off tail", async () => {
