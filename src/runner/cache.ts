@@ -38,8 +38,13 @@ export interface CacheStats {
 export interface ResponseCache {
   readonly path: string;
   get(key: string): CachedResponse | undefined;
-  /** Stores a successful answer. Failed calls must never reach here; the value is checked. */
+  /**
+   * Stores a successful answer. Failed calls must never reach here; the value is checked. Visible
+   * to this connection's `get` at once; written (and seen by other processes) with its batch.
+   */
   set(key: string, value: CacheValue): void;
+  /** Writes the queued answers now (close does too). */
+  flush(): void;
   /** The vector stored under an `embeddingKey`, or undefined. */
   getEmbedding(key: string): Float32Array | undefined;
   /** Stores a vector (as float32) under an `embeddingKey`. */
@@ -102,11 +107,17 @@ function isSqliteError(error: unknown, ...codes: string[]): boolean {
   return typeof code === "string" && codes.includes(code);
 }
 
+/** Answers queued before they are written in one transaction. */
+const WRITE_BATCH_ROWS = 256;
+/** Longest an answer waits in the queue: a crash loses at most this much (the journal has it). */
+const WRITE_DELAY_MS = 250;
+
 /**
  * Opens (creating it and its folder when missing) the cache at `path`.
- * Writes go straight to the database: in WAL mode with `synchronous = NORMAL` a commit is an
- * append to the WAL without an fsync, cheap enough that queueing writes would only add a way to
- * lose them.
+ * Answers are written in batches (256 rows, or after 250 ms, and on close), one transaction
+ * each: a commit per answer cost 55 µs of CPU and a WAL frame apiece, 40% of a cached run's
+ * CPU at 0 ms latency. Queued answers are visible to `get` at once; a crash loses at most the
+ * last 250 ms of them, which the run journal holds anyway.
  */
 export function openCache(path: string, options: OpenCacheOptions = {}): ResponseCache {
   const now = options.now ?? (() => new Date());
@@ -160,18 +171,53 @@ export function openCache(path: string, options: OpenCacheOptions = {}): Respons
   const countVectors = db.prepare("SELECT COUNT(*) AS n FROM embeddings");
   const deleteVectors = db.prepare("DELETE FROM embeddings");
   let closed = false;
+  const queue = new Map<
+    string,
+    [provider: string, model: string | null, response: string, createdAt: string]
+  >();
+  let timer: NodeJS.Timeout | undefined;
+  // A write that failed inside the timer cannot throw anywhere useful; it surfaces on the next call.
+  let failure: unknown;
 
   const assertOpen = (): void => {
     if (closed) throw new Error(`response cache ${path} is closed`);
+    if (failure !== undefined) throw failure;
+  };
+  const flush = (): void => {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (queue.size === 0) return;
+    const rows = [...queue];
+    queue.clear();
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const [key, row] of rows) upsert.run(key, ...row);
+      db.exec("COMMIT");
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  };
+  const flushLater = (): void => {
+    try {
+      flush();
+    } catch (error) {
+      failure = error;
+    }
   };
 
   return {
     path,
     get(key) {
       assertOpen();
-      const row = selectOne.get(key) as
-        | { provider: string; model: string | null; response: string; created_at: string }
-        | undefined;
+      const queued = queue.get(key);
+      const row = queued
+        ? { provider: queued[0], model: queued[1], response: queued[2], created_at: queued[3] }
+        : (selectOne.get(key) as
+            | { provider: string; model: string | null; response: string; created_at: string }
+            | undefined);
       if (!row) return undefined;
       const stored = parseStored(row.response);
       // A row we cannot read (hand-edited, older layout) is a miss: calling the model again is safe.
@@ -188,7 +234,18 @@ export function openCache(path: string, options: OpenCacheOptions = {}): Respons
         usage: { prompt: value.usage.prompt, completion: value.usage.completion },
         latencyMs: value.latencyMs,
       });
-      upsert.run(key, value.providerId, value.model ?? null, response, now().toISOString());
+      queue.delete(key); // re-inserted last, as a newer write of the same key
+      queue.set(key, [value.providerId, value.model ?? null, response, now().toISOString()]);
+      if (queue.size >= WRITE_BATCH_ROWS) flush();
+      else if (timer === undefined) {
+        timer = setTimeout(flushLater, WRITE_DELAY_MS);
+        // A pending write must not keep a finished process alive; close() writes it.
+        timer.unref();
+      }
+    },
+    flush() {
+      assertOpen();
+      flush();
     },
     getEmbedding(key) {
       assertOpen();
@@ -212,6 +269,7 @@ export function openCache(path: string, options: OpenCacheOptions = {}): Respons
     },
     stats() {
       assertOpen();
+      flush();
       const entries = (countAll.get() as { n: number }).n;
       const pageCount = Number(db.pragma("page_count", { simple: true }));
       const pageSize = Number(db.pragma("page_size", { simple: true }));
@@ -224,12 +282,17 @@ export function openCache(path: string, options: OpenCacheOptions = {}): Respons
     },
     clear() {
       assertOpen();
+      flush();
       return deleteAll.run().changes + deleteVectors.run().changes;
     },
     close() {
       if (closed) return;
-      closed = true;
-      db.close();
+      try {
+        flush();
+      } finally {
+        closed = true;
+        db.close();
+      }
     },
   };
 }

@@ -134,19 +134,36 @@ describe("openCache", () => {
     }
   });
 
-  it("lets two connections to one file write and read each other's entries", () => {
+  it("lets two connections to one file write and read each other's entries once written", () => {
     const path = freshPath();
     const a = track(openCache(path));
     const b = track(openCache(path));
     for (let i = 0; i < 50; i++) {
       a.set(`a${i}`, answer(`from a ${i}`));
       b.set(`b${i}`, answer(`from b ${i}`));
+      // Queued: this connection sees it at once, the other once the batch is written.
+      expect(a.get(`a${i}`)?.output).toBe(`from a ${i}`);
+      expect(b.get(`a${i}`)).toBeUndefined();
+      a.flush();
+      b.flush();
       expect(b.get(`a${i}`)?.output).toBe(`from a ${i}`);
       expect(a.get(`b${i}`)?.output).toBe(`from b ${i}`);
     }
     expect(a.stats().entries).toBe(100);
     expect(b.clear()).toBe(100);
     expect(a.stats().entries).toBe(0);
+  });
+
+  it("writes a full batch at once, and the rest after a short delay, without holding the process", async () => {
+    const path = freshPath();
+    const a = track(openCache(path));
+    const b = track(openCache(path));
+    for (let i = 0; i < 256; i++) a.set(`k${i}`, answer(`v${i}`));
+    expect(b.stats().entries).toBe(256);
+    a.set("late", answer("late"));
+    expect(b.get("late")).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(b.get("late")?.output).toBe("late");
   });
 
   it("refuses to store something that is not a successful answer", () => {
