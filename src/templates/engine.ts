@@ -4,8 +4,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, sep } from "node:path";
-import Handlebars from "handlebars";
+import type HandlebarsModule from "handlebars";
 import { UserError } from "../errors.js";
 import type { ChatMessage } from "../providers/types.js";
 import { analyzeTemplate, type TemplateAnalysis } from "./analyze.js";
@@ -47,8 +48,12 @@ export interface PromptEngine {
   compile(source: string, options: CompileOptions): PromptTemplate;
 }
 
+// The package's one-file build, same version and code: 12 ms to load against 41 ms for its entry
+// point, which requires some 40 modules and source-map (for precompiling, which we never do).
+const Handlebars: typeof HandlebarsModule = createRequire(import.meta.url)("handlebars/dist/handlebars.js");
+
 type HandlebarsEnv = typeof Handlebars;
-type TemplateFn = (context: unknown, options?: Handlebars.RuntimeOptions) => string;
+type TemplateFn = (context: unknown, options?: HandlebarsModule.RuntimeOptions) => string;
 
 /** The stages Handlebars.compile runs lazily; untyped in its .d.ts but public on every instance. */
 interface CompilerStages {
@@ -87,7 +92,7 @@ export function createPromptEngine(options: PromptEngineOptions = {}): PromptEng
         throw error;
       }
     };
-    hb.registerPartial(name, run as Handlebars.TemplateDelegate);
+    hb.registerPartial(name, run as HandlebarsModule.TemplateDelegate);
     return unit;
   });
   const partials = partialFiles.map((partial) => partial.name);
