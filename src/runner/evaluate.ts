@@ -288,15 +288,19 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       const key = journalKeyOf(job, job.bound.provider.label);
       const offset = done.get(key);
       let previous: CaseResult | undefined;
+      let previousJson: string | undefined;
       if (offset !== undefined) {
-        previous = journalLines!.read(offset) as CaseResult;
+        // The result's own JSON text, as written: results files take it as it is.
+        previousJson = journalLines!.readText(offset);
+        previous = JSON.parse(previousJson) as CaseResult;
         done.delete(key);
       }
       const rendered = await renderJob(job.variant, job.testCase, job.draw);
       if (previous && !(options.retryErrors && previous.error)) {
-        // Replayed from the journal (serialised only if a results file wants it), unless its prompt
+        // Replayed from the journal, unless its prompt
         // or expected answer changed since: then it runs again, as a clean run would run it.
-        if (isSameJob(previous, rendered, job.testCase.expected)) return { result: previous };
+        if (isSameJob(previous, rendered, job.testCase.expected))
+          return { result: previous, json: previousJson };
         changed++;
       }
       let result: CaseResult;

@@ -351,26 +351,42 @@ export async function indexJournal(path: string): Promise<JournalIndex> {
 export interface JournalLines {
   /** The result of the line at `offset`. */
   read(offset: number): unknown;
+  /** The result of the line at `offset` as JSON text, sliced from the line as written. */
+  readText(offset: number): string;
   close(): void;
 }
+
+/** How the writer starts every result line; the key and then `,"result":` follow. */
+const RESULT_LINE_START = '{"type":"result","key":';
+const RESULT_FIELD = ',"result":';
 
 export function openJournalLines(path: string): JournalLines {
   const fd = openSync(path, "r");
   let buffer = Buffer.alloc(16 * 1024);
+  const readLine = (offset: number): string => {
+    // Lines only ever get appended after the index was made, so the offset still starts one.
+    let filled = 0;
+    for (;;) {
+      const read = readSync(fd, buffer, filled, buffer.length - filled, offset + filled);
+      const newline = buffer.subarray(filled, filled + read).indexOf(NEWLINE);
+      if (newline !== -1 || read === 0)
+        return buffer.toString("utf8", 0, newline === -1 ? filled + read : filled + newline);
+      filled += read;
+      if (filled === buffer.length) buffer = Buffer.concat([buffer, Buffer.alloc(buffer.length)]);
+    }
+  };
   return {
     read(offset) {
-      // Lines only ever get appended after the index was made, so the offset still starts one.
-      let filled = 0;
-      for (;;) {
-        const read = readSync(fd, buffer, filled, buffer.length - filled, offset + filled);
-        const newline = buffer.subarray(filled, filled + read).indexOf(NEWLINE);
-        if (newline !== -1 || read === 0) {
-          const end = newline === -1 ? filled + read : filled + newline;
-          return (JSON.parse(buffer.toString("utf8", 0, end)) as { result: unknown }).result;
-        }
-        filled += read;
-        if (filled === buffer.length) buffer = Buffer.concat([buffer, Buffer.alloc(buffer.length)]);
-      }
+      return (JSON.parse(readLine(offset)) as { result: unknown }).result;
+    },
+    readText(offset) {
+      const line = readLine(offset);
+      // The key is a JSON string, so an unescaped `,"result":` can only be the field itself.
+      const field = line.startsWith(RESULT_LINE_START)
+        ? line.indexOf(RESULT_FIELD, RESULT_LINE_START.length)
+        : -1;
+      if (field !== -1 && line.endsWith("}")) return line.slice(field + RESULT_FIELD.length, -1);
+      return JSON.stringify((JSON.parse(line) as { result: unknown }).result);
     },
     close() {
       closeSync(fd);

@@ -201,8 +201,10 @@ describe("journal writer and reader", () => {
     expect([...index.offsets.keys()]).toEqual([...full.results.keys()]);
     const reader = openJournalLines(path);
     try {
-      for (const [key, offset] of index.offsets)
+      for (const [key, offset] of index.offsets) {
         expect(reader.read(offset), key).toEqual(full.results.get(key));
+        expect(JSON.parse(reader.readText(offset)), key).toEqual(full.results.get(key));
+      }
       // A key written twice reads as its later line.
       expect(reader.read(index.offsets.get("k5")!)).toEqual({ i: 35, text });
     } finally {
@@ -212,6 +214,18 @@ describe("journal writer and reader", () => {
     expect(readJournalHeader(join(dir, "missing.jsonl"))).toBeUndefined();
   });
 
+  it("slices a result's JSON text even when its key holds the field's own text, and parses other layouts", async () => {
+    const tricky = 'k,"result":1';
+    const path = writeRaw(
+      `${header}${result(tricky, { a: [1, "}"] })}{"result":{"b":2},"key":"x","type":"result"}\n`,
+    );
+    const index = await indexJournal(path);
+    const reader = openJournalLines(path);
+    expect(reader.readText(index.offsets.get(tricky)!)).toBe('{"a":[1,"}"]}');
+    expect(reader.readText(index.offsets.get("x")!)).toBe('{"b":2}');
+    reader.close();
+  });
+
   it("leaves a cut-off last line out of the index", async () => {
     const path = writeRaw(`${header}${result("a", 1)}{"type":"result","key":"b","res`);
     const index = await indexJournal(path);
@@ -219,6 +233,7 @@ describe("journal writer and reader", () => {
     expect(index.truncatedTail).toBe(true);
     const reader = openJournalLines(path);
     expect(reader.read(index.offsets.get("a")!)).toBe(1);
+    expect(reader.readText(index.offsets.get("a")!)).toBe("1");
     reader.close();
   });
 
