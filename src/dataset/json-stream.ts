@@ -33,6 +33,7 @@ export class JsonStreamError extends Error {
 type State =
   | "start"
   | "object-key" // in the top-level object, before a key or its closing brace
+  | "object-next-key" // after a ',' in the top-level object: a key must follow
   | "object-colon"
   | "object-value"
   | "object-next" // after a value: ',' or '}'
@@ -132,8 +133,11 @@ export class JsonArrayScanner {
             throw this.shape(i, value);
           }
           break;
-        case "object-key": {
+        case "object-key":
+        case "object-next-key": {
           if (c === "}") {
+            // `{"a": 1,}`
+            if (this.state === "object-next-key") throw this.syntax(i, "a trailing comma before '}'");
             this.finishObject(i);
             break;
           }
@@ -174,12 +178,8 @@ export class JsonArrayScanner {
         case "object-next":
         case "after-array":
           if (c === ",") {
-            this.state = "object-key";
+            this.state = "object-next-key";
             this.pos = i + 1;
-            // `{"a": 1,}`: a key must follow.
-            const next = this.skipSpace(this.pos);
-            if (next < this.buf.length && this.buf[next] === "}")
-              throw this.syntax(next, "a trailing comma before '}'");
           } else if (c === "}") {
             this.finishObject(i);
           } else throw this.syntax(i, `expected ',' or '}' after a value, found ${show(c)}`);

@@ -85,6 +85,11 @@ describe("JSON", () => {
     expect(() => scan('{"cases": [{}], "after": tru}')).toThrow(/not valid JSON|Unexpected/);
     expect(() => scan('[{"a": 1} {"b": 2}]')).toThrow("expected ',' or ']' after an element, found \"{\"");
     expect(() => scan("[{}, ]")).toThrow("a trailing comma before ']'");
+    expect(() => scan('{"cases": [], "a": 1,}')).toThrow("a trailing comma before '}'");
+    // Cut right after the comma: the brace arrives in the next chunk.
+    const cut = new JsonArrayScanner("cases");
+    cut.push('{"cases": [], "a": 1,');
+    expect(() => cut.push("}")).toThrow("a trailing comma before '}'");
     expect(() => scan('[{"a": 1}')).toThrow("the file ends before the JSON does");
     expect(() => scan("[1] 2")).toThrow('unexpected "2" after the end of the JSON');
     expect(scan("  \n ")).toEqual([]);
