@@ -367,7 +367,10 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       await runOrdered(jobs, runJob, {
         // Twice the call slots: while one job is scored and written, another is rendered and waiting.
         concurrency: () => 2 * adaptive.limit,
-        window: Math.max(256, concurrency * 16),
+        // How many finished results one slow call may hold back (they wait for it in memory, a few
+        // KB each) before new jobs stop starting: a call stuck in its retries stalls the run only
+        // after this many others have finished around it.
+        window: Math.max(1024, concurrency * 32),
         signal: controller.signal,
         shouldStop: () => stopReason !== undefined,
         onResult,
