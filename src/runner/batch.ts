@@ -10,7 +10,7 @@ import { createCachedEmbed, usesEmbedding } from "./embed.js";
 import { type EvaluateOptions, type EvaluateResult, evaluate } from "./evaluate.js";
 import { endpointOf, isAnswered, responseKey } from "./execute.js";
 import { iterateJobs, journalKeyOf } from "./jobs.js";
-import { indexJournal, openJournalLines } from "./journal.js";
+import { openJournalReplay } from "./journal.js";
 import { prepareVariants, renderJob } from "./prepare.js";
 import { requirePrices } from "./pricing.js";
 import { isSameJob, openResume } from "./resume.js";
@@ -186,8 +186,7 @@ async function* requestsFor(
     ? createCachedEmbed({ cache: embedCache, refresh: mode === "refresh", env, fetch: options.fetch })
     : undefined;
   let cache: ReturnType<typeof openCache> | undefined;
-  const done = journalPath ? (await indexJournal(journalPath)).offsets : undefined;
-  const lines = journalPath ? openJournalLines(journalPath) : undefined;
+  const replay = journalPath ? await openJournalReplay(journalPath) : undefined;
   try {
     const variants = await prepareVariants(suite, prompts, { model, embed });
     cache = mode === "use" ? openCache(suite.cache.path) : undefined;
@@ -198,9 +197,8 @@ async function* requestsFor(
       shard: options.shard,
     })) {
       const rendered = await renderJob(job.variant, job.testCase, job.draw);
-      const offset = done?.get(journalKeyOf(job, spec.label));
-      if (offset !== undefined) {
-        const previous = lines!.read(offset) as CaseResult;
+      const previous = replay?.get(journalKeyOf(job, spec.label))?.result as CaseResult | undefined;
+      if (previous) {
         const retry = options.retryErrors && previous.error;
         if (!retry && isSameJob(previous, rendered, job.testCase.expected)) continue;
       }
@@ -214,7 +212,7 @@ async function* requestsFor(
       yield { customId, messages, params: job.variant.prompt.params ?? {}, n: samples };
     }
   } finally {
-    lines?.close();
+    replay?.close();
     cache?.close();
     embedCache?.close();
   }

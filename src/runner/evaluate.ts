@@ -15,11 +15,10 @@ import { failedCase, providerFailure } from "./failures.js";
 import { iterateJobs, journalKeyOf, type Shard } from "./jobs.js";
 import {
   createJournalWriter,
-  indexJournal,
-  type JournalLines,
+  type JournalReplay,
   journalPath,
   newRunId,
-  openJournalLines,
+  openJournalReplay,
   reopenJournalWriter,
 } from "./journal.js";
 import { runOrdered } from "./ordered-pool.js";
@@ -173,19 +172,17 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
   const buckets = new Map<BoundProvider, TokenBucket>();
   const writers: RecordWriter[] = [];
   let journal: ReturnType<typeof createJournalWriter> | undefined;
-  let journalLines: JournalLines | undefined;
+  let replay: JournalReplay | undefined;
 
   try {
     // The journal: a new one, or the one being resumed with what it already holds.
     let runId: string | undefined;
-    // What the resumed journal holds: where each finished job's line is, read back in its turn.
-    let done = new Map<string, number>();
+    // What the resumed journal holds, each finished job read back in its turn.
     if (resumePoint) {
       runId = resumePoint.runId;
-      // Reopened (and locked) first: the index must not be read while another process appends.
+      // Reopened (and locked) first: the journal must not be indexed while another process appends.
       journal = await reopenJournalWriter(resumePoint.path);
-      done = (await indexJournal(resumePoint.path)).offsets;
-      journalLines = openJournalLines(resumePoint.path);
+      replay = await openJournalReplay(resumePoint.path);
     }
     for (const spec of providerSpecs) {
       const provider = await makeProvider(spec, { fetch: observedFetch });
@@ -205,7 +202,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       });
     }
 
-    options.onStart?.({ runId, journal: journal?.path, resumed: done.size });
+    options.onStart?.({ runId, journal: journal?.path, resumed: replay?.size ?? 0 });
 
     const header: Omit<RunRecord, "summary" | "cases"> = {
       version: RECORD_VERSION,
@@ -286,21 +283,15 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     type Finished = { result: CaseResult; json?: string };
     const runJob = async (job: Job): Promise<Finished | undefined> => {
       const key = journalKeyOf(job, job.bound.provider.label);
-      const offset = done.get(key);
-      let previous: CaseResult | undefined;
-      let previousJson: string | undefined;
-      if (offset !== undefined) {
-        // The result's own JSON text, as written: results files take it as it is.
-        previousJson = journalLines!.readText(offset);
-        previous = JSON.parse(previousJson) as CaseResult;
-        done.delete(key);
-      }
+      // The result's own JSON text comes with it, as written: results files take it as it is.
+      const replayed = replay?.get(key);
+      const previous = replayed?.result as CaseResult | undefined;
       const rendered = await renderJob(job.variant, job.testCase, job.draw);
       if (previous && !(options.retryErrors && previous.error)) {
         // Replayed from the journal, unless its prompt
         // or expected answer changed since: then it runs again, as a clean run would run it.
         if (isSameJob(previous, rendered, job.testCase.expected))
-          return { result: previous, json: previousJson };
+          return { result: previous, json: replayed?.json };
         changed++;
       }
       let result: CaseResult;
@@ -400,7 +391,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     throw error;
   } finally {
     journal?.close();
-    journalLines?.close();
+    replay?.close();
     cache?.close();
     options.signal?.removeEventListener("abort", onOuterAbort);
     await Promise.allSettled(bound.map((b) => b.provider.close?.()));

@@ -7,12 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isUserError, type UserError } from "../../../src/errors.js";
 import {
   createJournalWriter,
-  indexJournal,
   type JournalTimers,
   journalPath,
   listJournals,
   newRunId,
-  openJournalLines,
+  openJournalReplay,
   readJournal,
   readJournalHeader,
   reopenJournalWriter,
@@ -188,53 +187,64 @@ describe("journal writer and reader", () => {
     expect(journal.results.get("k99")).toEqual({ i: 99, text });
   });
 
-  it("indexes where each key's latest line is, and reads those lines back as readJournal would", async () => {
+  it("replays each key's latest result, as readJournal reads it, from lines read back one at a time", async () => {
     const path = freshPath();
     const writer = createJournalWriter(path, { big: true });
     const text = "é".repeat(12_000); // 24 KB lines: longer than the line reader's first buffer
     for (let i = 0; i < 40; i++)
       writer.append({ key: `k${i % 30}`, result: { i, text: i % 7 === 0 ? text : "x" } });
     writer.close();
-    const index = await indexJournal(path);
+    const replay = await openJournalReplay(path);
     const full = await readJournal(path);
-    expect(index.header).toEqual({ big: true });
-    expect([...index.offsets.keys()]).toEqual([...full.results.keys()]);
-    const reader = openJournalLines(path);
     try {
-      for (const [key, offset] of index.offsets) {
-        expect(reader.read(offset), key).toEqual(full.results.get(key));
-        expect(JSON.parse(reader.readText(offset)), key).toEqual(full.results.get(key));
+      expect(replay.header).toEqual({ big: true });
+      expect(replay.size).toBe(30);
+      for (const [key, result] of full.results) {
+        const replayed = replay.get(key);
+        expect(replayed?.result, key).toEqual(result);
+        expect(JSON.parse(replayed!.json), key).toEqual(result);
       }
-      // A key written twice reads as its later line.
-      expect(reader.read(index.offsets.get("k5")!)).toEqual({ i: 35, text });
+      // A key written twice reads as its later line; a key never written is not there.
+      expect(replay.get("k5")?.result).toEqual({ i: 35, text });
+      expect(replay.get("k30")).toBeUndefined();
     } finally {
-      reader.close();
+      replay.close();
     }
     expect(readJournalHeader(path)).toEqual({ big: true });
     expect(readJournalHeader(join(dir, "missing.jsonl"))).toBeUndefined();
   });
 
-  it("slices a result's JSON text even when its key holds the field's own text, and parses other layouts", async () => {
+  it("slices a result's JSON even when its key holds the field's own text, and reads other layouts", async () => {
     const tricky = 'k,"result":1';
     const path = writeRaw(
       `${header}${result(tricky, { a: [1, "}"] })}{"result":{"b":2},"key":"x","type":"result"}\n`,
     );
-    const index = await indexJournal(path);
-    const reader = openJournalLines(path);
-    expect(reader.readText(index.offsets.get(tricky)!)).toBe('{"a":[1,"}"]}');
-    expect(reader.readText(index.offsets.get("x")!)).toBe('{"b":2}');
-    reader.close();
+    const replay = await openJournalReplay(path);
+    expect(replay.get(tricky)?.json).toBe('{"a":[1,"}"]}');
+    expect(replay.get("x")).toEqual({ result: { b: 2 }, json: '{"b":2}' });
+    replay.close();
   });
 
-  it("leaves a cut-off last line out of the index", async () => {
+  it("leaves a cut-off last line out", async () => {
     const path = writeRaw(`${header}${result("a", 1)}{"type":"result","key":"b","res`);
-    const index = await indexJournal(path);
-    expect([...index.offsets.keys()]).toEqual(["a"]);
-    expect(index.truncatedTail).toBe(true);
-    const reader = openJournalLines(path);
-    expect(reader.read(index.offsets.get("a")!)).toBe(1);
-    expect(reader.readText(index.offsets.get("a")!)).toBe("1");
-    reader.close();
+    const replay = await openJournalReplay(path);
+    expect(replay.size).toBe(1);
+    expect(replay.get("a")).toEqual({ result: 1, json: "1" });
+    expect(replay.get("b")).toBeUndefined();
+    replay.close();
+  });
+
+  it("tells apart keys whose hashes collide by the key written in each line", async () => {
+    const path = freshPath();
+    const writer = createJournalWriter(path, {});
+    for (let i = 0; i < 50; i++) writer.append({ key: `p|m|${i % 40}`, result: i });
+    writer.close();
+    // Three hashes for 40 keys: every lookup meets collisions, and retried keys too.
+    const replay = await openJournalReplay(path, { hash: (key) => key.length % 3 });
+    expect(replay.size).toBe(40);
+    for (let k = 0; k < 40; k++) expect(replay.get(`p|m|${k}`)?.result, `p|m|${k}`).toBe(k < 10 ? k + 40 : k);
+    expect(replay.get("p|m|40")).toBeUndefined();
+    replay.close();
   });
 
   it("lets one process at a time write a run, and takes over the lock of one that is gone", async () => {
