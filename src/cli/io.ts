@@ -8,7 +8,25 @@ export interface CliIo {
 
 /** The real process's streams, environment and directory. */
 export function processIo(): CliIo {
+  ignoreClosedReader(process.stdout);
+  ignoreClosedReader(process.stderr);
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+const guarded = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * `promptsmith … | head` closes the pipe while we still write: the rest of the output is dropped
+ * and the command finishes its work (an eval still writes its journal and results files), instead
+ * of dying on an unhandled EPIPE with a stack trace.
+ */
+function ignoreClosedReader(stream: NodeJS.WritableStream): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") return;
+    throw error;
+  });
 }
 
 /** Colours only on a terminal, never with NO_COLOR set (https://no-color.org), always with FORCE_COLOR. */

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -333,6 +333,22 @@ describe("promptsmith init", () => {
     } finally {
       await local.close();
     }
+  });
+});
+
+describe("pipes", () => {
+  it("output piped into a reader that has gone away (| head) ends quietly, not with an EPIPE stack", async () => {
+    const dir = copyFixture("arithmetic");
+    const child = spawn(process.execPath, [CLI, "render", dir], { stdio: ["ignore", "pipe", "pipe"] });
+    // Closed before the CLI has even loaded: its first write meets a closed pipe.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (text: string) => {
+      stderr += text;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).not.toContain("EPIPE");
+    expect(code).toBe(0);
   });
 });
 
