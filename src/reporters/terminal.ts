@@ -25,7 +25,7 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
     : undefined;
   const title = [
     record.config.description,
-    `${calls} jobs`,
+    `${calls} ${calls === 1 ? "job" : "jobs"}`,
     hits > 0 ? `${hits} from cache` : undefined,
     elapsed !== undefined ? duration(elapsed) : undefined,
   ]

@@ -94,7 +94,9 @@ export async function evalCommand(
       onStart: (info: { runId?: string; resumed: number }) => {
         runId = info.runId;
         if (info.resumed > 0)
-          io.stderr.write(`resuming run ${info.runId}: ${info.resumed} jobs already done\n`);
+          io.stderr.write(
+            `resuming run ${info.runId}: ${info.resumed} ${info.resumed === 1 ? "job" : "jobs"} already done\n`,
+          );
       },
       onProgress: progress?.update,
       onDownloadProgress: createDownloadProgress(io),

@@ -83,6 +83,9 @@ describe("renderTerminalReport", () => {
     expect(row).toMatch(/zero-shot\s+m\s+70\.0%\s+40%–89%\s+7\s+2\s+0\s+1\s+812ms\s+1\.5k\/200/);
     expect(text.split("\n").find((l) => l.startsWith("cot"))).toMatch(/90\.0%.*1\.4s\s+12k\/900/);
     expect(text).not.toContain("Failures");
+    const one = record([]);
+    one.summary = [{ ...one.summary[0], total: 1, passed: 1, failed: 0, unparsed: 0 }];
+    expect(renderTerminalReport(one, { color: false })).toContain("promptsmith · demo · 1 job · 2.5s");
   });
 
   it("lists failures with expected vs extracted, and errors with their kind", () => {
