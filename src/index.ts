@@ -22,6 +22,7 @@ export { renderTerminalReport, type TerminalReportOptions } from "./reporters/te
 export { openCache, type ResponseCache } from "./runner/cache.js";
 export { type Estimate, type EstimateOptions, type EstimateRow, estimate } from "./runner/estimate.js";
 export {
+  checkResultsPath,
   type EvaluateOptions,
   type EvaluateProgress,
   type EvaluateResult,

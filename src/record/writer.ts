@@ -16,6 +16,14 @@ export interface RecordWriter {
 /** Flush threshold: big enough that syscalls are rare, small enough that memory stays flat. */
 const BUFFER_BYTES = 64 * 1024;
 
+/** The results formats, by extension: one JSON document, or one case per line. */
+export const RESULTS_EXTENSIONS: readonly string[] = [".json", ".jsonl"];
+
+/** Whether `path` names a format this writer writes (by its extension). */
+export function isResultsPath(path: string): boolean {
+  return RESULTS_EXTENSIONS.includes(extname(path).toLowerCase());
+}
+
 /**
  * Streams a run record to `path`: `.jsonl` gets one case per line, anything else one JSON document.
  * The file is written beside the target under a temporary name and renamed at the end, so a crash

@@ -1,11 +1,12 @@
 import { setMaxListeners } from "node:events";
+import { extname } from "node:path";
 import type { Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
 import { createProvider, defaultFetch } from "../providers/index.js";
 import type { Provider, ProviderSpec, TokenUsage } from "../providers/types.js";
 import { isProviderError, ProviderError } from "../providers/types.js";
 import { type CaseResult, RECORD_VERSION, type RunRecord, type RunStatus } from "../record/types.js";
-import { createRecordWriter, type RecordWriter } from "../record/writer.js";
+import { createRecordWriter, isResultsPath, type RecordWriter } from "../record/writer.js";
 import { createScorers } from "../scorers/registry.js";
 import { createSummaryAccumulator } from "../stats/summary.js";
 import { openCache, type ResponseCache } from "./cache.js";
@@ -133,6 +134,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     );
   }
   if (options.shard) checkShard(options.shard);
+  for (const path of options.outputs ?? []) checkResultsPath(path);
   if (options.budget !== undefined) requirePrices(providerSpecs, options.budget);
 
   const cacheMode: CacheMode = options.cache ?? (suite.cache.enabled ? "use" : "off");
@@ -421,6 +423,18 @@ function observeRateLimits(
     else if (response.ok) limit.onSuccess();
     return response;
   };
+}
+
+/** Refuses a results path whose extension names no format the writer writes (`-o report.html`). */
+export function checkResultsPath(path: string): void {
+  if (isResultsPath(path)) return;
+  const extension = extname(path);
+  throw new UserError({
+    code: "usage",
+    field: "--output",
+    message: `cannot write results as ${extension ? `"${extension}"` : "a file without an extension"}: ${path}`,
+    hint: "name the file .json (one document) or .jsonl (one case per line)",
+  });
 }
 
 function checkShard(shard: Shard): void {

@@ -225,6 +225,22 @@ describe("user errors: one located line, a hint, exit 2", () => {
     expect(run.stderr).toContain("--concurrency");
   });
 
+  it("a results file in a format we do not write is refused before any call", async () => {
+    const dir = copyFixture("arithmetic");
+    const before = server.completionRequests().length;
+    const run = await runCli(["eval", dir, "-o", join(dir, "report.html")], {
+      env: { OPENAI_BASE_URL: server.url },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--output: cannot write results as ".html"');
+    expect(run.stderr).toContain("name the file .json (one document) or .jsonl (one case per line)");
+    expect(server.completionRequests().length).toBe(before);
+    expect(existsSync(join(dir, "report.html"))).toBe(false);
+    const merge = await runCli(["merge", join(dir, "a.json"), "-o", join(dir, "all.txt")]);
+    expect(merge.code).toBe(2);
+    expect(merge.stderr).toContain('cannot write results as ".txt"');
+  });
+
   it("a missing config says how to make one", async () => {
     const run = await runCli(["eval"], { cwd: mkdtempSync(join(tmpdir(), "promptsmith-empty-")) });
     expect(run.code).toBe(2);

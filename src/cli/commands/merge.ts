@@ -1,4 +1,5 @@
 import {
+  checkResultsPath,
   mergeRecords,
   readRecord,
   renderJsonSummary,
@@ -15,6 +16,7 @@ export async function mergeCommand(
   flags: FlagValues<"output" | "json">,
   io: CliIo,
 ): Promise<number> {
+  for (const path of flags.output ?? []) checkResultsPath(path);
   const records = [];
   for (const path of files) records.push({ path, record: await readRecord(path) });
   const merged = mergeRecords(records);
