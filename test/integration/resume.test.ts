@@ -153,4 +153,20 @@ describe("resume", () => {
     expect(resumedId).toBe(mine);
     expect(calls).toHaveLength(10 - done);
   });
+
+  it("resumes a journal written before runs recorded their selection, with the flags given", async () => {
+    const dir = copyFixture("arithmetic");
+    const suite = await loadConfig(dir, { env: {} });
+    const { runId } = await interrupted(dir, 1);
+    // Rewrite its header as older versions wrote it: no selection, no config.
+    const path = join(suite.runsDir, `${runId}.jsonl`);
+    const [head, ...rest] = readFileSync(path, "utf8").split("\n");
+    const { selection: _s, config: _c, ...old } = JSON.parse(head);
+    writeFileSync(path, [JSON.stringify(old), ...rest].join("\n"));
+    const calls: string[] = [];
+    const resumed = await run(dir, calls, { resume: runId, limit: 2, retainCases: "all" });
+    expect(resumed.status).toBe("complete");
+    expect(resumed.record.cases.map((c) => c.id)).toEqual(["a", "a", "b", "b"]);
+    expect(resumed.record.selection).toEqual({ limit: 2 });
+  });
 });
