@@ -3,6 +3,7 @@ import { evaluate, loadConfig } from "../../src/index.js";
 import { evaluateBatch } from "../../src/runner/batch.js";
 import { type BatchTestServer, startBatchTestServer } from "../helpers/batch-test-server.js";
 import { copyFixture, priced } from "../helpers/cli.js";
+import { scriptedProvider } from "../helpers/scripted-provider.js";
 
 /** Right on a, b and c; wrong on d and e. */
 function answer(body: { messages?: unknown[] }): string {
@@ -129,13 +130,7 @@ describe("eval --batch", () => {
       cache: "off",
       concurrency: 1,
       signal: controller.signal,
-      createProvider: async (spec) => ({
-        id: spec.id,
-        label: spec.label,
-        async complete() {
-          return { outputs: ["4"], usage: { prompt: 1, completion: 1 }, latencyMs: 1 };
-        },
-      }),
+      createProvider: scriptedProvider(() => "4"),
       onResult: () => {
         if (++done === 4) controller.abort();
       },

@@ -2,9 +2,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { evaluate, loadConfig, renderPrompt } from "../../src/index.js";
-import { type Provider, ProviderError, type ProviderSpec } from "../../src/providers/types.js";
+import { ProviderError } from "../../src/providers/types.js";
 import { copyFixture } from "../helpers/cli.js";
 import { startTestServer, type TestServer } from "../helpers/openai-test-server.js";
+import { lastMessage, scriptedProvider } from "../helpers/scripted-provider.js";
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -12,17 +13,9 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A scripted provider: the edge of the process, not a mock of ours. */
-function scripted(answer: (content: string) => string): (spec: ProviderSpec) => Promise<Provider> {
-  return async (spec) => ({
-    id: spec.id,
-    label: spec.label,
-    async complete(request) {
-      const last = request.messages.at(-1)?.content ?? "";
-      return { outputs: [answer(last)], usage: { prompt: 3, completion: 1 }, latencyMs: 1 };
-    },
-  });
-}
+/** A scripted provider answering from the last message's text. */
+const scripted = (answer: (content: string) => string) =>
+  scriptedProvider((request) => answer(lastMessage(request)));
 
 describe("evaluate (library)", () => {
   it("runs a suite against a scripted provider with no network and no clock", async () => {
@@ -80,13 +73,9 @@ describe("evaluate (library)", () => {
       env: {},
       cache: "off",
       concurrency: 10,
-      createProvider: async (spec) => ({
-        id: spec.id,
-        label: spec.label,
-        async complete() {
-          sentAt.push(performance.now());
-          return { outputs: ["4"], usage: { prompt: 3, completion: 1 }, latencyMs: 1 };
-        },
+      createProvider: scriptedProvider(() => {
+        sentAt.push(performance.now());
+        return "4";
       }),
     });
     expect(record.summary.reduce((n, s) => n + s.total, 0)).toBe(10);
@@ -113,21 +102,16 @@ describe("evaluate (library)", () => {
       concurrency: 8,
       filterPrompt: ["plain"],
       retainCases: "all",
-      createProvider: async (spec) => ({
-        id: spec.id,
-        label: spec.label,
-        async complete(request) {
-          const q = request.messages.at(-1)?.content ?? "";
-          calls.push(q);
-          await new Promise((resolve) => setTimeout(resolve, 30));
-          // The first call for 3 * 3 fails: the job waiting on it then asks for itself.
-          if (q.includes("3 * 3") && failNext) {
-            failNext = false;
-            throw new ProviderError("server", "boom");
-          }
-          const answer = { "2 + 2": "4", "3 * 3": "9", "10 / 2": "5" }[/What is (.+)\?/.exec(q)![1]]!;
-          return { outputs: [answer], usage: { prompt: 3, completion: 1 }, latencyMs: 30 };
-        },
+      createProvider: scriptedProvider(async (request) => {
+        const q = lastMessage(request);
+        calls.push(q);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        // The first call for 3 * 3 fails: the job waiting on it then asks for itself.
+        if (q.includes("3 * 3") && failNext) {
+          failNext = false;
+          throw new ProviderError("server", "boom");
+        }
+        return { "2 + 2": "4", "3 * 3": "9", "10 / 2": "5" }[/What is (.+)\?/.exec(q)![1]]!;
       }),
     });
     expect(calls.filter((q) => q.includes("2 + 2"))).toHaveLength(1);
@@ -177,16 +161,12 @@ describe("evaluate: concurrency", () => {
       env: {},
       concurrency: 3,
       journal: false,
-      createProvider: async (spec) => ({
-        id: spec.id,
-        label: spec.label,
-        async complete() {
-          inFlight++;
-          most = Math.max(most, inFlight);
-          await new Promise((resolve) => setTimeout(resolve, 5));
-          inFlight--;
-          return { outputs: ["4"], usage: { prompt: 1, completion: 1 }, latencyMs: 5 };
-        },
+      createProvider: scriptedProvider(async () => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        return "4";
       }),
     });
     expect(record.cases).toHaveLength(10);
@@ -253,14 +233,10 @@ describe("evaluate: --max-errors as a share of calls", () => {
   /** Fails the calls whose (0-based) number `fails` picks; counts every call. */
   function failing(fails: (call: number) => boolean) {
     const made = { calls: 0 };
-    const create = async (spec: ProviderSpec): Promise<Provider> => ({
-      id: spec.id,
-      label: spec.label,
-      async complete() {
-        const call = made.calls++;
-        if (fails(call)) throw new ProviderError("server", `500 on call ${call}`);
-        return { outputs: ["1"], usage: { prompt: 1, completion: 1 }, latencyMs: 1 };
-      },
+    const create = scriptedProvider(() => {
+      const call = made.calls++;
+      if (fails(call)) throw new ProviderError("server", `500 on call ${call}`);
+      return "1";
     });
     return { made, create };
   }

@@ -2,24 +2,18 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { evaluate, loadConfig } from "../../src/index.js";
-import type { Provider, ProviderSpec } from "../../src/providers/types.js";
 import type { CaseResult } from "../../src/record/types.js";
 import type { EvaluateOptions } from "../../src/runner/evaluate.js";
 import { copyFixture } from "../helpers/cli.js";
+import { lastMessage, scriptedProvider } from "../helpers/scripted-provider.js";
 
 /** A scripted provider that answers the last number in the question doubled, and logs each call. */
-function scripted(calls: string[]): (spec: ProviderSpec) => Promise<Provider> {
-  return async (spec) => ({
-    id: spec.id,
-    label: spec.label,
-    async complete(request) {
-      const last = request.messages.at(-1)?.content ?? "";
-      calls.push(last);
-      const n = Number(/(\d+)\?/.exec(last)?.[1] ?? 0);
-      return { outputs: [String(n * 2)], usage: { prompt: 3, completion: 1 }, latencyMs: 1 };
-    },
+const scripted = (calls: string[]) =>
+  scriptedProvider((request) => {
+    const last = lastMessage(request);
+    calls.push(last);
+    return String(Number(/(\d+)\?/.exec(last)?.[1] ?? 0) * 2);
   });
-}
 
 /** Runs the config in `dir` with the scripted provider, no cache, the journal on. */
 async function run(dir: string, calls: string[], options: Partial<EvaluateOptions> = {}) {
