@@ -17,7 +17,7 @@ export interface RecordWriter {
 const BUFFER_BYTES = 64 * 1024;
 
 /** The results formats, by extension: one JSON document, or one case per line. */
-export const RESULTS_EXTENSIONS: readonly string[] = [".json", ".jsonl"];
+const RESULTS_EXTENSIONS: readonly string[] = [".json", ".jsonl"];
 
 /** Whether `path` names a format this writer writes (by its extension). */
 export function isResultsPath(path: string): boolean {

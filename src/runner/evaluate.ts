@@ -290,8 +290,8 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       const previous = replayed?.result as CaseResult | undefined;
       const rendered = await renderJob(job.variant, job.testCase, job.draw);
       if (previous && !(options.retryErrors && previous.error)) {
-        // Replayed from the journal, unless its prompt
-        // or expected answer changed since: then it runs again, as a clean run would run it.
+        // Replayed from the journal, unless its prompt or expected answer changed since: then it
+        // runs again, as a clean run would run it.
         if (isSameJob(previous, rendered, job.testCase.expected))
           return { result: previous, json: replayed?.json };
         changed++;

@@ -168,7 +168,7 @@ export async function reopenJournalWriter(
  * another machine on a shared disk, is a UserError: two processes writing one run would both pay
  * for the same jobs.
  */
-export function lockJournal(path: string): () => void {
+function lockJournal(path: string): () => void {
   const lock = `${path}.lock`;
   const me = { pid: process.pid, host: hostname() };
   for (let attempt = 0; ; attempt++) {

@@ -47,7 +47,7 @@ export function journalHeaderFor(suite: Suite, selection: RunSelection): Record<
  * The journal to continue: `runId`, or with `true` the newest run started from this config file
  * (other configs beside it keep their journals in the same folder).
  */
-export function resumeTarget(suite: Suite, resume: string | true): { runId: string; path: string } {
+function resumeTarget(suite: Suite, resume: string | true): { runId: string; path: string } {
   if (resume !== true) {
     const path = journalPath(suite.runsDir, resume);
     return { runId: resume, path };
@@ -103,7 +103,7 @@ export function openResume(suite: Suite, resume: string | true, given: RunSelect
  * and returns the selection to use: the run's own, with any flag given agreeing with it.
  * Journals written before these fields existed are taken as they are.
  */
-export function checkResumable(
+function checkResumable(
   runId: string,
   header: ResumeHeader,
   suite: Suite,
