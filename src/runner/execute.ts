@@ -275,9 +275,10 @@ async function generate(
   for (let i = 0; i < n; i++) if (outputs[i] === undefined) missing.push(i);
   if (missing.length > 0) {
     const promises = inFlight ? missing.map((i) => announce(inFlight, keys[i])) : [];
-    await context.beforeCall?.(bound, estimateTokens(messages, params, missing.length));
     let response: CompletionResponse;
+    // Whatever ends this call, waiting for its slot included, settles what other jobs wait on.
     try {
+      await context.beforeCall?.(bound, estimateTokens(messages, params, missing.length));
       try {
         response = await withCallSignal(context.signal, (signal) =>
           bound.provider.complete({ messages, params: promptParams, n: missing.length, signal }),

@@ -132,6 +132,34 @@ describe("evaluate (library)", () => {
     expect(byId["1b"].pass).toBe(true);
   });
 
+  it("a job waiting on a call that never got its slot is let go when the run stops", async () => {
+    const dir = copyFixture("arithmetic");
+    // x takes the only request the rpm bucket holds; the first "same" waits for the next one and
+    // the second "same" waits on the first, as a call in flight.
+    const rows = ["x", "same", "same"].map((q, i) => ({ id: `r${i}`, question: q, answer: 1 }));
+    writeFileSync(join(dir, "data", "test.jsonl"), rows.map((r) => JSON.stringify(r)).join("\n"));
+    const suite = await loadConfig(dir, { env: {} });
+    suite.providers[0].rpm = 1; // the next request in a minute
+    const controller = new AbortController();
+    const calls: string[] = [];
+    const { status, record } = await evaluate({
+      suite,
+      env: {},
+      concurrency: 4,
+      filterPrompt: ["plain"],
+      retainCases: "all",
+      signal: controller.signal,
+      createProvider: scriptedProvider((request) => {
+        calls.push(lastMessage(request));
+        setTimeout(() => controller.abort(), 50);
+        return "1";
+      }),
+    });
+    expect(status).toBe("interrupted");
+    expect(calls).toEqual(["Q: x"]);
+    expect(record.cases.map((c) => c.id)).toEqual(["r0"]);
+  });
+
   it("stops before any call when a filter matches nothing", async () => {
     const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
     await expect(evaluate({ suite, env: {}, filterPrompt: ["nope"] })).rejects.toMatchObject({
