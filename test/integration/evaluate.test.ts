@@ -258,44 +258,39 @@ describe("evaluate: --max-errors as a share of calls", () => {
     return loadConfig(join(dir, "promptsmith.yaml"), { env: {} });
   }
 
-  /** Fails the calls whose (0-based) number `fails` picks; counts every call. */
-  function failing(fails: (call: number) => boolean) {
-    const made = { calls: 0 };
-    const create = scriptedProvider(() => {
-      const call = made.calls++;
-      if (fails(call)) throw new ProviderError("server", `500 on call ${call}`);
-      return "1";
+  /**
+   * Runs 30 cases with `--max-errors 0.5` against a provider that fails the calls whose (0-based)
+   * number `fails` picks; returns how the run ended and how many calls were made.
+   */
+  async function runFailing(fails: (call: number) => boolean, concurrency: number) {
+    let calls = 0;
+    const result = await evaluate({
+      suite: await suiteOf(30),
+      env: {},
+      concurrency,
+      maxErrors: 0.5,
+      createProvider: scriptedProvider(() => {
+        const call = calls++;
+        if (fails(call)) throw new ProviderError("server", `500 on call ${call}`);
+        return "1";
+      }),
     });
-    return { made, create };
+    return { ...result, calls };
   }
 
   it("stops once, after the first 10 calls, at least that share failed; the rest stays resumable", async () => {
-    const { made, create } = failing((call) => call % 4 !== 0);
-    const { status, record } = await evaluate({
-      suite: await suiteOf(30),
-      env: {},
-      concurrency: 1,
-      maxErrors: 0.5,
-      createProvider: create,
-    });
+    const { status, record, calls } = await runFailing((call) => call % 4 !== 0, 1);
     expect(status).toBe("stopped");
-    expect(made.calls).toBe(10);
+    expect(calls).toBe(10);
     expect(record.cases).toHaveLength(10);
     expect(record.cases.filter((c) => c.error !== null)).toHaveLength(7);
     expect(record.stopReason).toContain("7 of 10 calls failed (--max-errors 0.5)");
   });
 
   it("lets a run whose failures stay under the share finish", async () => {
-    const { made, create } = failing((call) => call % 4 === 0);
-    const { status, record } = await evaluate({
-      suite: await suiteOf(30),
-      env: {},
-      concurrency: 4,
-      maxErrors: 0.5,
-      createProvider: create,
-    });
+    const { status, record, calls } = await runFailing((call) => call % 4 === 0, 4);
     expect(status).toBe("complete");
-    expect(made.calls).toBe(30);
+    expect(calls).toBe(30);
     expect(record.cases.filter((c) => c.error !== null)).toHaveLength(8);
   });
 });
