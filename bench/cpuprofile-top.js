@@ -3,8 +3,10 @@
 //   node bench/cpuprofile-top.js <file.cpuprofile> [--top 30]
 //
 // Prints the top functions by self time, then self time per file and per package, so a slow eval
-// can be traced to the module that owns the cost.
+// can be traced to the module that owns the cost. A profile of the bundled CLI (dist/bin) is mapped
+// back to the files it was built from: esbuild writes a `// <path>` line before each module.
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 const file = process.argv[2];
 if (!file) {
@@ -30,12 +32,15 @@ for (let i = 0; i < profile.samples.length; i++) {
 }
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
+/** Per bundled chunk: the line where each of its modules starts, and that module's path. */
+const moduleStarts = new Map();
 const byFunction = new Map();
 const byFile = new Map();
 const byPackage = new Map();
 const add = (map, key, us) => map.set(key, (map.get(key) ?? 0) + us);
 for (const [id, us] of selfUs) {
-  const { functionName, url, lineNumber } = nodes.get(id).callFrame;
+  const { functionName, lineNumber } = nodes.get(id).callFrame;
+  const url = unbundled(nodes.get(id).callFrame.url, lineNumber);
   const where = shortUrl(url);
   add(byFunction, `${functionName || "(anonymous)"}  ${where}${url ? `:${lineNumber + 1}` : ""}`, us);
   add(byFile, where || `(${functionName})`, us);
@@ -54,6 +59,25 @@ process.stdout.write(`${file}: ${(total / 1000).toFixed(0)} ms sampled\n`);
 print("self time by package", byPackage, 15);
 print("self time by file", byFile, 20);
 print("self time by function", byFunction, top);
+
+/** The file a line of a bundled chunk came from, as a file URL; any other URL as it is. */
+function unbundled(url, lineNumber) {
+  const at = url.indexOf("/dist/bin/");
+  if (at === -1 || !url.startsWith("file:")) return url;
+  let starts = moduleStarts.get(url);
+  if (!starts) {
+    starts = [];
+    readFileSync(fileURLToPath(url), "utf8")
+      .split("\n")
+      .forEach((line, index) => {
+        const source = /^\/\/ ((?:node_modules|dist)\/\S+)$/.exec(line);
+        if (source) starts.push([index, source[1]]);
+      });
+    moduleStarts.set(url, starts);
+  }
+  const start = starts.findLast(([line]) => line <= lineNumber);
+  return start ? `${url.slice(0, at + 1)}${start[1]}` : url;
+}
 
 function shortUrl(url) {
   if (!url) return "";

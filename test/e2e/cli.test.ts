@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, join, relative, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, copyFixture, runCli } from "../helpers/cli.js";
 import { type RequestBody, startTestServer, type TestServer } from "../helpers/openai-test-server.js";
@@ -381,13 +381,13 @@ describe("start-up", () => {
 
   it("--version and --help load no heavy package (SDK, templates, tokenizer, SQLite, llama.cpp)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "promptsmith-trace-"));
-    // A module-resolution hook that reports every package the CLI resolves.
+    // A module-resolution hook that reports every file the CLI loads: packages from node_modules, and
+    // the chunks of the bundled CLI (dist/bin), whose packages the bundler's metafile names.
     writeFileSync(
       join(dir, "trace.mjs"),
       `export async function resolve(specifier, context, next) {
   const result = await next(specifier, context);
-  const match = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(result.url);
-  if (match) process.stderr.write("LOAD " + match[1] + "\\n");
+  process.stderr.write("LOAD " + result.url + "\\n");
   return result;
 }
 `,
@@ -396,12 +396,31 @@ describe("start-up", () => {
       join(dir, "register.mjs"),
       `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "trace.mjs")).href)});\n`,
     );
+    const root = join(dirname(CLI), "..");
+    const meta = JSON.parse(readFileSync(join(root, "dist", "bin", "meta.json"), "utf8")) as {
+      outputs: Record<string, { inputs: Record<string, unknown> }>;
+    };
+    const packageOf = (path: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1];
     for (const flag of ["--version", "--help"]) {
       const run = spawnSync(process.execPath, ["--import", join(dir, "register.mjs"), CLI, flag], {
         encoding: "utf8",
       });
       expect(run.status).toBe(0);
-      const loaded = new Set([...run.stderr.matchAll(/^LOAD (\S+)$/gm)].map((m) => m[1]));
+      const loaded = new Set<string>();
+      let chunks = 0;
+      for (const [, url] of run.stderr.matchAll(/^LOAD (\S+)$/gm)) {
+        if (!url.startsWith("file:")) continue;
+        const path = fileURLToPath(url);
+        const fromNodeModules = packageOf(path);
+        if (fromNodeModules) loaded.add(fromNodeModules);
+        const output = meta.outputs[relative(root, path).split(sep).join("/")];
+        if (output) chunks++;
+        for (const input of Object.keys(output?.inputs ?? {})) {
+          const bundled = packageOf(input);
+          if (bundled) loaded.add(bundled);
+        }
+      }
+      expect(chunks).toBeGreaterThan(0);
       expect(loaded.has("commander")).toBe(true);
       for (const heavy of [
         "openai",
@@ -412,6 +431,7 @@ describe("start-up", () => {
         "zod",
         "yaml",
         "chalk",
+        "undici",
       ]) {
         expect(loaded.has(heavy), heavy).toBe(false);
       }

@@ -1,0 +1,34 @@
+// Bundles the command line (tsc's dist/cli/main.js and what it imports) into dist/bin/, the files
+// bin/promptsmith.js runs. The library (dist/index.js) stays tsc's output, file for file.
+//
+// Why: Node 20 has no compile cache, and loading a package file by file costs a resolution, a read
+// and a module record per file. openai and zod alone are some 400 files: 113 ms as packages, 37 ms
+// as one bundle. Bundled, `render` starts about 95 ms sooner and a one-case `eval` about 120 ms
+// (bench/RESULTS.md, start-up). Each `await import()` in the sources stays a chunk of its own, loaded
+// when first needed, so --version and --help still load no heavy package
+// (test/e2e/cli.test.ts checks that through dist/bin/meta.json).
+//
+// Left out, loaded from node_modules at run time as before: the native modules (better-sqlite3,
+// node-llama-cpp), and what the sources already load through createRequire (undici's internals,
+// handlebars' one-file build), which a bundler cannot see and need not.
+import { writeFileSync } from "node:fs";
+import { build } from "esbuild";
+
+const result = await build({
+  entryPoints: { main: "dist/cli/main.js" },
+  outdir: "dist/bin",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  external: ["better-sqlite3", "node-llama-cpp", "undici", "handlebars"],
+  // The CommonJS packages inside (commander, cli-progress) call require for Node's built-ins; an ES
+  // module has no require of its own.
+  banner: {
+    js: "import { createRequire as __promptsmithRequire } from 'node:module'; const require = __promptsmithRequire(import.meta.url);",
+  },
+  metafile: true,
+  logLevel: "warning",
+});
+writeFileSync("dist/bin/meta.json", JSON.stringify(result.metafile));
