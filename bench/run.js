@@ -186,10 +186,18 @@ async function main() {
   // 1. Start-up.
   log("start-up …");
   const startup = {};
+  // The last two rows have no target: what a prompt engineer waits for at each try, a rendered
+  // prompt and a one-case eval (2 calls to the stub at 0 ms), start-up and exit included.
+  const startupConfig = writeConfig(stubs.get(0), CHECK_CASES, datasets, cacheKey);
   for (const [name, args] of [
     ["node -e 0", ["-e", "0"]],
     ["promptsmith --version", [CLI, "--version"]],
     ["promptsmith --help", [CLI, "--help"]],
+    ["promptsmith render (first case)", [CLI, "render", startupConfig]],
+    [
+      "promptsmith eval --limit 1 (2 calls)",
+      [CLI, "eval", startupConfig, "--limit", "1", "--json", ...cacheFlag],
+    ],
   ]) {
     const times = [];
     for (let i = 0; i < PLAN.startupRuns; i++) {
