@@ -31,10 +31,16 @@ export const PRICES: Readonly<Record<string, Price>> = {
   "o4-mini": { input: 1.1, output: 4.4 },
 };
 
-/** The price of a provider: its configured `price`, else the table's for its model, else undefined. */
+/** What a provider that runs on this machine (local, echo) bills: nothing. */
+const FREE: Price = { input: 0, output: 0 };
+
+/**
+ * The price of a provider: its configured `price`, else the table's for its model (free for local
+ * and echo), else undefined.
+ */
 export function priceOf(spec: ProviderSpec): Price | undefined {
   if (spec.price) return spec.price;
-  if (!spec.id.startsWith("openai:")) return undefined;
+  if (!spec.id.startsWith("openai:")) return FREE;
   const model = spec.id.slice("openai:".length);
   let best: string | undefined;
   for (const name of Object.keys(PRICES)) {
@@ -55,11 +61,10 @@ export const BATCH_DISCOUNT = 0.5;
 
 /**
  * A budget can only be kept when every call's price is known: an `openai:` provider with no
- * `price:` and a model missing from the table would count as free and never stop the run. Other
- * providers (local, echo) cost nothing.
+ * `price:` and a model missing from the table would count as free and never stop the run.
  */
 export function requirePrices(specs: readonly ProviderSpec[], budget: number): void {
-  const unpriced = specs.filter((s) => s.id.startsWith("openai:") && !priceOf(s)).map((s) => s.label);
+  const unpriced = specs.filter((s) => !priceOf(s)).map((s) => s.label);
   if (unpriced.length === 0) return;
   throw new UserError({
     code: "usage",
