@@ -93,6 +93,14 @@ export function encodingForModel(model?: string): TokenEncoding {
   return "o200k_base";
 }
 
+/** True for the names of OpenAI's models, whose tokens {@link encodingForModel}'s encodings count exactly. */
+export function isOpenAIModelName(model: string): boolean {
+  let name = model.trim().toLowerCase();
+  name = name.slice(name.lastIndexOf("/") + 1);
+  if (name.startsWith("ft:")) name = name.slice(3);
+  return /^(gpt-|chatgpt-|o\d|text-embedding-)/.test(name);
+}
+
 type Encoder = { countTokens: (text: string, options?: { disallowedSpecial?: Set<string> }) => number };
 const encoders = new Map<TokenEncoding, Promise<Encoder>>();
 

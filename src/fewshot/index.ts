@@ -16,6 +16,7 @@ export {
   type DropOrder,
   encodingForModel,
   fitShotsToBudget,
+  isOpenAIModelName,
   type TokenEncoding,
 } from "./budget.js";
 export { builtinPools, isBuiltinPoolRef, loadBuiltinPool } from "./builtin/index.js";

@@ -1,5 +1,5 @@
 import type { Suite } from "../config/types.js";
-import { createTokenCounter } from "../fewshot/index.js";
+import { createTokenCounter, encodingForModel, isOpenAIModelName } from "../fewshot/index.js";
 import type { ChatMessage, ProviderSpec } from "../providers/types.js";
 import { openCache, type ResponseCache } from "./cache.js";
 import { endpointOf, isAnswered } from "./execute.js";
@@ -75,14 +75,20 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
   );
   const variants = await prepareVariants(suite, standIns, { model: providers[0] && modelOf(providers[0]) });
   const counters = new Map<string, (text: string) => number>();
+  const assumptions = new Set<string>();
   for (const spec of providers) {
     const model = modelOf(spec) ?? "";
     if (!counters.has(model)) counters.set(model, await createTokenCounter(model));
+    // A local GGUF or a vLLM/Ollama model has a tokenizer of its own, which a dry run cannot load.
+    if (spec.id !== "echo" && !spec.id.startsWith("echo:") && !isOpenAIModelName(model)) {
+      assumptions.add(
+        `${spec.label}: tokens counted with OpenAI's ${encodingForModel(model)} encoding; the model's own tokenizer may count differently`,
+      );
+    }
   }
   const useCache = options.useCache ?? suite.cache.enabled;
   const cache: ResponseCache | undefined = useCache ? openCache(suite.cache.path) : undefined;
   const rows = new Map<string, EstimateRow>();
-  const assumptions = new Set<string>();
   /** Tokens of the requests the cache does not answer: only those cost money. */
   const billable = new Map<EstimateRow, { prompt: number; completion: number }>();
   try {

@@ -139,6 +139,8 @@ describe("cost before spending", () => {
     expect(run.stdout).toContain("dry run: nothing was sent");
     expect(run.stdout).toMatch(/total\s+10\s+0/);
     expect(run.stdout).toContain("no price known for openai:test-model");
+    // Not an OpenAI model name: its own tokenizer may count differently, and the note says so.
+    expect(run.stdout).toContain("openai:test-model: tokens counted with OpenAI's o200k_base encoding");
     // An unknown price is not free: the total says it does not know.
     expect(run.stdout).toMatch(/total\s+10\s+0\s+\S+\s+\S+\s+\?\n/);
     const json = await runCli(["eval", copyFixture("arithmetic"), "--dry-run", "--json"], {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { createTokenCounter, encodingForModel, fitShotsToBudget } from "../../../src/fewshot/budget.js";
+import {
+  createTokenCounter,
+  encodingForModel,
+  fitShotsToBudget,
+  isOpenAIModelName,
+} from "../../../src/fewshot/budget.js";
 import { createShotSelector } from "../../../src/fewshot/select.js";
 import type { ShotRow } from "../../../src/fewshot/types.js";
 
@@ -88,6 +93,27 @@ describe("fitShotsToBudget", () => {
       dropOrder: "least-similar",
     });
     expect(result.dropped).toEqual(["d"]);
+  });
+});
+
+describe("isOpenAIModelName", () => {
+  it("tells OpenAI's model names from models with tokenizers of their own", () => {
+    for (const model of [
+      "gpt-4o-mini",
+      "openai/gpt-4",
+      "ft:gpt-3.5-turbo:acme::x",
+      "o3-mini",
+      "chatgpt-4o-latest",
+    ])
+      expect(isOpenAIModelName(model), model).toBe(true);
+    for (const model of [
+      "llama3.1:8b",
+      "Qwen2.5-0.5B-Instruct-Q4_K_M",
+      "meta-llama/Llama-3-8B",
+      "mistral",
+      "",
+    ])
+      expect(isOpenAIModelName(model), model).toBe(false);
   });
 });
 

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import type { ProviderSpec } from "../../../src/providers/types.js";
 import { costOf, priceOf, requirePrices } from "../../../src/runner/pricing.js";
 
-const spec = (id: string, price?: ProviderSpec["price"]): ProviderSpec => ({ id, label: id, params: {}, price });
+const spec = (id: string, price?: ProviderSpec["price"]): ProviderSpec => ({
+  id,
+  label: id,
+  params: {},
+  price,
+});
 
 describe("prices", () => {
   it("finds a model's list price by the longest matching name", () => {
@@ -21,7 +26,9 @@ describe("prices", () => {
   });
 
   it("lets a budget run with local and priced providers, and names each unpriced one", () => {
-    expect(() => requirePrices([spec("local:/m.gguf"), spec("echo"), spec("openai:gpt-4o")], 1)).not.toThrow();
+    expect(() =>
+      requirePrices([spec("local:/m.gguf"), spec("echo"), spec("openai:gpt-4o")], 1),
+    ).not.toThrow();
     expect(() => requirePrices([spec("openai:a"), spec("local:/m.gguf"), spec("openai:b")], 1)).toThrow(
       "--budget 1 cannot be kept: no price is known for openai:a, openai:b",
     );
