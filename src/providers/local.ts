@@ -56,6 +56,8 @@ interface Slot {
 export interface LocalProvider extends Provider {
   /** A view that completes flattened prompts raw (what `/v1/completions` means); closing the owner closes it. */
   rawCompletions(): Provider;
+  /** Loads the model now instead of at the first call, so a model that cannot load fails here. */
+  load(): Promise<void>;
   /** Aborts running and queued calls, then frees the model. */
   close(): Promise<void>;
 }
@@ -71,8 +73,9 @@ const GPU_CHOICES = ["auto", "cuda", "vulkan", "metal"] as const;
 const PROVIDER_KEYS = new Set(["gpu", "parallel", "threads", "context_size"]);
 
 /**
- * Loads the model named by `local:<path>` or `local:hf:<user>/<repo>/<file.gguf>` (bare `local:` means the default
- * model) and returns a Provider that generates with it. Loading happens here, once; `close()` frees it.
+ * A Provider that generates with the model named by `local:<path>` or `local:hf:<user>/<repo>/<file.gguf>` (bare
+ * `local:` means the default model). Its params are checked and an `hf:` model is downloaded here; the model is
+ * loaded once, at the first call or `load()`; `close()` frees it.
  */
 export async function createLocalProvider(
   spec: ProviderSpec,
@@ -99,19 +102,25 @@ export async function createLocalProvider(
     onProgress: options.onProgress,
     cwd: options.cwd,
   });
-  const engine = await loadEngine(modelPath, settings);
-  const { llama, model, context, chatWrapper, lib } = engine;
   const modelName = path.basename(modelPath);
 
   const free: Slot[] = [];
-  for (let i = 0; i < settings.parallel; i++) {
-    const sequence = context.getSequence();
-    free.push({
-      sequence,
-      chat: new lib.LlamaChat({ contextSequence: sequence, chatWrapper }),
-      completion: new lib.LlamaCompletion({ contextSequence: sequence }),
-    });
-  }
+  // The model loads at the first call, not here: a run the cache answers whole never loads
+  // node-llama-cpp or the model (seconds for a real model). serve() calls load() at once instead.
+  let engine: Promise<Engine> | undefined;
+  const load = (): Promise<Engine> =>
+    (engine ??= loadEngine(modelPath, settings).then((loaded) => {
+      const { context, chatWrapper, lib } = loaded;
+      for (let i = 0; i < settings.parallel; i++) {
+        const sequence = context.getSequence();
+        free.push({
+          sequence,
+          chat: new lib.LlamaChat({ contextSequence: sequence, chatWrapper }),
+          completion: new lib.LlamaCompletion({ contextSequence: sequence }),
+        });
+      }
+      return loaded;
+    }));
   // Callers waiting for a free slot; each one's signal includes `closing`, so close() empties this too.
   const waiting: Array<(slot: Slot) => void> = [];
   const closing = new AbortController();
@@ -180,6 +189,8 @@ export async function createLocalProvider(
     if (closed) throw abortedError(true);
     const signal = request.signal ? AbortSignal.any([request.signal, closing.signal]) : closing.signal;
     if (signal.aborted) throw abortedError(closing.signal.aborted);
+    const { model, context, chatWrapper } = await load();
+    if (signal.aborted) throw abortedError(closing.signal.aborted);
 
     const prompt = renderPrompt(request.messages, raw, chatWrapper, model);
     if (prompt.tokenCount >= context.contextSize) {
@@ -239,6 +250,9 @@ export async function createLocalProvider(
   return {
     id: spec.id,
     label: spec.label,
+    async load() {
+      await load();
+    },
     complete: (request) => track(complete(request, spec.completions === true)),
     rawCompletions: () => ({
       id: spec.id,
@@ -249,7 +263,9 @@ export async function createLocalProvider(
       closed ??= (async () => {
         closing.abort();
         await Promise.all(inFlight);
-        await llama.dispose();
+        // A model that failed to load was freed by loadEngine already.
+        const loaded = await engine?.catch(() => undefined);
+        await loaded?.llama.dispose();
       })();
       return closed;
     },

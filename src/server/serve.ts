@@ -35,6 +35,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
     { env, fetch: options.fetch, onProgress: options.onProgress },
   );
   try {
+    await provider.load();
     const server = await startServer({
       provider,
       completionsProvider: provider.rawCompletions(),

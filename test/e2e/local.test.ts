@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { copyFixture, ROOT, runCli } from "../helpers/cli.js";
@@ -65,6 +65,26 @@ describe("the local provider in eval", () => {
     expect(run.code).toBe(2);
     expect(run.stderr.split("\n")[0]).toContain("/nowhere/model.gguf");
     expect(run.stderr).toContain("hint:");
+  });
+
+  it("loads the model only for a call: a run the cache answers whole never touches it", async () => {
+    const dir = withProvider(
+      "providers:\n  - id: local:./model.gguf\n    params: { temperature: 0, max_tokens: 4 }\n",
+    );
+    const model = join(dir, "model.gguf");
+    copyFileSync(TINY, model);
+    const first = await runCli(["eval", dir, "--json", "--limit", "3"], { env: ENV, timeoutMs: 120_000 });
+    expect(first.code).toBe(0);
+    // Still looks like a GGUF file from its first bytes, but loading it would fail.
+    writeFileSync(model, readFileSync(model).subarray(0, 4096));
+    const cached = await runCli(["eval", dir, "--json", "--limit", "3"], { env: ENV, timeoutMs: 120_000 });
+    expect(cached.stderr).toBe("");
+    expect(cached.code).toBe(0);
+    expect(JSON.parse(cached.stdout).summary[0]).toMatchObject({ total: 3, errors: 0, cacheHits: 3 });
+    // The first call that needs the model loads it, and a model that cannot load stops the run.
+    const uncached = await runCli(["eval", dir, "--limit", "4"], { env: ENV, timeoutMs: 120_000 });
+    expect(uncached.code).toBe(2);
+    expect(uncached.stderr).toContain(`cannot load the model ${model}`);
   });
 });
 
