@@ -11,9 +11,11 @@
 // Left out, loaded from node_modules at run time as before: the native modules (better-sqlite3,
 // node-llama-cpp), and what the sources already load through createRequire (undici's internals,
 // handlebars' one-file build), which a bundler cannot see and need not.
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
+// Chunk names carry content hashes: without this, chunks of earlier builds would pile up and ship.
+rmSync("dist/bin", { recursive: true, force: true });
 const result = await build({
   entryPoints: { main: "dist/cli/main.js" },
   outdir: "dist/bin",
@@ -31,4 +33,21 @@ const result = await build({
   metafile: true,
   logLevel: "warning",
 });
+
+// `await import()` of a CommonJS package gives the bundle only its default export (Node would also
+// find the named ones), so `const { x } = await import("pkg")` gets undefined at run time. Caught
+// here rather than by a user: name each such package with what the sources take from it.
+const DEFAULT_ONLY = new Set(["cli-progress"]);
+const { inputs, outputs } = result.metafile;
+const broken = Object.values(outputs)
+  .map((output) => output.entryPoint)
+  .filter((entry) => entry?.includes("node_modules/") && inputs[entry]?.format === "cjs")
+  .map((entry) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(entry)[1])
+  .filter((name) => !DEFAULT_ONLY.has(name));
+if (broken.length > 0) {
+  process.stderr.write(
+    `bundle-cli: await import() of the CommonJS package(s) ${broken.join(", ")}: the bundle keeps only their default export; import them statically, or use .default and add them to DEFAULT_ONLY\n`,
+  );
+  process.exit(1);
+}
 writeFileSync("dist/bin/meta.json", JSON.stringify(result.metafile));

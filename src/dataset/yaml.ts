@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
+// A static import: config loading (config/source.ts) has loaded yaml already whenever a dataset is read.
+import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { UserError } from "../errors.js";
 import { CASES_KEY } from "./json.js";
 import { type DatasetRow, describeValue, oneLine, stripBom, toObjectRow } from "./source.js";
 
 /** Reads the rows of a YAML file: a top-level sequence of mappings, or `{cases: [...]}`. */
 export async function* readYamlRows(file: string): AsyncGenerator<DatasetRow, void, undefined> {
-  const { LineCounter, isMap, isSeq, parseDocument } = await import("yaml");
   // yaml 2.9 misreads a leading byte order mark as content; removing it leaves line numbers as they are.
   const text = stripBom(await readFile(file, "utf8"));
   const lineCounter = new LineCounter();

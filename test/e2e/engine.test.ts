@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CaseResult, RunRecord } from "../../src/record/types.js";
+import { startBatchTestServer } from "../helpers/batch-test-server.js";
 import { copyFixture, priced, runCli } from "../helpers/cli.js";
 import { type RequestBody, startTestServer, type TestServer } from "../helpers/openai-test-server.js";
 
@@ -201,6 +202,61 @@ describe("cost before spending", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/stopped early: 3 of 3 calls failed/);
     expect(s.completionRequests().length).toBe(3);
+  });
+});
+
+describe("datasets", () => {
+  it("every dataset format reads the same cases through the built CLI", async () => {
+    const s = await server();
+    const dir = copyFixture("arithmetic");
+    const cases = readFileSync(join(dir, "data", "test.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { id: string; question: string; answer: number });
+    const files: Record<string, string> = {
+      "test.json": JSON.stringify({ cases }),
+      "test.csv": `id,question,answer\n${cases.map((c) => `${c.id},"${c.question}",${c.answer}`).join("\n")}\n`,
+      "test.yaml": cases
+        .map((c) => `- id: ${c.id}\n  question: "${c.question}"\n  answer: ${c.answer}\n`)
+        .join(""),
+    };
+    const config = readFileSync(join(dir, "promptsmith.yaml"), "utf8");
+    const env = { OPENAI_BASE_URL: s.url };
+    const summaryOf = async (dataset: string) => {
+      if (files[dataset] !== undefined) writeFileSync(join(dir, "data", dataset), files[dataset]);
+      writeFileSync(join(dir, "promptsmith.yaml"), config.replace("data/test.jsonl", `data/${dataset}`));
+      const run = await runCli(["eval", dir, "--json", "--no-cache"], { env });
+      expect(run.stderr, dataset).toBe("");
+      return comparableSummary(JSON.parse(run.stdout));
+    };
+    const jsonl = await summaryOf("test.jsonl");
+    expect(jsonl[0]).toMatchObject({ total: 5, passed: 5 });
+    for (const dataset of Object.keys(files)) expect(await summaryOf(dataset), dataset).toEqual(jsonl);
+  });
+});
+
+describe("eval --batch", () => {
+  it("submits through the Batch API, scores the answers, and fills the cache for online runs", async () => {
+    const batches = await startBatchTestServer({
+      respond: (body) => right(body as RequestBody),
+      progressSteps: 1,
+    });
+    try {
+      const dir = copyFixture("arithmetic");
+      const env = { OPENAI_BASE_URL: batches.url };
+      const run = await runCli(["eval", dir, "--batch", "--json"], { env });
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/submitted 10 requests for openai:test-model as batch \S+/);
+      expect(JSON.parse(run.stdout).summary.map((row: { passed: number }) => row.passed)).toEqual([5, 5]);
+      expect(batches.requests.filter((r) => r.path === "/v1/chat/completions")).toHaveLength(0);
+      const online = await runCli(["eval", dir, "--json"], { env });
+      expect(JSON.parse(online.stdout).summary.map((row: { cacheHits: number }) => row.cacheHits)).toEqual([
+        5, 5,
+      ]);
+      expect(batches.requests.filter((r) => r.path === "/v1/chat/completions")).toHaveLength(0);
+    } finally {
+      await batches.close();
+    }
   });
 });
 
