@@ -13,7 +13,7 @@ import { openCache, type ResponseCache } from "./cache.js";
 import { createCachedEmbed, usesEmbedding } from "./embed.js";
 import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } from "./execute.js";
 import { failedCase, providerFailure } from "./failures.js";
-import { iterateJobs, journalKeyOf, type Shard } from "./jobs.js";
+import { countJobs, iterateJobs, journalKeyOf, type Shard } from "./jobs.js";
 import {
   createJournalWriter,
   type JournalReplay,
@@ -357,6 +357,21 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
           total = count;
         },
       });
+      if (options.onProgress) {
+        // Someone is watching: count the jobs beside the run (the rows read once more, none kept),
+        // so the total and the time left show long before the reader reaches the last case.
+        countJobs(suite, variants, bound.length, {
+          limit: options.limit,
+          shard: options.shard,
+          signal: controller.signal,
+        }).then(
+          (count) => {
+            total ??= count;
+          },
+          // A dataset that does not read fails the run itself, with its location.
+          () => undefined,
+        );
+      }
       await runOrdered(jobs, runJob, {
         // Twice the call slots: while one job is scored and written, another is rendered and waiting.
         concurrency: () => 2 * adaptive.limit,

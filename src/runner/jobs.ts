@@ -1,5 +1,5 @@
 import type { Suite } from "../config/types.js";
-import { readCases } from "../dataset/index.js";
+import { readCases, readRows } from "../dataset/index.js";
 import type { Case } from "../dataset/types.js";
 import { jobId } from "./job-key.js";
 import type { Variant } from "./prepare.js";
@@ -32,8 +32,7 @@ export async function* iterateJobs<T>(
   let position = 0;
   let taken = 0;
   for await (const testCase of readCases(suite.tests.path, { expectedField: suite.tests.expected })) {
-    const mine = !options.shard || position % options.shard.count === options.shard.index - 1;
-    position++;
+    const mine = inShard(position++, options.shard);
     if (!mine) continue;
     if (options.limit !== undefined && taken >= options.limit) break;
     taken++;
@@ -43,7 +42,38 @@ export async function* iterateJobs<T>(
       }
     }
   }
-  options.onEnd?.(variants.reduce((n, v) => n + drawsOf(v), 0) * targets.length * taken);
+  options.onEnd?.(jobsPerCase(variants, targets.length) * taken);
+}
+
+/**
+ * How many jobs {@link iterateJobs} yields with the same options, found by reading the dataset's
+ * rows once more and keeping none: a progress bar can show the total long before the run reaches
+ * the last case. Undefined when `signal` aborts first.
+ */
+export async function countJobs(
+  suite: Suite,
+  variants: Variant[],
+  targets: number,
+  options: { limit?: number; shard?: Shard; signal?: AbortSignal } = {},
+): Promise<number | undefined> {
+  let position = 0;
+  let taken = 0;
+  for await (const _row of readRows(suite.tests.path)) {
+    if (options.signal?.aborted) return undefined;
+    if (!inShard(position++, options.shard)) continue;
+    if (options.limit !== undefined && taken >= options.limit) break;
+    taken++;
+  }
+  return jobsPerCase(variants, targets) * taken;
+}
+
+/** Whether the case at `position` (0-based, in file order) belongs to the shard. */
+function inShard(position: number, shard: Shard | undefined): boolean {
+  return !shard || position % shard.count === shard.index - 1;
+}
+
+function jobsPerCase(variants: Variant[], targets: number): number {
+  return variants.reduce((n, v) => n + drawsOf(v), 0) * targets;
 }
 
 /** How many shot draws a variant runs (1 unless `shots.draws` > 1). */

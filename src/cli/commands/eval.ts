@@ -143,10 +143,26 @@ export async function evalCommand(
 async function createProgress(io: CliIo) {
   if (!io.stderr.isTTY || io.env.CI) return undefined;
   const { default: cliProgress } = await import("cli-progress");
+  const { BarFormat, TimeFormat } = cliProgress.Format;
+  let totalKnown = false;
+  let startedAt = 0;
   const bar = new cliProgress.SingleBar(
     {
       stream: io.stderr,
-      format: "{bar} {value}/{total} calls · {errors} errors · {hits} cached",
+      // Until the dataset has been read to its end (a large one streams) the total is unknown: a
+      // count and a rate then, rather than a bar that is always full.
+      format: (options, params, payload) => {
+        const tail = `${payload.errors} errors · ${payload.hits} cached`;
+        if (!totalKnown) {
+          const seconds = (Date.now() - startedAt) / 1000;
+          const rate = seconds > 0 ? Math.round(params.value / seconds) : 0;
+          return `${params.value} jobs · ${rate}/s · ${tail}`;
+        }
+        const left = Number.isFinite(params.eta) ? ` · ${TimeFormat(params.eta, options, 1)} left` : "";
+        return `${BarFormat(params.progress, options)} ${params.value}/${params.total} jobs${left} · ${tail}`;
+      },
+      // Updates come at most every 100 ms (below), so the time left is judged over the last 10 s.
+      etaBuffer: 100,
       hideCursor: true,
       clearOnComplete: true,
     },
@@ -154,12 +170,19 @@ async function createProgress(io: CliIo) {
   );
   let started = false;
   let stopped = false;
+  let lastUpdate = 0;
   return {
     update(progress: EvaluateProgress) {
       if (stopped) return;
-      const total = progress.total ?? Math.max(progress.done, 1);
+      const now = Date.now();
+      // One update per job is thousands a second on a fast endpoint; the bar redraws 10 times a second.
+      if (started && now - lastUpdate < 100) return;
+      lastUpdate = now;
       const payload = { errors: progress.errors, hits: progress.cacheHits };
+      totalKnown = progress.total !== undefined;
+      const total = progress.total ?? progress.done;
       if (!started) {
+        startedAt = now;
         bar.start(total, progress.done, payload);
         started = true;
       } else {
