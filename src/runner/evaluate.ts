@@ -349,6 +349,8 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       return true;
     };
 
+    // Stops the count of the jobs below once the run is over, however it ended.
+    const counting = new AbortController();
     try {
       const jobs = iterateJobs(suite, variants, bound, {
         limit: options.limit,
@@ -363,7 +365,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
         countJobs(suite, variants, bound.length, {
           limit: options.limit,
           shard: options.shard,
-          signal: controller.signal,
+          signal: counting.signal,
         }).then(
           (count) => {
             total ??= count;
@@ -390,6 +392,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     } catch (error) {
       throw fatal ?? error;
     } finally {
+      counting.abort();
       journal?.close();
       journal = undefined;
     }
