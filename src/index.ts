@@ -27,6 +27,7 @@ export {
   type EvaluateProgress,
   type EvaluateResult,
   evaluate,
+  type RateLimitReport,
   type Shard,
 } from "./runner/evaluate.js";
 export { mergeRecords } from "./runner/merge.js";

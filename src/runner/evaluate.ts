@@ -94,6 +94,18 @@ export interface EvaluateResult {
   status: RunStatus;
   /** With resume: results from the journal run again because their prompt or expected answer changed. */
   changed?: number;
+  /** When an endpoint answered 429: how often, and how far the calls in flight came down from `concurrency`. */
+  rateLimited?: RateLimitReport;
+}
+
+/** How much an endpoint's rate limiting slowed a run. */
+export interface RateLimitReport {
+  /** Answers with status 429 (each retry's answer counts). */
+  answers: number;
+  /** The fewest calls in flight the run came down to. */
+  lowestConcurrency: number;
+  /** The concurrency the run was given (-j). */
+  concurrency: number;
 }
 
 /** Failing calls with no success from the provider before the run is declared unable to reach it. */
@@ -164,7 +176,15 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
 
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const adaptive = createAdaptiveLimit({ max: concurrency });
-  const observedFetch = observeRateLimits(options.fetch, env, adaptive);
+  const rateLimited: RateLimitReport = { answers: 0, lowestConcurrency: concurrency, concurrency };
+  const observedFetch = observeRateLimits(options.fetch, env, {
+    onRateLimited() {
+      adaptive.onRateLimited();
+      rateLimited.answers++;
+      rateLimited.lowestConcurrency = Math.min(rateLimited.lowestConcurrency, adaptive.limit);
+    },
+    onSuccess: () => adaptive.onSuccess(),
+  });
   const makeProvider =
     options.createProvider ??
     ((spec: ProviderSpec, o: { fetch: typeof fetch }) =>
@@ -405,7 +425,12 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       ...(stopReason ? { stopReason } : {}),
     };
     for (const writer of writers) writer.finish(end);
-    return { record: { ...header, ...end, cases: retained }, status, ...(resumePoint ? { changed } : {}) };
+    return {
+      record: { ...header, ...end, cases: retained },
+      status,
+      ...(resumePoint ? { changed } : {}),
+      ...(rateLimited.answers > 0 ? { rateLimited } : {}),
+    };
   } catch (error) {
     for (const writer of writers) writer.abort();
     throw error;

@@ -194,6 +194,21 @@ describe("cost before spending", () => {
     expect(record.cases.length).toBeLessThan(10);
   });
 
+  it("says when the endpoint rate-limited the run, and how to pace it", async () => {
+    const s = await server({ faults: (i) => (i < 3 ? { status: 429, retryAfterMs: 5 } : null) });
+    const dir = copyFixture("arithmetic");
+    const config = join(dir, "promptsmith.yaml");
+    writeFileSync(config, readFileSync(config, "utf8").replace("maxRetries: 0", "maxRetries: 5"));
+    const run = await runCli(["eval", dir, "-j", "4", "--no-cache"], { env: { OPENAI_BASE_URL: s.url } });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      "rate limited: 3 answers were 429 Too Many Requests; calls in flight came down to 1 of 4",
+    );
+    expect(run.stderr).toContain("hint: set rpm: and tpm: on the provider");
+    const calm = await runCli(["eval", dir, "--no-cache"], { env: { OPENAI_BASE_URL: s.url } });
+    expect(calm.stderr).not.toContain("rate limited");
+  });
+
   it("--max-errors stops a run that fails everywhere", async () => {
     const s = await server({ faults: () => ({ status: 500 }) });
     const run = await runCli(["eval", copyFixture("arithmetic"), "-j", "1", "--max-errors", "3"], {

@@ -58,10 +58,16 @@ describe("evaluate (library)", () => {
     });
     const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
     suite.providers[0].maxRetries = 8;
-    const { record } = await evaluate({ suite, env: { OPENAI_BASE_URL: server.url }, concurrency: 4 });
+    const { record, rateLimited } = await evaluate({
+      suite,
+      env: { OPENAI_BASE_URL: server.url },
+      concurrency: 4,
+    });
     expect(record.summary.reduce((n, s) => n + s.total, 0)).toBe(10);
     expect(record.summary.reduce((n, s) => n + s.errors, 0)).toBe(0);
     expect(server.completionRequests().length).toBe(16);
+    // The run says how much it was held back: six 429s, and -j 4 halved down to one call at a time.
+    expect(rateLimited).toEqual({ answers: 6, lowestConcurrency: 1, concurrency: 4 });
   });
 
   it("paces calls to the provider's rpm: a second's worth at once, then evenly", async () => {

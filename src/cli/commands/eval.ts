@@ -101,7 +101,7 @@ export async function evalCommand(
       onProgress: progress?.update,
       onDownloadProgress: createDownloadProgress(io),
     };
-    const { record, status, changed } =
+    const { record, status, changed, rateLimited } =
       flags.batch || flags.batchId
         ? await (await import("../../runner/batch.js")).evaluateBatch({
             ...options,
@@ -120,6 +120,13 @@ export async function evalCommand(
     if (changed) {
       io.stderr.write(
         `${changed} ${changed === 1 ? "job" : "jobs"} of the resumed run ran again: their prompt or expected answer changed since it started\n`,
+      );
+    }
+    if (rateLimited) {
+      const { answers, lowestConcurrency, concurrency } = rateLimited;
+      io.stderr.write(
+        `rate limited: ${answers} ${answers === 1 ? "answer was" : "answers were"} 429 Too Many Requests; calls in flight came down to ${lowestConcurrency} of ${concurrency}\n` +
+          "  hint: set rpm: and tpm: on the provider to pace the calls under its limits from the start\n",
       );
     }
     if (status !== "complete" && runId) {
