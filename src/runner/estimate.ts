@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import type { Suite } from "../config/types.js";
 import { createTokenCounter, encodingForModel, isOpenAIModelName } from "../fewshot/index.js";
 import type { ChatMessage, ProviderSpec } from "../providers/types.js";
@@ -87,7 +88,9 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
     }
   }
   const useCache = options.useCache ?? suite.cache.enabled;
-  const cache: ResponseCache | undefined = useCache ? openCache(suite.cache.path) : undefined;
+  // A dry run only reads the cache: it creates none where no run has written one.
+  const cache: ResponseCache | undefined =
+    useCache && existsSync(suite.cache.path) ? openCache(suite.cache.path) : undefined;
   const rows = new Map<string, EstimateRow>();
   /** Tokens of the requests the cache does not answer: only those cost money. */
   const billable = new Map<EstimateRow, { prompt: number; completion: number }>();

@@ -129,6 +129,21 @@ describe("cache", () => {
   });
 });
 
+describe("looking creates nothing", () => {
+  it("cache stats, cache clear and --dry-run on a fresh project leave no .promptsmith folder", async () => {
+    const dir = copyFixture("arithmetic");
+    const stats = await runCli(["cache", "stats", dir]);
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toContain("no cache yet");
+    expect((await runCli(["cache", "clear", dir])).code).toBe(0);
+    const dry = await runCli(["eval", dir, "--dry-run"], {
+      env: { OPENAI_BASE_URL: "http://127.0.0.1:9/v1" },
+    });
+    expect(dry.code).toBe(0);
+    expect(existsSync(join(dir, ".promptsmith"))).toBe(false);
+  });
+});
+
 describe("cost before spending", () => {
   it("--dry-run renders everything, counts tokens and sends nothing", async () => {
     const s = await server();

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { loadConfig, openCache } from "../../index.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CliIo } from "../io.js";
@@ -9,6 +10,11 @@ export async function cacheCommand(
   io: CliIo,
 ): Promise<number> {
   const suite = await loadConfig(configPath, { env: io.env, cwd: io.cwd });
+  // Looking must not create: no run has written a cache here yet.
+  if (!existsSync(suite.cache.path)) {
+    io.stdout.write(`${suite.cache.path}\nno cache yet: no run of this config has stored an answer\n`);
+    return ExitCode.ok;
+  }
   const cache = openCache(suite.cache.path);
   try {
     if (action === "clear") {
