@@ -4,12 +4,14 @@ import { formatUserError, isUserError } from "../errors.js";
 import { ExitCode } from "./exit-codes.js";
 import { addFlags } from "./flags.js";
 import { type CliIo, processIo } from "./io.js";
+import { keepShortCommandsShort } from "./v8-flags.js";
 
 /**
  * The command-line entry. Only commander and the flag table load here; each command imports the
  * library when it runs, so `--version` and `--help` stay fast.
  */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  keepShortCommandsShort();
   let exitCode: number = ExitCode.ok;
   const program = new Command("promptsmith")
     .description("Compose prompts from templates, run them against models, and score the answers.")

@@ -10,8 +10,8 @@ import {
 import { createDownloadProgress } from "../download-progress.js";
 import { ExitCode } from "../exit-codes.js";
 import type { FlagValues } from "../flags.js";
-import { tuneHeapForLongRuns } from "../heap.js";
 import { type CliIo, useColor } from "../io.js";
+import { tuneHeapForLongRuns } from "../v8-flags.js";
 
 type EvalFlags = FlagValues<
   | "output"
