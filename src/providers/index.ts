@@ -28,8 +28,7 @@ export async function createProvider(spec: ProviderSpec, options: ProviderOption
     const { createOpenAIProvider } = await import("./openai.js");
     return createOpenAIProvider(spec, options);
   }
-  // `echo:<name>` lets a suite compare two echo providers under distinct ids.
-  if (id === "echo" || id.startsWith("echo:")) return createEchoProvider(spec);
+  if (isEchoId(id)) return createEchoProvider(spec);
   if (id.startsWith("local:")) {
     const { createLocalProvider } = await import("./local.js");
     return createLocalProvider(spec, options);
@@ -39,6 +38,11 @@ export async function createProvider(spec: ProviderSpec, options: ProviderOption
     message: `unknown provider "${id}"`,
     hint: `write one of ${PROVIDER_ID_FORMS.map((form) => `\`${form}\``).join(", ")}`,
   });
+}
+
+/** Whether a provider id names the echo provider; `echo:<name>` lets a suite compare two under distinct ids. */
+export function isEchoId(id: string): boolean {
+  return id === "echo" || id.startsWith("echo:");
 }
 
 /** The transport OpenAI-compatible providers use when none is injected (loaded on first use). */

@@ -108,7 +108,7 @@ export async function createLocalProvider(
   // The model loads at the first call, not here: a run the cache answers whole never loads
   // node-llama-cpp or the model (seconds for a real model). serve() calls load() at once instead.
   let engine: Promise<Engine> | undefined;
-  const load = (): Promise<Engine> =>
+  const loadOnce = (): Promise<Engine> =>
     (engine ??= loadEngine(modelPath, settings).then((loaded) => {
       const { context, chatWrapper, lib } = loaded;
       for (let i = 0; i < settings.parallel; i++) {
@@ -189,7 +189,7 @@ export async function createLocalProvider(
     if (closed) throw abortedError(true);
     const signal = request.signal ? AbortSignal.any([request.signal, closing.signal]) : closing.signal;
     if (signal.aborted) throw abortedError(closing.signal.aborted);
-    const { model, context, chatWrapper } = await load();
+    const { model, context, chatWrapper } = await loadOnce();
     if (signal.aborted) throw abortedError(closing.signal.aborted);
 
     const prompt = renderPrompt(request.messages, raw, chatWrapper, model);
@@ -251,7 +251,7 @@ export async function createLocalProvider(
     id: spec.id,
     label: spec.label,
     async load() {
-      await load();
+      await loadOnce();
     },
     complete: (request) => track(complete(request, spec.completions === true)),
     rawCompletions: () => ({

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Suite } from "../config/types.js";
 import { createTokenCounter, encodingForModel, isOpenAIModelName } from "../fewshot/index.js";
+import { isEchoId } from "../providers/index.js";
 import type { ChatMessage, ProviderSpec } from "../providers/types.js";
 import { openCache, type ResponseCache } from "./cache.js";
 import { endpointOf, isAnswered } from "./execute.js";
@@ -81,7 +82,7 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
     const model = modelOf(spec) ?? "";
     if (!counters.has(model)) counters.set(model, await createTokenCounter(model));
     // A local GGUF or a vLLM/Ollama model has a tokenizer of its own, which a dry run cannot load.
-    if (spec.id !== "echo" && !spec.id.startsWith("echo:") && !isOpenAIModelName(model)) {
+    if (!isEchoId(spec.id) && !isOpenAIModelName(model)) {
       assumptions.add(
         `${spec.label}: tokens counted with OpenAI's ${encodingForModel(model)} encoding; the model's own tokenizer may count differently`,
       );

@@ -151,8 +151,6 @@ async function createProgress(io: CliIo) {
   if (!io.stderr.isTTY || io.env.CI) return undefined;
   const { default: cliProgress } = await import("cli-progress");
   const { BarFormat, TimeFormat } = cliProgress.Format;
-  let totalKnown = false;
-  let startedAt = 0;
   const bar = new cliProgress.SingleBar(
     {
       stream: io.stderr,
@@ -160,8 +158,8 @@ async function createProgress(io: CliIo) {
       // count and a rate then, rather than a bar that is always full.
       format: (options, params, payload) => {
         const tail = `${payload.errors} errors · ${payload.hits} cached`;
-        if (!totalKnown) {
-          const seconds = (Date.now() - startedAt) / 1000;
+        if (!payload.totalKnown) {
+          const seconds = (Date.now() - params.startTime) / 1000;
           const rate = seconds > 0 ? Math.round(params.value / seconds) : 0;
           return `${params.value} jobs · ${rate}/s · ${tail}`;
         }
@@ -185,11 +183,13 @@ async function createProgress(io: CliIo) {
       // One update per job is thousands a second on a fast endpoint; the bar redraws 10 times a second.
       if (started && now - lastUpdate < 100) return;
       lastUpdate = now;
-      const payload = { errors: progress.errors, hits: progress.cacheHits };
-      totalKnown = progress.total !== undefined;
+      const payload = {
+        errors: progress.errors,
+        hits: progress.cacheHits,
+        totalKnown: progress.total !== undefined,
+      };
       const total = progress.total ?? progress.done;
       if (!started) {
-        startedAt = now;
         bar.start(total, progress.done, payload);
         started = true;
       } else {
