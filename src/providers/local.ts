@@ -52,12 +52,25 @@ interface Slot {
   completion: LlamaCompletion;
 }
 
+/** Where a loaded local model runs, as llama.cpp reports it. */
+export interface LocalEngineInfo {
+  /** "cpu", or the GPU back end llama.cpp loaded (with `gpu: auto` it may still be "cpu"). */
+  backend: "cpu" | "cuda" | "vulkan" | "metal";
+  /** The GPUs llama.cpp sees; empty on the CPU. */
+  devices: readonly string[];
+  /** Layers offloaded to the GPU, of `totalLayers`. */
+  gpuLayers: number;
+  totalLayers: number;
+  /** CPU threads llama.cpp computes with. */
+  threads: number;
+}
+
 /** A local provider; `rawCompletions()` exposes the same loaded model completing prompts without the chat template. */
 export interface LocalProvider extends Provider {
   /** A view that completes flattened prompts raw (what `/v1/completions` means); closing the owner closes it. */
   rawCompletions(): Provider;
-  /** Loads the model now instead of at the first call, so a model that cannot load fails here. */
-  load(): Promise<void>;
+  /** Loads the model now instead of at the first call, so a model that cannot load fails here; says where it runs. */
+  load(): Promise<LocalEngineInfo>;
   /** Aborts running and queued calls, then frees the model. */
   close(): Promise<void>;
 }
@@ -251,7 +264,7 @@ export async function createLocalProvider(
     id: spec.id,
     label: spec.label,
     async load() {
-      await loadOnce();
+      return engineInfo(await loadOnce());
     },
     complete: (request) => track(complete(request, spec.completions === true)),
     rawCompletions: () => ({
@@ -435,6 +448,23 @@ interface Engine {
   chatWrapper: ChatWrapper;
 }
 
+async function engineInfo({ llama, model, context }: Engine): Promise<LocalEngineInfo> {
+  return {
+    backend: llama.gpu === false ? "cpu" : llama.gpu,
+    devices: llama.gpu === false ? [] : await llama.getGpuDeviceNames(),
+    gpuLayers: model.gpuLayers,
+    totalLayers: model.fileInsights.totalLayers,
+    threads: context.currentThreads,
+  };
+}
+
+/** One line for people: "vulkan (NVIDIA H200), 23 of 23 layers on the GPU" or "the CPU, 3 threads". */
+export function describeEngine(info: LocalEngineInfo): string {
+  if (info.backend === "cpu") return `the CPU, ${info.threads} thread${info.threads === 1 ? "" : "s"}`;
+  const devices = info.devices.length > 0 ? ` (${info.devices.join(", ")})` : "";
+  return `${info.backend}${devices}, ${info.gpuLayers} of ${info.totalLayers} layers on the GPU`;
+}
+
 /**
  * The CPU threads llama.cpp gets unless `threads` or PROMPTSMITH_THREADS says: its math cores, less
  * one core left to Node. llama.cpp's workers spin while they wait for each other, and Node's own
@@ -447,6 +477,16 @@ export function defaultThreads(mathCores: number, cores: number): number {
   return Math.max(1, Math.min(mathCores, cores - 1));
 }
 
+// What each back end's prebuilt binary needs from the machine (node-llama-cpp 3.21: CUDA 13, or 12 via cuda-ext).
+const NO_BINARY_HINTS: Record<"cpu" | (typeof GPU_CHOICES)[number], string> = {
+  cpu: "reinstall node-llama-cpp so that npm fetches the prebuilt binary for this platform",
+  auto: "reinstall node-llama-cpp so that npm fetches the prebuilt binaries for this platform",
+  cuda: "the cuda build needs an NVIDIA driver and the CUDA 13 (or 12) runtime: libcudart and libcublas on the library path; PROMPTSMITH_GPU=auto falls back to another back end or the CPU",
+  vulkan:
+    "the vulkan build needs the Vulkan loader (libvulkan.so.1) and a GPU driver with Vulkan support; PROMPTSMITH_GPU=auto falls back to another back end or the CPU",
+  metal: "metal runs on Apple silicon macOS only; PROMPTSMITH_GPU=auto picks what this machine has",
+};
+
 async function loadEngine(modelPath: string, settings: Settings): Promise<Engine> {
   const lib = await import("node-llama-cpp");
   let llama: Llama;
@@ -454,14 +494,28 @@ async function loadEngine(modelPath: string, settings: Settings): Promise<Engine
     // build "never": a missing binary must not turn into a source download and a compile in the middle of a run.
     llama = await lib.getLlama({ gpu: settings.gpu, build: "never", logLevel: lib.LlamaLogLevel.error });
   } catch (error) {
+    // node-llama-cpp's message for this is only its class name.
+    const reason =
+      error instanceof lib.NoBinaryFoundError
+        ? `no prebuilt llama.cpp for ${settings.gpu === false ? "the CPU" : settings.gpu} loads on this machine`
+        : error instanceof Error
+          ? error.message
+          : String(error);
     throw new UserError({
       code: "provider-invalid",
-      message: `cannot start llama.cpp with gpu ${JSON.stringify(settings.gpu)}: ${error instanceof Error ? error.message : String(error)}`,
-      hint:
-        settings.gpu === false
-          ? "reinstall node-llama-cpp for this platform"
-          : "set PROMPTSMITH_GPU=auto, or leave it unset to use the CPU",
+      message: `cannot start llama.cpp with gpu ${JSON.stringify(settings.gpu)}: ${reason}`,
+      hint: NO_BINARY_HINTS[settings.gpu === false ? "cpu" : settings.gpu],
       cause: error,
+    });
+  }
+  if (settings.gpu !== false && settings.gpu !== "auto" && llama.gpu !== settings.gpu) {
+    // node-llama-cpp answers a back end this platform lacks (metal on Linux) with the CPU build, silently.
+    const loaded = llama.gpu === false ? "the CPU build" : `the ${llama.gpu} build`;
+    await llama.dispose().catch(() => {});
+    throw new UserError({
+      code: "provider-invalid",
+      message: `cannot start llama.cpp with gpu ${JSON.stringify(settings.gpu)}: node-llama-cpp loaded ${loaded} instead`,
+      hint: NO_BINARY_HINTS[settings.gpu],
     });
   }
   try {

@@ -1,6 +1,6 @@
 /** `promptsmith serve`: a local GGUF model behind the OpenAI-compatible server. */
 import path from "node:path";
-import { createLocalProvider } from "../providers/local.js";
+import { createLocalProvider, describeEngine } from "../providers/local.js";
 import { type DownloadProgress, defaultLocalModelRef } from "../providers/model-cache.js";
 import { type ServerHandle, startServer } from "./server.js";
 
@@ -35,7 +35,9 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
     { env, fetch: options.fetch, onProgress: options.onProgress },
   );
   try {
-    await provider.load();
+    const engine = await provider.load();
+    // Says whether a GPU asked for was found: with gpu auto, llama.cpp falls back to the CPU without a word.
+    options.log?.(`loaded ${modelName} on ${describeEngine(engine)}`);
     const server = await startServer({
       provider,
       completionsProvider: provider.rawCompletions(),

@@ -126,6 +126,7 @@ describe("promptsmith serve", () => {
       [5, 0],
     ]);
     expect(served.code).toBe(0);
+    expect(served.stderr).toContain("loaded llama-2-tiny-random on the CPU, 1 thread\n");
     expect(served.stderr).toContain("shutting down");
   });
 });

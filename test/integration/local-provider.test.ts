@@ -198,6 +198,34 @@ describe("local provider set-up", () => {
     expect(isUserError(error) && error.message).toContain(missing);
   });
 
+  it("says where the model runs once loaded", async () => {
+    const provider = await createLocalProvider(spec());
+    try {
+      const info = await provider.load();
+      expect(info).toMatchObject({ backend: "cpu", devices: [], gpuLayers: 0, threads: 1 });
+      expect(info.totalLayers).toBeGreaterThan(0);
+    } finally {
+      await provider.close();
+    }
+  });
+
+  // node-llama-cpp answers metal on Linux with its CPU build; a GPU asked for by name must not turn into the CPU.
+  it.skipIf(process.platform === "darwin")(
+    "refuses a named GPU back end that llama.cpp cannot load, instead of running on the CPU",
+    async () => {
+      const provider = await createLocalProvider(spec({ params: { threads: 1, gpu: "metal" } }));
+      const error = await provider.load().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await provider.close();
+      expect(isUserError(error) && error.code).toBe("provider-invalid");
+      expect(isUserError(error) && error.message).toBe(
+        'cannot start llama.cpp with gpu "metal": node-llama-cpp loaded the CPU build instead',
+      );
+    },
+  );
+
   it("rejects an unknown gpu setting before loading anything", async () => {
     const error = await createLocalProvider(spec(), { env: { PROMPTSMITH_GPU: "quantum" } }).then(
       () => undefined,
