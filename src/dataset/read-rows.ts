@@ -13,7 +13,7 @@ const READERS: Record<DatasetFormat, (file: string) => AsyncGenerator<DatasetRow
 
 /**
  * The raw rows of a data file, in order, with the line each starts on; the format comes from
- * the extension. JSONL and CSV are streamed; JSON and YAML are parsed whole.
+ * the extension. Every format is streamed; a YAML file that is not a plain block list is parsed whole.
  */
 export async function* readRows(path: string): AsyncGenerator<DatasetRow, void, undefined> {
   const format = formatOfPath(path);

@@ -7,10 +7,13 @@ import { readRows } from "../../../src/dataset/read-rows.js";
 import { canListDescriptors, openDescriptorsOn } from "./helpers.js";
 
 const ROWS = 50_000;
+// Fewer for YAML: its broken tail is then parsed whole, to report the error where yaml finds it.
+const YAML_ROWS = 10_000;
 let dir: string;
 let clean: string;
 let brokenTailJsonl: string;
 let brokenTailCsv: string;
+let brokenTailYaml: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "promptsmith-stream-"));
@@ -22,11 +25,17 @@ beforeAll(async () => {
   clean = join(dir, "large.jsonl");
   brokenTailJsonl = join(dir, "broken-tail.jsonl");
   brokenTailCsv = join(dir, "broken-tail.csv");
+  brokenTailYaml = join(dir, "broken-tail.yaml");
+  const yaml = Array.from(
+    { length: YAML_ROWS },
+    (_, i) => `- id: ${i}\n  question: What is ${i} + 1?\n`,
+  ).join("");
   // The broken last line fails any reader that parses the whole file before handing out rows.
   await Promise.all([
     writeFile(clean, `${jsonl}\n`),
     writeFile(brokenTailJsonl, `${jsonl}\n{"id": "last", oops}\n`),
     writeFile(brokenTailCsv, `${csv}\nlast,"never closed\n`),
+    writeFile(brokenTailYaml, `${yaml}- id: last\n  id: again\n`),
   ]);
 });
 
@@ -59,9 +68,26 @@ describe("streaming", () => {
     expect(count).toBe(ROWS);
   });
 
+  it("hands out a YAML list's rows before reading its broken last item, and locates that item", async () => {
+    let count = 0;
+    let lastLine = 0;
+    await expect(
+      (async () => {
+        for await (const row of readRows(brokenTailYaml)) {
+          count++;
+          lastLine = row.line;
+        }
+      })(),
+    ).rejects.toMatchObject({ code: "dataset-parse", location: { line: 2 * YAML_ROWS + 2 } });
+    // Items are parsed a batch at a time, so the good items in the broken one's batch are not handed out.
+    expect(count).toBeGreaterThan(YAML_ROWS - 256);
+    expect(lastLine).toBe(2 * count - 1);
+  });
+
   it.each([
     ["JSONL", () => brokenTailJsonl],
     ["CSV", () => brokenTailCsv],
+    ["YAML", () => brokenTailYaml],
   ])("stops reading a large %s file on an early break, without error", async (_format, path) => {
     const ids: string[] = [];
     for await (const testCase of readCases(path())) {
