@@ -7,9 +7,13 @@
  * batch it saved the id of (`--batch-id`). With `openai.ts`, the only file that imports `openai`;
  * client set-up and error mapping are shared with it so both speak the same way about failures.
  */
-import { APIError, toFile } from "openai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { APIError } from "openai";
 import type { Batch } from "openai/resources/batches";
 import { UserError } from "../errors.js";
+import { callSignal, withCallSignal } from "./call-signal.js";
 import type { ProviderOptions } from "./index.js";
 import {
   type CallContext,
@@ -22,6 +26,7 @@ import {
   statusErrorKind,
   toProviderError,
 } from "./openai.js";
+import { createSpool, type Spool } from "./spool.js";
 import {
   type ChatMessage,
   type CompletionResponse,
@@ -144,6 +149,8 @@ export interface BatchClientOptions extends ProviderOptions {
   maxRequestsPerBatch?: number;
   /** Most bytes in one batch file; default 200,000,000 (OpenAI's 200 MB, read as the smaller decimal MB). */
   maxBytesPerBatch?: number;
+  /** Where batch files are written before they are uploaded, in a folder of their own removed after; default the OS temp folder. */
+  spoolDir?: string;
 }
 
 /** The endpoints promptsmith batches. */
@@ -189,6 +196,7 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
   const { client, model, apiKey } = setup;
   const maxRequests = positive(options.maxRequestsPerBatch, DEFAULT_MAX_REQUESTS);
   const maxBytes = positive(options.maxBytesPerBatch, DEFAULT_MAX_BYTES);
+  const spoolRoot = options.spoolDir ?? tmpdir();
   const where = displayURL(setup.baseURL);
   const transferTimeout = Math.max(setup.timeoutMs, MIN_TRANSFER_TIMEOUT_MS);
   const redact = (text: string) => redactKey(text, apiKey);
@@ -209,7 +217,7 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
   async function retrieve(batchId: string, signal?: AbortSignal): Promise<BatchStatus> {
     const path = `/batches/${batchId}`;
     try {
-      return toBatchStatus(await client.batches.retrieve(batchId, { signal }));
+      return toBatchStatus(await withSignal(signal, (s) => client.batches.retrieve(batchId, { signal: s })));
     } catch (error) {
       throw mapError(error, path, `no batch "${batchId}" on this endpoint; check the batch id`, signal);
     }
@@ -219,22 +227,28 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
   async function* fileLines(fileId: string, signal?: AbortSignal): AsyncGenerator<string> {
     const path = `/files/${fileId}/content`;
     const notFound = `file "${fileId}" is gone (result files expire; the batch may be too old)`;
-    let response: Response;
+    // The body streams under the request's signal, so the call's own signal lives until it is read.
+    const call = signal ? callSignal(signal) : undefined;
     try {
-      response = await client.files.content(fileId, { signal, timeout: transferTimeout });
-    } catch (error) {
-      throw mapError(error, path, notFound, signal);
-    }
-    if (!response.body) return;
-    try {
-      yield* readLines(response.body);
-    } catch (error) {
-      throw mapError(error, path, notFound, signal);
+      let response: Response;
+      try {
+        response = await client.files.content(fileId, { signal: call?.signal, timeout: transferTimeout });
+      } catch (error) {
+        throw mapError(error, path, notFound, signal);
+      }
+      if (!response.body) return;
+      try {
+        yield* readLines(response.body);
+      } catch (error) {
+        throw mapError(error, path, notFound, signal);
+      }
+    } finally {
+      call?.release();
     }
   }
 
   async function uploadAndCreate(
-    lines: Buffer[],
+    spool: Spool,
     endpoint: BatchEndpoint,
     part: number,
     options: SubmitOptions,
@@ -242,26 +256,25 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
     const { signal } = options;
     let inputFileId: string;
     try {
-      const file = await toFile(Buffer.concat(lines), `promptsmith-batch-${part}.jsonl`, {
-        type: "application/jsonl",
-      });
-      const uploaded = await client.files.create(
-        { file, purpose: "batch" },
-        { signal, timeout: transferTimeout },
+      const file = await spool.finish(`promptsmith-batch-${part}.jsonl`, "application/jsonl");
+      const uploaded = await withSignal(signal, (s) =>
+        client.files.create({ file, purpose: "batch" }, { signal: s, timeout: transferTimeout }),
       );
       inputFileId = uploaded.id;
     } catch (error) {
       throw mapError(error, "/files", "the endpoint does not offer the Files API that batches need", signal);
     }
     try {
-      const batch = await client.batches.create(
-        {
-          input_file_id: inputFileId,
-          endpoint,
-          completion_window: "24h",
-          ...(options.metadata ? { metadata: options.metadata } : {}),
-        },
-        { signal },
+      const batch = await withSignal(signal, (s) =>
+        client.batches.create(
+          {
+            input_file_id: inputFileId,
+            endpoint,
+            completion_window: "24h",
+            ...(options.metadata ? { metadata: options.metadata } : {}),
+          },
+          { signal: s },
+        ),
       );
       return { batchId: batch.id, inputFileId };
     } catch (error) {
@@ -273,17 +286,22 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
 
   return {
     async submit(requests, options = {}) {
-      // Requests stream in and go out a file at a time, so memory holds one batch file (the API's
-      // limits bound it), never the whole evaluation.
-      const parts = new Map<BatchEndpoint, { customIds: string[]; lines: Buffer[]; bytes: number }>();
+      // Requests stream in and go out a file at a time, each file written to disk as it fills, so
+      // memory holds neither a batch file (up to 200 MB) nor the whole evaluation.
+      const spoolDir = mkdtempSync(join(spoolRoot, "promptsmith-batch-"));
+      const parts = new Map<BatchEndpoint, { customIds: string[]; spool: Spool }>();
       const seen = new Set<string>();
       const batches: SubmittedBatch[] = [];
       const send = async (endpoint: BatchEndpoint) => {
         const part = parts.get(endpoint);
-        if (!part || part.lines.length === 0) return;
+        if (!part) return;
         parts.delete(endpoint);
-        const made = await uploadAndCreate(part.lines, endpoint, batches.length + 1, options);
-        batches.push({ ...made, endpoint, customIds: part.customIds });
+        try {
+          const made = await uploadAndCreate(part.spool, endpoint, batches.length + 1, options);
+          batches.push({ ...made, endpoint, customIds: part.customIds });
+        } finally {
+          part.spool.remove();
+        }
       };
       try {
         for await (const request of requests) {
@@ -311,13 +329,16 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
             });
           }
           const full = parts.get(endpoint);
-          if (full && (full.lines.length >= maxRequests || full.bytes + line.length > maxBytes))
+          if (full && (full.spool.lines >= maxRequests || full.spool.bytes + line.length > maxBytes))
             await send(endpoint);
-          const part = parts.get(endpoint) ?? { customIds: [], lines: [], bytes: 0 };
-          parts.set(endpoint, part);
+          let part = parts.get(endpoint);
+          if (part === undefined) {
+            const name = `part-${batches.length + parts.size + 1}.jsonl`;
+            part = { customIds: [], spool: createSpool(spoolDir, name) };
+            parts.set(endpoint, part);
+          }
           part.customIds.push(request.customId);
-          part.lines.push(line);
-          part.bytes += line.length;
+          part.spool.write(line);
         }
         for (const endpoint of [...parts.keys()]) await send(endpoint);
       } catch (error) {
@@ -343,6 +364,9 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
           });
         }
         throw error;
+      } finally {
+        for (const part of parts.values()) part.spool.remove();
+        rmSync(spoolDir, { recursive: true, force: true });
       }
       return { batchIds: batches.map((batch) => batch.batchId), batches };
     },
@@ -630,4 +654,12 @@ function sleepUnlessAborted(
       },
     );
   });
+}
+
+/** Runs an SDK call under a signal of its own tied to the caller's (see call-signal.ts), or under none. */
+function withSignal<T>(
+  signal: AbortSignal | undefined,
+  call: (signal?: AbortSignal) => Promise<T>,
+): Promise<T> {
+  return signal ? withCallSignal(signal, call) : call(undefined);
 }

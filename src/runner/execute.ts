@@ -1,3 +1,4 @@
+import { withCallSignal } from "../providers/call-signal.js";
 import type {
   ChatMessage,
   CompletionResponse,
@@ -317,36 +318,6 @@ async function generate(
     });
   }
   return { outputs: outputs as Generation[], usage, latencyMs };
-}
-
-/** Per run signal: the controllers of the calls in flight, aborted together by one listener. */
-const inFlightCalls = new WeakMap<AbortSignal, Set<AbortController>>();
-
-/**
- * Runs one call with its own signal, aborted when the run's is. The SDK adds an abort listener to
- * the signal of every request and never removes it: on the run-wide signal those pile up (and Node
- * scans them on every add), which made CPU grow with the square of the job count. Even one
- * listener per call in flight costs a scan of up to -j listeners per add, so the run's signal gets
- * a single listener that fans out to a Set.
- */
-async function withCallSignal<T>(run: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  let calls = inFlightCalls.get(run);
-  if (calls === undefined) {
-    const live = new Set<AbortController>();
-    run.addEventListener("abort", () => {
-      for (const controller of live) controller.abort(run.reason);
-    });
-    inFlightCalls.set(run, live);
-    calls = live;
-  }
-  const controller = new AbortController();
-  if (run.aborted) controller.abort(run.reason);
-  calls.add(controller);
-  try {
-    return await call(controller.signal);
-  } finally {
-    calls.delete(controller);
-  }
 }
 
 /** The cache key of one sample of one request. */

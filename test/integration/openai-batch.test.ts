@@ -1,3 +1,7 @@
+import { getEventListeners } from "node:events";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { isUserError } from "../../src/errors.js";
@@ -480,6 +484,60 @@ describe("openai batch: ids, re-attaching, aborting, splitting", () => {
     requests[2].customId = "case-0";
     await expect(clientFor(target).submit(requests)).rejects.toThrow('duplicate batch custom id "case-0"');
     expect(target.requests).toHaveLength(0);
+  });
+
+  it("writes each batch file to disk before uploading it, and leaves none behind, whether it succeeds or fails", async () => {
+    const target = await serve({ progressSteps: 1 });
+    const spoolDir = mkdtempSync(join(tmpdir(), "promptsmith-spool-test-"));
+    try {
+      const client = clientFor(target, {}, { maxRequestsPerBatch: 10, spoolDir });
+      const requests = requestsOf(25);
+      let midway: string[] = [];
+      async function* watched() {
+        for (const [i, request] of requests.entries()) {
+          if (i === 15) midway = readdirSync(spoolDir, { recursive: true }) as string[];
+          yield request;
+        }
+      }
+      await client.submit(watched());
+      // The first file is uploaded; the second is on disk, filling.
+      expect(midway).toEqual([
+        expect.stringMatching(/^promptsmith-batch-/),
+        expect.stringMatching(/part-2\.jsonl$/),
+      ]);
+      expect(
+        uploadedLines(target)
+          .flat()
+          .map((line) => line.custom_id),
+      ).toEqual(requests.map((r) => r.customId));
+      expect(readdirSync(spoolDir)).toEqual([]);
+
+      // One batch is made, then the requests break off with a second file half written.
+      async function* failing() {
+        yield* requestsOf(15);
+        throw new Error("the requests broke off");
+      }
+      await expect(client.submit(failing())).rejects.toThrow("the requests broke off");
+      expect(readdirSync(spoolDir)).toEqual([]);
+    } finally {
+      rmSync(spoolDir, { recursive: true, force: true });
+    }
+  });
+
+  // The SDK never removes the abort listener it adds to a request's signal: a batch polled for a day
+  // would leave thousands on the caller's signal.
+  it("leaves at most one listener on the caller's signal, however many calls it made", async () => {
+    const target = await serve({ progressSteps: 25 });
+    const client = clientFor(target, {}, { maxRequestsPerBatch: 5 });
+    const controller = new AbortController();
+    const { batchIds } = await client.submit(requestsOf(20), { signal: controller.signal });
+    expect(batchIds).toHaveLength(4);
+    for (const id of batchIds) {
+      await client.wait(id, { ...fast, signal: controller.signal });
+      await collect(client.results(id, { signal: controller.signal }));
+    }
+    expect(target.requests.length).toBeGreaterThan(100);
+    expect(getEventListeners(controller.signal, "abort").length).toBeLessThanOrEqual(1);
   });
 
   it("refuses a provider that is not openai:<model>", () => {

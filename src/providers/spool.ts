@@ -1,0 +1,70 @@
+/**
+ * A batch input file built on disk a line at a time. OpenAI takes files of up to 200 MB; holding one
+ * in memory (and copying it once more to upload) made a batch's memory grow with its prompts.
+ */
+import { closeSync, openAsBlob, openSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+
+// Lines are gathered to this size before a write, so a file of small lines is not a syscall each.
+const FLUSH_BYTES = 1 << 16;
+
+/** One file being written; see {@link createSpool}. */
+export interface Spool {
+  /** Lines written so far. */
+  readonly lines: number;
+  /** Bytes written so far. */
+  readonly bytes: number;
+  write(line: Buffer): void;
+  /** Ends the file and hands it out as a File whose bytes are read from disk as they are sent (and again on a retry). */
+  finish(name: string, type: string): Promise<File>;
+  /** Deletes the file; safe to call more than once, and before finish(). */
+  remove(): void;
+}
+
+/** A new file `name` in `dir` (which the caller owns and removes). */
+export function createSpool(dir: string, name: string): Spool {
+  const path = join(dir, name);
+  let fd: number | undefined = openSync(path, "wx", 0o600);
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let lines = 0;
+  let bytes = 0;
+  const flush = () => {
+    if (fd === undefined || pendingBytes === 0) return;
+    const chunk = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+    for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+    pending = [];
+    pendingBytes = 0;
+  };
+  const close = () => {
+    if (fd === undefined) return;
+    closeSync(fd);
+    fd = undefined;
+  };
+  return {
+    get lines() {
+      return lines;
+    },
+    get bytes() {
+      return bytes;
+    },
+    write(line) {
+      if (fd === undefined) throw new Error(`spool ${path} is already finished`);
+      pending.push(line);
+      pendingBytes += line.length;
+      lines++;
+      bytes += line.length;
+      if (pendingBytes >= FLUSH_BYTES) flush();
+    },
+    async finish(fileName, type) {
+      flush();
+      close();
+      return new File([await openAsBlob(path, { type })], fileName, { type });
+    },
+    remove() {
+      pending = [];
+      close();
+      rmSync(path, { force: true });
+    },
+  };
+}
