@@ -8,16 +8,20 @@
  * server that CPU is the bottleneck. The SDK still owns retries, timeouts and errors (house rule 7):
  * this only moves bytes, so both of undici's own timeouts are off.
  *
- * It covers what the SDK sends for completions (string or byte bodies, any method) and answers with a
- * real `Headers` and a body the SDK reads through `json()`, `text()` or async iteration (streaming).
- * Anything else (a Request object, FormData or stream bodies for batch uploads, non-HTTP URLs or
- * URLs with credentials, a redirect mode other than "follow") goes to the global fetch unchanged,
+ * It covers what the SDK sends for completions (string or byte bodies, any method) and for batch
+ * uploads (FormData), and answers with a real `Headers` and a body the SDK reads through `json()`,
+ * `text()` or async iteration (streaming). A FormData body is streamed with backpressure: Node 20's
+ * fetch read a 200 MB file part into memory ahead of the socket. Anything else (a Request object,
+ * stream bodies, non-HTTP URLs or URLs with credentials, a redirect mode other than "follow") goes to
+ * the global fetch unchanged,
  * which also means the same errors as before for what fetch refuses. Like fetch it follows redirects, asks for and decodes gzip, deflate
  * and brotli, rejects with an `AbortError` on abort and with `TypeError("fetch failed")` on a network error.
  * Unlike Node's fetch it honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as curl and the Python SDK do.
  */
+
+import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
-import type { Readable, Transform } from "node:stream";
+import { Readable, type Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { Agent, Dispatcher, EnvHttpProxyAgent } from "undici";
 import { UserError } from "../errors.js";
@@ -56,7 +60,12 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
       (url.protocol !== "http:" && url.protocol !== "https:") ||
       url.username !== "" ||
       url.password !== "" ||
-      !(body === undefined || typeof body === "string" || body instanceof Uint8Array) ||
+      !(
+        body === undefined ||
+        typeof body === "string" ||
+        body instanceof Uint8Array ||
+        body instanceof FormData
+      ) ||
       (init.redirect !== undefined && init.redirect !== "follow")
     ) {
       return fallback(input, init);
@@ -70,18 +79,20 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
     url: URL,
     method: string,
     headers: Record<string, string>,
-    body: string | Uint8Array | undefined,
+    body: string | Uint8Array | FormData | undefined,
     signal: AbortSignal | undefined,
     redirects: number,
   ): Promise<Response> {
     let answer: Dispatcher.ResponseData;
     try {
+      // Encoded afresh for each send, so a redirect (and the SDK's retry, a new call) reads the parts again.
+      const multipart = body instanceof FormData ? encodeMultipart(body) : undefined;
       answer = await request.call(agent, {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: method as "GET",
-        headers,
-        body,
+        headers: multipart ? { ...headers, ...multipart.headers } : headers,
+        body: multipart ? multipart.body : (body as string | Uint8Array | undefined),
         signal,
         responseHeaders: "raw",
       });
@@ -108,6 +119,43 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * A FormData as multipart/form-data bytes, the way fetch encodes it (WHATWG: names and file names
+ * with CR, LF and `"` percent-escaped, line breaks in values as CRLF), read from its Blobs as the
+ * socket takes them. Its length is known up front, so the upload has a Content-Length.
+ */
+function encodeMultipart(form: FormData): { headers: Record<string, string>; body: Readable } {
+  const boundary = `----formdata-promptsmith-${randomBytes(12).toString("hex")}`;
+  const crlf = (text: string) => text.replace(/\r?\n|\r/g, "\r\n");
+  const quoted = (text: string) => text.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+  const parts: Array<Buffer | Blob> = [];
+  for (const [name, value] of form) {
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(crlf(name))}"`;
+    if (typeof value === "string") {
+      parts.push(Buffer.from(`${head}\r\n\r\n${crlf(value)}\r\n`));
+    } else {
+      const type = value.type || "application/octet-stream";
+      parts.push(Buffer.from(`${head}; filename="${quoted(value.name)}"\r\nContent-Type: ${type}\r\n\r\n`));
+      parts.push(value, Buffer.from("\r\n"));
+    }
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  const length = parts.reduce((sum, part) => sum + (part instanceof Blob ? part.size : part.length), 0);
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    for (const part of parts) {
+      if (part instanceof Blob) yield* part.stream();
+      else yield part;
+    }
+  }
+  return {
+    headers: {
+      "content-type": `multipart/form-data; boundary=${boundary}`,
+      "content-length": String(length),
+    },
+    body: Readable.from(chunks(), { objectMode: false }),
+  };
+}
 
 function safeURL(text: string): URL | undefined {
   try {

@@ -1,5 +1,8 @@
+import { mkdtempSync, openAsBlob, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
@@ -206,22 +209,61 @@ describe("createHttpFetch", () => {
     expect(((failure as Error).cause as NodeJS.ErrnoException).code).toBe("ECONNREFUSED");
   });
 
-  it("hands requests it does not cover (FormData, a Request, other schemes, manual redirects, credentials) to the fallback", async () => {
+  it("encodes a FormData upload byte for byte as fetch does, a file part read from disk", async () => {
+    const server = await serve((_seen, res) => json(res, 200, { id: "file_1" }));
+    const dir = mkdtempSync(join(tmpdir(), "promptsmith-form-"));
+    try {
+      const path = join(dir, "batch.jsonl");
+      writeFileSync(path, '{"custom_id":"a"}\n{"custom_id":"b"}\n'.repeat(5000));
+      const form = () => {
+        const data = new FormData();
+        data.append("purpose", "batch\nline two\r\n");
+        data.append('odd "name"\n', "x");
+        return data;
+      };
+      const withFiles = async () => {
+        const data = form();
+        data.append(
+          "file",
+          new File([await openAsBlob(path)], 'in"put.jsonl', { type: "application/jsonl" }),
+        );
+        data.append("blob", new Blob(["raw bytes"]));
+        return data;
+      };
+      const fallback = (() => {
+        throw new Error("a FormData upload must not fall back to fetch");
+      }) as typeof fetch;
+      const ours = await createHttpFetch({ fallback })(`${server.url}/files`, {
+        method: "POST",
+        body: await withFiles(),
+      });
+      expect(await ours.json()).toEqual({ id: "file_1" });
+      await fetch(`${server.url}/files`, { method: "POST", body: await withFiles() });
+
+      const [mine, theirs] = server.seen;
+      const boundaryOf = (seen: Seen) => /boundary=(.+)$/.exec(String(seen.headers["content-type"]))![1];
+      const unbound = (seen: Seen) => seen.body.replaceAll(boundaryOf(seen), "BOUNDARY");
+      expect(mine.headers["content-type"]).toMatch(/^multipart\/form-data; boundary=/);
+      expect(unbound(mine)).toBe(unbound(theirs));
+      expect(Number(mine.headers["content-length"])).toBe(Buffer.byteLength(mine.body));
+      expect(mine.body).toContain('{"custom_id":"b"}\n{"custom_id":"a"}');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("hands requests it does not cover (a Request, other schemes, manual redirects, credentials) to the fallback", async () => {
     const handed: string[] = [];
     const fallback = (async (input: string | URL | Request) => {
       handed.push(input instanceof Request ? `request ${input.url}` : String(input));
       return new Response("fallback");
     }) as typeof fetch;
     const httpFetch = createHttpFetch({ fallback });
-    const form = new FormData();
-    form.set("purpose", "batch");
-    await httpFetch("http://127.0.0.1:1/upload", { method: "POST", body: form });
     await httpFetch(new Request("http://127.0.0.1:1/req"));
     await httpFetch("data:text/plain,hi");
     await httpFetch("http://127.0.0.1:1/manual", { redirect: "manual" });
     await httpFetch("http://user:secret@127.0.0.1:1/creds");
     expect(handed).toEqual([
-      "http://127.0.0.1:1/upload",
       "request http://127.0.0.1:1/req",
       "data:text/plain,hi",
       "http://127.0.0.1:1/manual",
