@@ -13,7 +13,7 @@ export type {
   ProviderSpec,
 } from "./providers/types.js";
 export { ProviderError } from "./providers/types.js";
-export { readRecord } from "./record/read.js";
+export { type ReadRecordOptions, readRecord } from "./record/read.js";
 export type { CaseResult, RunRecord, SampleResult, SummaryRow } from "./record/types.js";
 export { createRecordWriter, writeRecord } from "./record/writer.js";
 export { renderEstimate } from "./reporters/estimate.js";
@@ -30,7 +30,7 @@ export {
   type RateLimitReport,
   type Shard,
 } from "./runner/evaluate.js";
-export { mergeRecords } from "./runner/merge.js";
+export { type MergeFilesOptions, mergeRecordFiles, mergeRecords } from "./runner/merge.js";
 export { type RenderedPrompt, type RenderPromptOptions, renderPrompt } from "./runner/render.js";
 export { type RunPromptOptions, type RunPromptResult, runPrompt } from "./runner/run-prompt.js";
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";

@@ -67,7 +67,18 @@ export class JsonArrayScanner {
   /** How far the scan of a container cut off by the end of the buffer got. */
   private partial: { start: number; at: number; depth: number } | undefined;
 
-  constructor(private readonly key: string) {}
+  /** With `keepOthers`, the values of the top-level object's other keys, as they are read. */
+  readonly others: Record<string, unknown> = Object.create(null);
+  private readonly keepOthers: boolean;
+  private keysBeforeArray: readonly string[] = [];
+
+  /** `keepOthers`: keep the other keys' values in `others` (a run record's header), instead of dropping them. */
+  constructor(
+    private readonly key: string,
+    options: { keepOthers?: boolean } = {},
+  ) {
+    this.keepOthers = options.keepOthers === true;
+  }
 
   push(text: string): JsonElement[] {
     if (this.first) {
@@ -100,6 +111,16 @@ export class JsonArrayScanner {
       throw this.syntax(this.buf.length, "the file ends before the JSON does");
     }
     return out;
+  }
+
+  /** Whether the array under the key has begun. */
+  get inArray(): boolean {
+    return this.keySeen;
+  }
+
+  /** With `keepOthers`, the keys of `others` that came before the array (a run record's header). */
+  get keysBefore(): readonly string[] {
+    return this.keysBeforeArray;
   }
 
   /** Whether the rows come from under the key of a top-level object (for row field paths). */
@@ -159,6 +180,7 @@ export class JsonArrayScanner {
             if (this.keySeen) throw this.syntax(i, `the key "${this.key}" appears twice`, "shape");
             if (c === "[") {
               this.keySeen = true;
+              this.keysBeforeArray = Object.keys(this.others);
               this.state = "array-first";
               this.pos = i + 1;
               break;
@@ -169,8 +191,9 @@ export class JsonArrayScanner {
           }
           const endAt = this.valueEnd(i, final);
           if (endAt === -1) return out;
-          // Checked for syntax like every other value, then dropped.
-          this.parseAt(i, endAt);
+          // Checked for syntax like every other value, then dropped (or kept, when asked).
+          const value = this.parseAt(i, endAt);
+          if (this.keepOthers) this.others[this.currentKey as string] = value;
           this.state = "object-next";
           this.pos = endAt;
           break;

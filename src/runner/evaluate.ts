@@ -5,6 +5,7 @@ import { UserError } from "../errors.js";
 import { createProvider, defaultFetch } from "../providers/index.js";
 import type { Provider, ProviderSpec, TokenUsage } from "../providers/types.js";
 import { isProviderError, ProviderError } from "../providers/types.js";
+import { createCaseRetainer } from "../record/retain.js";
 import { type CaseResult, RECORD_VERSION, type RunRecord, type RunStatus } from "../record/types.js";
 import { createRecordWriter, isResultsPath, type RecordWriter } from "../record/writer.js";
 import { createScorers } from "../scorers/registry.js";
@@ -239,7 +240,6 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
 
     const summary = createSummaryAccumulator();
     const retained: CaseResult[] = [];
-    const retainedFailures = new Map<string, number>();
     const reachability = new Map<BoundProvider, { ok: boolean; networkErrors: number }>(
       bound.map((b) => [b, { ok: false, networkErrors: 0 }]),
     );
@@ -358,16 +358,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       }
       return undefined;
     };
-    const keep = (result: CaseResult): boolean => {
-      const limit = options.retainCases ?? "all";
-      if (limit === "all") return true;
-      if (result.pass) return false;
-      const key = `${result.prompt}\u0000${result.provider}`;
-      const count = retainedFailures.get(key) ?? 0;
-      if (count >= limit) return false;
-      retainedFailures.set(key, count + 1);
-      return true;
-    };
+    const keep = createCaseRetainer(options.retainCases ?? "all");
 
     // Stops the count of the jobs below once the run is over, however it ended.
     const counting = new AbortController();

@@ -1,6 +1,9 @@
 import { dirname, isAbsolute, relative as pathRelative } from "node:path";
 import { UserError } from "../errors.js";
+import { openRecordStream, type RecordStream } from "../record/read.js";
+import { createCaseRetainer } from "../record/retain.js";
 import type { CaseResult, RunRecord } from "../record/types.js";
+import { createRecordWriter } from "../record/writer.js";
 import { createSummaryAccumulator } from "../stats/summary.js";
 import { canonicalJson } from "./job-key.js";
 
@@ -10,6 +13,116 @@ import { canonicalJson } from "./job-key.js";
  * restores the dataset order, and the summary is recomputed from the merged cases.
  */
 export function mergeRecords(records: { path: string; record: RunRecord }[]): RunRecord {
+  const { sharded, order } = checkMergeable(records.map(({ path, record }) => ({ path, header: record })));
+  let cases: CaseResult[];
+  if (sharded) {
+    const groups = order.map((i) => groupByCase(records[i].record.cases));
+    cases = [];
+    for (let round = 0; groups.some((g) => round < g.length); round++) {
+      for (const g of groups) if (round < g.length) cases.push(...g[round]);
+    }
+  } else {
+    cases = records.flatMap((r) => r.record.cases);
+  }
+  const summary = createSummaryAccumulator();
+  for (const c of cases) summary.add(c);
+  const [first] = records;
+  const { shard: _shard, runId: _runId, ...rest } = first.record;
+  return {
+    ...rest,
+    ...mergedTimes(records.map((r) => r.record)),
+    summary: summary.rows(),
+    cases,
+  };
+}
+
+/** Options of {@link mergeRecordFiles}. */
+export interface MergeFilesOptions {
+  /** Results files to write the merged record to (`.json`, or `.jsonl` for one case per line). */
+  outputs?: string[];
+  /** How many cases the returned record keeps: "all", or at most n failing cases per variant (default 20). */
+  retainCases?: "all" | number;
+}
+
+/**
+ * {@link mergeRecords} for results files, read and written as streams: the shards of a run of any
+ * size merge in flat memory, into the same bytes. Returns the record with its summary and the
+ * retained cases (the files in `outputs` get every case), and how many cases there were. A shard found broken part-way leaves no
+ * output file behind.
+ */
+export async function mergeRecordFiles(
+  paths: string[],
+  options: MergeFilesOptions = {},
+): Promise<{ record: RunRecord; cases: number }> {
+  const streams: { path: string; header: RecordStream["header"]; stream: RecordStream }[] = [];
+  for (const path of paths) {
+    const stream = await openRecordStream(path);
+    streams.push({ path, header: stream.header, stream });
+  }
+  const { sharded, order } = checkMergeable(streams);
+  const { shard: _shard, runId: _runId, ...rest } = streams[0].header;
+  const header = { ...rest, startedAt: mergedTimes(streams.map((s) => s.header)).startedAt };
+  const writers = (options.outputs ?? []).map((path) => createRecordWriter(path, header));
+  try {
+    const summary = createSummaryAccumulator();
+    const retained: CaseResult[] = [];
+    const keep = createCaseRetainer(options.retainCases ?? 20);
+    let count = 0;
+    const add = (result: CaseResult) => {
+      count++;
+      summary.add(result);
+      if (writers.length > 0) {
+        const json = JSON.stringify(result);
+        for (const writer of writers) writer.write(result, json);
+      }
+      if (keep(result)) retained.push(result);
+    };
+    if (sharded) {
+      // Shard i holds every n-th case from the i-th: a case's results from each shard in turn.
+      const groups = order.map((i) => groupsOf(streams[i].stream.cases));
+      for (let more = true; more; ) {
+        more = false;
+        for (const group of groups) {
+          const next = await group.next();
+          if (next.done) continue;
+          more = true;
+          for (const result of next.value) add(result);
+        }
+      }
+    } else {
+      for (const { stream } of streams) for await (const result of stream.cases) add(result);
+    }
+    const ends = streams.map((s) => ({ ...s.header, ...s.stream.end() }));
+    const { stopReason } = ends[0];
+    const end = {
+      summary: summary.rows(),
+      ...mergedTimes(ends),
+      ...(stopReason ? { stopReason } : {}),
+    };
+    for (const writer of writers)
+      writer.finish({
+        summary: end.summary,
+        finishedAt: end.finishedAt,
+        status: end.status,
+        ...(stopReason ? { stopReason } : {}),
+      });
+    return { record: { ...header, ...end, cases: retained }, cases: count };
+  } catch (error) {
+    for (const writer of writers) writer.abort();
+    throw error;
+  } finally {
+    await Promise.all(streams.map((s) => s.stream.cases.return(undefined)));
+  }
+}
+
+/**
+ * Checks that the records are one run's shards (all of them, once each) or none are shards, and
+ * gives the order to merge them in: by shard index, else as given.
+ */
+function checkMergeable(records: { path: string; header: MergeHeader }[]): {
+  sharded: boolean;
+  order: number[];
+} {
   if (records.length === 0)
     throw new UserError({
       code: "usage",
@@ -17,10 +130,10 @@ export function mergeRecords(records: { path: string; record: RunRecord }[]): Ru
       hint: "name the shard results: promptsmith merge a.json b.json -o all.json",
     });
   const [first] = records;
-  const expected = runOf(first.record);
-  for (const { path, record } of records) {
+  const expected = runOf(first.header);
+  for (const { path, header } of records) {
     const what = Object.keys(expected).filter(
-      (key) => canonicalJson(runOf(record)[key]) !== canonicalJson(expected[key]),
+      (key) => canonicalJson(runOf(header)[key]) !== canonicalJson(expected[key]),
     );
     if (what.length > 0) {
       throw new UserError({
@@ -31,62 +144,62 @@ export function mergeRecords(records: { path: string; record: RunRecord }[]): Ru
       });
     }
   }
-  const sharded = records.every((r) => r.record.shard);
-  let cases: CaseResult[];
-  if (sharded) {
-    const count = first.record.shard!.count;
-    const byIndex = new Map<number, { path: string; record: RunRecord }>();
-    for (const entry of records) {
-      const shard = entry.record.shard!;
-      if (shard.count !== count) {
-        throw new UserError({
-          code: "usage",
-          location: { file: entry.path },
-          message: `it is shard ${shard.index}/${shard.count}, the others are of ${count}`,
-          hint: "merge the shards of one run",
-        });
-      }
-      if (byIndex.has(shard.index)) {
-        throw new UserError({
-          code: "usage",
-          location: { file: entry.path },
-          message: `shard ${shard.index}/${count} is given twice (also ${byIndex.get(shard.index)!.path})`,
-          hint: "name each shard once",
-        });
-      }
-      byIndex.set(shard.index, entry);
-    }
-    const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
-    if (missing.length > 0) {
+  const order = records.map((_, i) => i);
+  if (!records.every((r) => r.header.shard)) {
+    if (records.some((r) => r.header.shard)) {
       throw new UserError({
         code: "usage",
-        message: `shard ${missing.join(", ")} of ${count} is missing`,
-        hint: "merge every shard of the run",
+        message: "some of these records are shards and some are not",
+        hint: "merge the shards of one run",
       });
     }
-    const groups = Array.from({ length: count }, (_, i) => groupByCase(byIndex.get(i + 1)!.record.cases));
-    cases = [];
-    for (let round = 0; groups.some((g) => round < g.length); round++) {
-      for (const g of groups) if (round < g.length) cases.push(...g[round]);
+    return { sharded: false, order };
+  }
+  const count = first.header.shard!.count;
+  const byIndex = new Map<number, number>();
+  for (const [i, { path, header }] of records.entries()) {
+    const shard = header.shard!;
+    if (shard.count !== count) {
+      throw new UserError({
+        code: "usage",
+        location: { file: path },
+        message: `it is shard ${shard.index}/${shard.count}, the others are of ${count}`,
+        hint: "merge the shards of one run",
+      });
     }
-  } else if (records.some((r) => r.record.shard)) {
+    if (byIndex.has(shard.index)) {
+      throw new UserError({
+        code: "usage",
+        location: { file: path },
+        message: `shard ${shard.index}/${count} is given twice (also ${records[byIndex.get(shard.index)!].path})`,
+        hint: "name each shard once",
+      });
+    }
+    byIndex.set(shard.index, i);
+  }
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
+  if (missing.length > 0) {
     throw new UserError({
       code: "usage",
-      message: "some of these records are shards and some are not",
-      hint: "merge the shards of one run",
+      message: `shard ${missing.join(", ")} of ${count} is missing`,
+      hint: "merge every shard of the run",
     });
-  } else {
-    cases = records.flatMap((r) => r.record.cases);
   }
-  const summary = createSummaryAccumulator();
-  for (const c of cases) summary.add(c);
-  const statuses = records.map((r) => r.record.status ?? "complete");
-  const { shard: _shard, runId: _runId, ...rest } = first.record;
+  return { sharded: true, order: Array.from({ length: count }, (_, i) => byIndex.get(i + 1)!) };
+}
+
+/** The fields of a record that merging reads before its cases. */
+type MergeHeader = Pick<RunRecord, "config" | "seed" | "selection" | "shard">;
+
+/** The merged run's times and status: from the earliest start to the latest end; complete only if every part is. */
+function mergedTimes(
+  records: Pick<RunRecord, "startedAt" | "finishedAt" | "status">[],
+): Pick<RunRecord, "startedAt" | "finishedAt" | "status"> {
+  const statuses = records.map((r) => r.status ?? "complete");
   return {
-    ...rest,
-    startedAt: records.map((r) => r.record.startedAt).sort()[0],
+    startedAt: records.map((r) => r.startedAt).sort()[0],
     finishedAt: records
-      .map((r) => r.record.finishedAt ?? r.record.startedAt)
+      .map((r) => r.finishedAt ?? r.startedAt)
       .sort()
       .at(-1),
     status: statuses.every((s) => s === "complete")
@@ -94,8 +207,6 @@ export function mergeRecords(records: { path: string; record: RunRecord }[]): Ru
       : statuses.includes("interrupted")
         ? "interrupted"
         : "stopped",
-    summary: summary.rows(),
-    cases,
   };
 }
 
@@ -103,7 +214,7 @@ export function mergeRecords(records: { path: string; record: RunRecord }[]): Ru
  * What shards of one run share: the config (paths taken relative to the config's folder, since CI
  * runners may check the project out in different places), the seed and the selection.
  */
-function runOf(record: RunRecord): Record<string, unknown> {
+function runOf(record: MergeHeader): Record<string, unknown> {
   const { configPath, description: _description, ...config } = record.config;
   const base = dirname(configPath);
   const relative = (value: unknown): unknown => {
@@ -123,6 +234,19 @@ function runOf(record: RunRecord): Record<string, unknown> {
     seed: record.seed,
     "--limit and filters": record.selection,
   };
+}
+
+/** {@link groupByCase} as the cases stream in. */
+async function* groupsOf(cases: AsyncIterable<CaseResult>): AsyncGenerator<CaseResult[], void, undefined> {
+  let group: CaseResult[] = [];
+  for await (const result of cases) {
+    if (group.length > 0 && group[0].id !== result.id) {
+      yield group;
+      group = [];
+    }
+    group.push(result);
+  }
+  if (group.length > 0) yield group;
 }
 
 /** Consecutive results of the same case (all its prompts, providers and draws). */

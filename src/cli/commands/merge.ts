@@ -1,11 +1,4 @@
-import {
-  checkResultsPath,
-  mergeRecords,
-  readRecord,
-  renderJsonSummary,
-  renderTerminalReport,
-  writeRecord,
-} from "../../index.js";
+import { checkResultsPath, mergeRecordFiles, renderJsonSummary, renderTerminalReport } from "../../index.js";
 import { ExitCode } from "../exit-codes.js";
 import type { FlagValues } from "../flags.js";
 import { type CliIo, useColor } from "../io.js";
@@ -17,13 +10,9 @@ export async function mergeCommand(
   io: CliIo,
 ): Promise<number> {
   for (const path of flags.output ?? []) checkResultsPath(path);
-  const records = [];
-  for (const path of files) records.push({ path, record: await readRecord(path) });
-  const merged = mergeRecords(records);
-  for (const path of flags.output ?? []) {
-    writeRecord(path, merged);
-    io.stderr.write(`merged ${files.length} files (${merged.cases.length} cases) into ${path}\n`);
-  }
+  const { record: merged, cases } = await mergeRecordFiles(files, { outputs: flags.output, retainCases: 20 });
+  for (const path of flags.output ?? [])
+    io.stderr.write(`merged ${files.length} files (${cases} cases) into ${path}\n`);
   io.stdout.write(
     flags.json
       ? renderJsonSummary(merged)

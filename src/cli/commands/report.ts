@@ -5,7 +5,8 @@ import { type CliIo, useColor } from "../io.js";
 
 /** `promptsmith report`: re-render a results file, with no model and no config. */
 export async function reportCommand(path: string, flags: FlagValues<"json">, io: CliIo): Promise<number> {
-  const record = await readRecord(path);
+  // The report shows the summary and a few failures: the file is streamed, keeping those alone.
+  const record = await readRecord(path, { retainCases: 20 });
   io.stdout.write(
     flags.json
       ? renderJsonSummary(record)
