@@ -107,13 +107,19 @@ export async function openRecordStream(path: string): Promise<RecordStream> {
   }
   const scanner = new JsonArrayScanner("cases", { keepOthers: true });
   const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<string>;
-  const queue: CaseResult[] = [];
+  // Cases scanned but not yet handed out: one chunk's worth.
+  let queue: CaseResult[] = [];
+  let taken = 0;
   let done = false;
   const pump = async (): Promise<void> => {
     try {
       const next = await chunks.next();
       const elements = next.done ? scanner.end() : scanner.push(next.value);
       done = next.done === true;
+      if (taken === queue.length) {
+        queue = [];
+        taken = 0;
+      }
       for (const element of elements) queue.push(element.value as CaseResult);
     } catch (error) {
       stream.destroy();
@@ -149,7 +155,7 @@ export async function openRecordStream(path: string): Promise<RecordStream> {
   async function* cases(): AsyncGenerator<CaseResult, void, undefined> {
     try {
       for (;;) {
-        while (queue.length > 0) yield queue.shift() as CaseResult;
+        while (taken < queue.length) yield queue[taken++];
         if (done) return;
         await pump();
       }
@@ -161,14 +167,13 @@ export async function openRecordStream(path: string): Promise<RecordStream> {
     header,
     cases: cases(),
     end() {
+      if (!done) throw new Error("RecordStream.end() called before the cases were read to their end");
       const { summary, finishedAt, status, stopReason } = scanner.others as Partial<RunRecord>;
-      if (!done || !Array.isArray(summary)) {
+      if (!Array.isArray(summary)) {
         throw new UserError({
           code: "run-not-found",
           location: { file: path },
-          message: done
-            ? "not a promptsmith results file (no summary after the cases)"
-            : "read before its end",
+          message: "not a promptsmith results file (no summary after the cases)",
           hint: "write one with promptsmith eval -o results.json",
         });
       }

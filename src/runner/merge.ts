@@ -47,8 +47,8 @@ export interface MergeFilesOptions {
 /**
  * {@link mergeRecords} for results files, read and written as streams: the shards of a run of any
  * size merge in flat memory, into the same bytes. Returns the record with its summary and the
- * retained cases (the files in `outputs` get every case), and how many cases there were. A shard found broken part-way leaves no
- * output file behind.
+ * retained cases (the files in `outputs` get every case), and how many cases there were. A shard
+ * found broken part-way leaves no output file behind.
  */
 export async function mergeRecordFiles(
   paths: string[],
@@ -93,20 +93,12 @@ export async function mergeRecordFiles(
       for (const { stream } of streams) for await (const result of stream.cases) add(result);
     }
     const ends = streams.map((s) => ({ ...s.header, ...s.stream.end() }));
+    const { finishedAt, status } = mergedTimes(ends);
+    // As in memory: the stop reason is the first record's.
     const { stopReason } = ends[0];
-    const end = {
-      summary: summary.rows(),
-      ...mergedTimes(ends),
-      ...(stopReason ? { stopReason } : {}),
-    };
-    for (const writer of writers)
-      writer.finish({
-        summary: end.summary,
-        finishedAt: end.finishedAt,
-        status: end.status,
-        ...(stopReason ? { stopReason } : {}),
-      });
-    return { record: { ...header, ...end, cases: retained }, cases: count };
+    const tail = { summary: summary.rows(), finishedAt, status, ...(stopReason ? { stopReason } : {}) };
+    for (const writer of writers) writer.finish(tail);
+    return { record: { ...header, ...tail, cases: retained }, cases: count };
   } catch (error) {
     for (const writer of writers) writer.abort();
     throw error;
