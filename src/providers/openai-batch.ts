@@ -255,8 +255,8 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
   ): Promise<{ batchId: string; inputFileId: string }> {
     const { signal } = options;
     let inputFileId: string;
+    const file = await spool.finish(`promptsmith-batch-${part}.jsonl`, "application/jsonl");
     try {
-      const file = await spool.finish(`promptsmith-batch-${part}.jsonl`, "application/jsonl");
       const uploaded = await withSignal(signal, (s) =>
         client.files.create({ file, purpose: "batch" }, { signal: s, timeout: transferTimeout }),
       );
