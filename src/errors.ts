@@ -23,7 +23,8 @@ export type UserErrorCode =
   | "usage"
   | "case-not-found"
   | "prompt-not-found"
-  | "run-not-found";
+  | "run-not-found"
+  | "file-unwritable";
 
 /** Where a problem is: a file, and the line and column in it when known (both 1-based). */
 export interface SourceLocation {
@@ -98,4 +99,40 @@ export function formatUserError(error: UserError): string {
     if (problem.hint) lines.push(`  hint: ${problem.hint}`);
   }
   return lines.join("\n");
+}
+
+// What the operating system's refusal means to someone choosing where files go.
+const FILE_REASONS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the file system is read-only",
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EISDIR: "it is a folder",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "the disk quota is used up",
+  ENAMETOOLONG: "the name is too long",
+};
+
+/**
+ * A failed write to a file the user chose or owns (results, the journal, the cache) as a located user
+ * error, when the system refused it for a reason a person can fix; anything else is returned as it is.
+ */
+export function unwritableFileError(
+  error: unknown,
+  init: { file: string; what: string; field?: string; hint: string },
+): unknown {
+  const errno = error as NodeJS.ErrnoException | null;
+  // mkdir -p meeting a file where a folder should be says EEXIST, not ENOTDIR.
+  const code = errno?.code === "EEXIST" && errno.syscall === "mkdir" ? "ENOTDIR" : errno?.code;
+  const reason = code === undefined ? undefined : FILE_REASONS[code];
+  if (reason === undefined) return error;
+  const where = (error as NodeJS.ErrnoException).path;
+  return new UserError({
+    code: "file-unwritable",
+    location: { file: init.file },
+    field: init.field,
+    message: `cannot ${init.what}: ${reason}${where && where !== init.file ? ` (${where})` : ""}`,
+    hint: init.hint,
+    cause: error,
+  });
 }

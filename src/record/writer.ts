@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
+import { unwritableFileError } from "../errors.js";
 import type { CaseResult, RunRecord } from "./types.js";
 
 /** A results file being written as cases finish. */
@@ -32,15 +33,33 @@ export function isResultsPath(path: string): boolean {
 export function createRecordWriter(path: string, header: Omit<RunRecord, "summary" | "cases">): RecordWriter {
   const jsonl = extname(path).toLowerCase() === ".jsonl";
   const partial = `${path}.partial-${process.pid}`;
-  mkdirSync(dirname(path), { recursive: true });
-  removeOrphans(path);
-  const fd = openSync(partial, "w");
+  const refused = (error: unknown, midway = false) =>
+    unwritableFileError(error, {
+      file: path,
+      what: "write results here",
+      field: "--output",
+      hint: midway
+        ? "free some space; eval --resume writes the results again from the run's journal"
+        : "choose a path you can write to for -o",
+    });
+  let fd: number;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    removeOrphans(path);
+    fd = openSync(partial, "w");
+  } catch (error) {
+    throw refused(error);
+  }
   let buffer = "";
   let count = 0;
   let closed = false;
 
   const flush = () => {
-    if (buffer) writeSync(fd, buffer);
+    try {
+      if (buffer) writeSync(fd, buffer);
+    } catch (error) {
+      throw refused(error, true);
+    }
     buffer = "";
   };
   const push = (text: string) => {
@@ -74,7 +93,12 @@ export function createRecordWriter(path: string, header: Omit<RunRecord, "summar
       flush();
       closeSync(fd);
       closed = true;
-      renameSync(partial, path);
+      try {
+        renameSync(partial, path);
+      } catch (error) {
+        rmSync(partial, { force: true });
+        throw refused(error, true);
+      }
     },
     abort() {
       if (closed) return;

@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
-import { UserError } from "../errors.js";
+import { UserError, unwritableFileError } from "../errors.js";
 import { isProcessAlive } from "../record/writer.js";
 
 /** One finished job, keyed by its job id (see `jobId`). */
@@ -118,8 +118,13 @@ export function createJournalWriter(
   header: Record<string, unknown>,
   options: JournalWriterOptions = {},
 ): JournalWriter {
-  mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, "wx");
+  let fd: number;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(path, "wx");
+  } catch (error) {
+    throw unwritableFileError(error, JOURNAL_PLACE(path));
+  }
   let release: () => void = () => undefined;
   try {
     release = lockJournal(path);
@@ -150,7 +155,11 @@ export async function reopenJournalWriter(
     const scan = await scanJournal(path);
     if (scan.truncatedTail) truncateSync(path, scan.validBytes);
     // Append mode: every write lands at the end, whatever else happened to the offset.
-    fd = openSync(path, "a");
+    try {
+      fd = openSync(path, "a");
+    } catch (error) {
+      throw unwritableFileError(error, JOURNAL_PLACE(path));
+    }
     // A complete last line written without its newline (hand-edited file) still needs one.
     if (!scan.endsWithNewline) writeAllSync(fd, Buffer.from("\n"));
     fsyncSync(fd);
@@ -202,6 +211,20 @@ function lockJournal(path: string): () => void {
 /** Queued bytes that are handed to the OS without waiting for the timer. */
 const WRITE_THROUGH_BYTES = 4096;
 
+/** Where a journal could not be made, for the error: a place the user can change. */
+const JOURNAL_PLACE = (path: string) => ({
+  file: dirname(path),
+  what: "keep run journals here",
+  hint: "make the folder writable, or set runsDir: in the config to a folder that is",
+});
+
+/** A journal that stopped taking lines part-way: what it holds is resumable once it can write again. */
+const JOURNAL_WRITE = (path: string) => ({
+  file: path,
+  what: "add to the run journal",
+  hint: "free some space, then finish the run with promptsmith eval --resume (the journal keeps what was written)",
+});
+
 function createWriter(
   path: string,
   fd: number,
@@ -229,8 +252,8 @@ function createWriter(
       writeAllSync(fd, bytes);
       unsynced = true;
     } catch (error) {
-      failure = error;
-      throw error;
+      failure = unwritableFileError(error, JOURNAL_WRITE(path));
+      throw failure;
     }
   };
   const flush = (): void => {
@@ -245,8 +268,8 @@ function createWriter(
       fsyncSync(fd);
       unsynced = false;
     } catch (error) {
-      failure = error;
-      throw error;
+      failure = unwritableFileError(error, JOURNAL_WRITE(path));
+      throw failure;
     }
   };
 

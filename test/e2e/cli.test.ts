@@ -225,6 +225,30 @@ describe("user errors: one located line, a hint, exit 2", () => {
     expect(run.stderr).toContain("--concurrency");
   });
 
+  // A path through a file stands for any place the system will not let us write (a read-only checkout on CI).
+  it("a results path or a journal folder that cannot be written is a located error before any call, not a bug", async () => {
+    const dir = copyFixture("arithmetic");
+    writeFileSync(join(dir, "a-file"), "");
+    const before = server.completionRequests().length;
+    const results = await runCli(["eval", dir, "-o", join(dir, "a-file", "r.json")], {
+      env: { OPENAI_BASE_URL: server.url },
+    });
+    expect(results.code).toBe(2);
+    expect(results.stderr).toContain(
+      `${join(dir, "a-file", "r.json")} --output: cannot write results here: a part of the path is a file, not a folder`,
+    );
+    expect(results.stderr).toContain("hint: choose a path you can write to for -o");
+
+    const config = join(dir, "promptsmith.yaml");
+    writeFileSync(config, `${readFileSync(config, "utf8")}\nrunsDir: a-file/runs\n`);
+    const journal = await runCli(["eval", dir], { env: { OPENAI_BASE_URL: server.url } });
+    expect(journal.code).toBe(2);
+    expect(journal.stderr).toContain(`${join(dir, "a-file", "runs")}: cannot keep run journals here`);
+    expect(journal.stderr).toContain("set runsDir: in the config");
+    expect(`${results.stderr}${journal.stderr}`).not.toMatch(/internal error|\n\s+at /);
+    expect(server.completionRequests().length).toBe(before);
+  });
+
   it("a results file in a format we do not write is refused before any call", async () => {
     const dir = copyFixture("arithmetic");
     const before = server.completionRequests().length;
