@@ -148,7 +148,7 @@ export function openCache(path: string, options: OpenCacheOptions = {}): Respons
         code: "usage",
         message: `cannot open the response cache: ${(error as Error).message}`,
         location: { file: path },
-        hint: "point the cache at a writable file path, or delete the file if it is not a promptsmith cache",
+        hint: "set cache.path: in the config to a file you can write (or run with --no-cache); delete the file if it is not a promptsmith cache",
         cause: error,
       });
     }
