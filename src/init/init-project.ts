@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { UserError } from "../errors.js";
+import { UserError, unwritableFileError } from "../errors.js";
 
 /** Options of initProject(). */
 export interface InitProjectOptions {
@@ -36,8 +36,16 @@ export async function initProject(options: InitProjectOptions): Promise<{ dir: s
     });
   }
   for (const file of files) {
-    await mkdir(dirname(join(target, file)), { recursive: true });
-    await copyFile(sources.get(file)!, join(target, file));
+    try {
+      await mkdir(dirname(join(target, file)), { recursive: true });
+      await copyFile(sources.get(file)!, join(target, file));
+    } catch (error) {
+      throw unwritableFileError(error, {
+        file: target,
+        what: "create the project here",
+        hint: "choose a folder you can write to: promptsmith init <dir>",
+      });
+    }
   }
   return { dir: target, files };
 }

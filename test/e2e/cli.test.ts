@@ -347,6 +347,12 @@ describe("promptsmith init", () => {
     const again = await runCli(["init", dir]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain("--force");
+    const inside = await runCli(["init", join(dir, "promptsmith.yaml", "demo")]);
+    expect(inside.code).toBe(2);
+    expect(inside.stderr).toContain(
+      "cannot create the project here: a part of the path is a file, not a folder",
+    );
+    expect(inside.stderr).not.toContain("internal error");
 
     const local = await startTestServer({ respond: () => "Let me see. The answer is 7." });
     try {
