@@ -75,6 +75,8 @@ export interface SqliteDatabase {
   exec(source: string): unknown;
   prepare(source: string): SqliteStatement;
   close(): unknown;
+  /** Whether a transaction is open (SQLite ends one itself after some errors). */
+  readonly inTransaction: boolean;
 }
 type SqliteConstructor = new (path: string, options?: { timeout?: number }) => SqliteDatabase;
 
@@ -105,6 +107,31 @@ export function loadSqlite(): SqliteConstructor {
 function isSqliteError(error: unknown, ...codes: string[]): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && codes.includes(code);
+}
+
+/**
+ * A write the disk refused (full, read-only, failing) as a user error: the run stops, and what it
+ * finished is in its journal. Anything else stays as it is.
+ */
+export function refusedWrite(error: unknown, path: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return error;
+  const reason =
+    code === "SQLITE_FULL"
+      ? "no space left on the device"
+      : code.startsWith("SQLITE_READONLY")
+        ? "the file or its folder is read-only"
+        : code.startsWith("SQLITE_IOERR")
+          ? `the disk failed a write (${code})`
+          : undefined;
+  if (reason === undefined) return error;
+  return new UserError({
+    code: "file-unwritable",
+    location: { file: path },
+    message: `cannot write to the response cache: ${reason}`,
+    hint: "free some space, set cache.path: elsewhere or run with --no-cache, then finish the run with promptsmith eval --resume",
+    cause: error,
+  });
 }
 
 /** Answers queued before they are written in one transaction. */
@@ -191,13 +218,19 @@ export function openCache(path: string, options: OpenCacheOptions = {}): Respons
     if (queue.size === 0) return;
     const rows = [...queue];
     queue.clear();
-    db.exec("BEGIN IMMEDIATE");
     try {
-      for (const [key, row] of rows) upsert.run(key, ...row);
-      db.exec("COMMIT");
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const [key, row] of rows) upsert.run(key, ...row);
+        db.exec("COMMIT");
+      } catch (error) {
+        // SQLite has rolled back already after some errors (a full disk); a second ROLLBACK would
+        // hide the first error behind "no transaction is active".
+        if (db.inTransaction) db.exec("ROLLBACK");
+        throw error;
+      }
     } catch (error) {
-      db.exec("ROLLBACK");
-      throw error;
+      throw refusedWrite(error, path);
     }
   };
   const flushLater = (): void => {
