@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { APIError } from "openai";
 import type { Batch } from "openai/resources/batches";
-import { UserError } from "../errors.js";
+import { UserError, unwritableFileError } from "../errors.js";
 import { callSignal, withCallSignal } from "./call-signal.js";
 import type { ProviderOptions } from "./index.js";
 import {
@@ -288,7 +288,16 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
     async submit(requests, options = {}) {
       // Requests stream in and go out a file at a time, each file written to disk as it fills, so
       // memory holds neither a batch file (up to 200 MB) nor the whole evaluation.
-      const spoolDir = mkdtempSync(join(spoolRoot, "promptsmith-batch-"));
+      let spoolDir: string;
+      try {
+        spoolDir = mkdtempSync(join(spoolRoot, "promptsmith-batch-"));
+      } catch (error) {
+        throw unwritableFileError(error, {
+          file: spoolRoot,
+          what: "write batch files here",
+          hint: "point TMPDIR at a folder you can write to, with room for the batch files (up to 200 MB each)",
+        });
+      }
       const parts = new Map<BatchEndpoint, { customIds: string[]; spool: Spool }>();
       const seen = new Set<string>();
       const batches: SubmittedBatch[] = [];

@@ -4,6 +4,7 @@
  */
 import { closeSync, openAsBlob, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { unwritableFileError } from "../errors.js";
 
 // Lines are gathered to this size before a write, so a file of small lines is not a syscall each.
 const FLUSH_BYTES = 1 << 16;
@@ -24,7 +25,18 @@ export interface Spool {
 /** A new file `name` in `dir` (which the caller owns and removes). */
 export function createSpool(dir: string, name: string): Spool {
   const path = join(dir, name);
-  let fd: number | undefined = openSync(path, "wx", 0o600);
+  const refused = (error: unknown) =>
+    unwritableFileError(error, {
+      file: path,
+      what: "write the batch file here",
+      hint: "point TMPDIR at a folder with room for the batch files (up to 200 MB each)",
+    });
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "wx", 0o600);
+  } catch (error) {
+    throw refused(error);
+  }
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let lines = 0;
@@ -32,7 +44,11 @@ export function createSpool(dir: string, name: string): Spool {
   const flush = () => {
     if (fd === undefined || pendingBytes === 0) return;
     const chunk = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-    for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+    try {
+      for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+    } catch (error) {
+      throw refused(error);
+    }
     pending = [];
     pendingBytes = 0;
   };

@@ -1,5 +1,5 @@
 import { getEventListeners } from "node:events";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
@@ -519,6 +519,15 @@ describe("openai batch: ids, re-attaching, aborting, splitting", () => {
       }
       await expect(client.submit(failing())).rejects.toThrow("the requests broke off");
       expect(readdirSync(spoolDir)).toEqual([]);
+
+      // A place that cannot hold batch files is the user's to change, not a bug.
+      const aFile = join(spoolDir, "a-file");
+      writeFileSync(aFile, "");
+      const nowhere = clientFor(target, {}, { spoolDir: aFile });
+      await expect(nowhere.submit(requestsOf(2))).rejects.toMatchObject({
+        code: "file-unwritable",
+        message: expect.stringContaining("cannot write batch files here"),
+      });
     } finally {
       rmSync(spoolDir, { recursive: true, force: true });
     }
