@@ -39,7 +39,7 @@ export function createRecordWriter(path: string, header: Omit<RunRecord, "summar
       what: "write results here",
       field: "--output",
       hint: midway
-        ? "free some space; eval --resume writes the results again from the run's journal"
+        ? "free some space and run it again; an eval finishes with eval --resume, from its journal"
         : "choose a path you can write to for -o",
     });
   let fd: number;

@@ -123,7 +123,7 @@ export function createJournalWriter(
     mkdirSync(dirname(path), { recursive: true });
     fd = openSync(path, "wx");
   } catch (error) {
-    throw unwritableFileError(error, JOURNAL_PLACE(path));
+    throw unwritableFileError(error, journalPlace(path));
   }
   let release: () => void = () => undefined;
   try {
@@ -158,7 +158,7 @@ export async function reopenJournalWriter(
     try {
       fd = openSync(path, "a");
     } catch (error) {
-      throw unwritableFileError(error, JOURNAL_PLACE(path));
+      throw unwritableFileError(error, journalPlace(path));
     }
     // A complete last line written without its newline (hand-edited file) still needs one.
     if (!scan.endsWithNewline) writeAllSync(fd, Buffer.from("\n"));
@@ -212,14 +212,14 @@ function lockJournal(path: string): () => void {
 const WRITE_THROUGH_BYTES = 4096;
 
 /** Where a journal could not be made, for the error: a place the user can change. */
-const JOURNAL_PLACE = (path: string) => ({
+const journalPlace = (path: string) => ({
   file: dirname(path),
   what: "keep run journals here",
   hint: "make the folder writable, or set runsDir: in the config to a folder that is",
 });
 
 /** A journal that stopped taking lines part-way: what it holds is resumable once it can write again. */
-const JOURNAL_WRITE = (path: string) => ({
+const journalWriteFailure = (path: string) => ({
   file: path,
   what: "add to the run journal",
   hint: "free some space, then finish the run with promptsmith eval --resume (the journal keeps what was written)",
@@ -252,7 +252,7 @@ function createWriter(
       writeAllSync(fd, bytes);
       unsynced = true;
     } catch (error) {
-      failure = unwritableFileError(error, JOURNAL_WRITE(path));
+      failure = unwritableFileError(error, journalWriteFailure(path));
       throw failure;
     }
   };
@@ -268,7 +268,7 @@ function createWriter(
       fsyncSync(fd);
       unsynced = false;
     } catch (error) {
-      failure = unwritableFileError(error, JOURNAL_WRITE(path));
+      failure = unwritableFileError(error, journalWriteFailure(path));
       throw failure;
     }
   };
