@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 // A static import: config loading (config/source.ts) has loaded yaml already whenever a dataset is read.
@@ -77,8 +77,10 @@ async function* blockBatches(file: string): AsyncGenerator<Batch | string | type
   let pendingLine = 0;
   let pendingItems = 0;
   let pendingChars = 0;
-  const take = (): Batch => {
-    const batch = { text: pending.join("\n"), line: pendingLine };
+  // Every line but the file's last ended with a line break, which a `|+` block scalar keeps.
+  const take = (endsFile = false): Batch => {
+    const tail = endsFile && !endsWithLineBreak(file) ? "" : "\n";
+    const batch = { text: `${pending.join("\n")}${tail}`, line: pendingLine };
     pending = [];
     pendingItems = 0;
     pendingChars = 0;
@@ -124,7 +126,7 @@ async function* blockBatches(file: string): AsyncGenerator<Batch | string | type
         pendingChars += text.length + 1;
       }
     }
-    if (pendingItems > 0) yield take();
+    if (pendingItems > 0) yield take(true);
   } finally {
     lines.close();
     await closeStream(stream);
@@ -201,6 +203,20 @@ async function* readWholeYamlRows(file: string, from: number): AsyncGenerator<Da
     const start = (sequence.items[index] as { range?: [number, number, number] } | null)?.range?.[0];
     const line = start === undefined ? index + 1 : lineCounter.linePos(start).line;
     yield { row: toObjectRow(items[index], file, line, `${prefix}[${index}]`), line };
+  }
+}
+
+/** Whether the file's last byte is a line break. */
+function endsWithLineBreak(file: string): boolean {
+  const fd = openSync(file, "r");
+  try {
+    const { size } = fstatSync(fd);
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a || last[0] === 0x0d;
+  } finally {
+    closeSync(fd);
   }
 }
 
