@@ -4,6 +4,7 @@ import { JsonArrayScanner, JsonStreamError } from "../dataset/json-stream.js";
 import { UserError } from "../errors.js";
 import { createCaseRetainer } from "./retain.js";
 import { type CaseResult, RECORD_VERSION, type RunRecord } from "./types.js";
+import { endFields, type RecordEnd } from "./writer.js";
 
 /** Options of {@link readRecord}. */
 export interface ReadRecordOptions {
@@ -78,9 +79,6 @@ function checkVersion(version: unknown, path: string): void {
     hint: "re-render it with the promptsmith version that wrote it",
   });
 }
-
-/** The fields a record writes after its cases. */
-export type RecordEnd = Pick<RunRecord, "summary" | "finishedAt" | "status" | "stopReason">;
 
 /** A results file read as it streams: the fields before its cases, the cases one at a time, then the rest. */
 export interface RecordStream {
@@ -177,7 +175,7 @@ export async function openRecordStream(path: string): Promise<RecordStream> {
           hint: "write one with promptsmith eval -o results.json",
         });
       }
-      return { summary, finishedAt, status, ...(stopReason === undefined ? {} : { stopReason }) };
+      return endFields({ summary, finishedAt, status, stopReason });
     },
   };
 }
@@ -190,6 +188,6 @@ function wholeRecordStream(record: RunRecord): RecordStream {
   return {
     header,
     cases: all(),
-    end: () => ({ summary, finishedAt, status, ...(stopReason === undefined ? {} : { stopReason }) }),
+    end: () => endFields({ summary, finishedAt, status, stopReason }),
   };
 }

@@ -9,7 +9,7 @@ export interface RecordWriter {
   /** Adds one case; `json` is the case already serialised, when the caller has it. */
   write(result: CaseResult, json?: string): void;
   /** Writes the summary and end fields and moves the file into place. */
-  finish(end: Pick<RunRecord, "summary" | "finishedAt" | "status" | "stopReason">): void;
+  finish(end: RecordEnd): void;
   /** Removes the partial file: nothing pretends to be a complete record. */
   abort(): void;
 }
@@ -140,10 +140,18 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** The fields a record writes after its cases. */
+export type RecordEnd = Pick<RunRecord, "summary" | "finishedAt" | "status" | "stopReason">;
+
+/** A record's end fields in the order they are written; a stop reason only when there is one. */
+export function endFields({ summary, finishedAt, status, stopReason }: RecordEnd): RecordEnd {
+  return { summary, finishedAt, status, ...(stopReason ? { stopReason } : {}) };
+}
+
 /** Writes a whole record at once (merge, report), through the same temporary-name-then-rename path. */
 export function writeRecord(path: string, record: RunRecord): void {
   const { summary, cases, finishedAt, status, stopReason, ...header } = record;
   const writer = createRecordWriter(path, header);
   for (const result of cases) writer.write(result);
-  writer.finish({ summary, finishedAt, status, ...(stopReason ? { stopReason } : {}) });
+  writer.finish(endFields({ summary, finishedAt, status, stopReason }));
 }

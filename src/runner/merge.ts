@@ -3,7 +3,7 @@ import { UserError } from "../errors.js";
 import { openRecordStream, type RecordStream } from "../record/read.js";
 import { createCaseRetainer } from "../record/retain.js";
 import type { CaseResult, RunRecord } from "../record/types.js";
-import { createRecordWriter } from "../record/writer.js";
+import { createRecordWriter, endFields } from "../record/writer.js";
 import { createSummaryAccumulator } from "../stats/summary.js";
 import { canonicalJson } from "./job-key.js";
 
@@ -96,7 +96,7 @@ export async function mergeRecordFiles(
     const { finishedAt, status } = mergedTimes(ends);
     // As in memory: the stop reason is the first record's.
     const { stopReason } = ends[0];
-    const tail = { summary: summary.rows(), finishedAt, status, ...(stopReason ? { stopReason } : {}) };
+    const tail = endFields({ summary: summary.rows(), finishedAt, status, stopReason });
     for (const writer of writers) writer.finish(tail);
     return { record: { ...header, ...tail, cases: retained }, cases: count };
   } catch (error) {
