@@ -7,12 +7,11 @@
  * batch it saved the id of (`--batch-id`). With `openai.ts`, the only file that imports `openai`;
  * client set-up and error mapping are shared with it so both speak the same way about failures.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { APIError } from "openai";
 import type { Batch } from "openai/resources/batches";
-import { UserError, unwritableFileError } from "../errors.js";
+import { UserError } from "../errors.js";
 import { callSignal, withCallSignal } from "./call-signal.js";
 import type { ProviderOptions } from "./index.js";
 import {
@@ -26,7 +25,7 @@ import {
   statusErrorKind,
   toProviderError,
 } from "./openai.js";
-import { createSpool, type Spool } from "./spool.js";
+import { createSpool, createSpoolFolder, type Spool } from "./spool.js";
 import {
   type ChatMessage,
   type CompletionResponse,
@@ -288,16 +287,7 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
     async submit(requests, options = {}) {
       // Requests stream in and go out a file at a time, each file written to disk as it fills, so
       // memory holds neither a batch file (up to 200 MB) nor the whole evaluation.
-      let spoolDir: string;
-      try {
-        spoolDir = mkdtempSync(join(spoolRoot, "promptsmith-batch-"));
-      } catch (error) {
-        throw unwritableFileError(error, {
-          file: spoolRoot,
-          what: "write batch files here",
-          hint: "point TMPDIR at a folder you can write to, with room for the batch files (up to 200 MB each)",
-        });
-      }
+      const spoolDir = createSpoolFolder(spoolRoot);
       const parts = new Map<BatchEndpoint, { customIds: string[]; spool: Spool }>();
       const seen = new Set<string>();
       const batches: SubmittedBatch[] = [];

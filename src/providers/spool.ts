@@ -2,7 +2,7 @@
  * A batch input file built on disk a line at a time. OpenAI takes files of up to 200 MB; holding one
  * in memory (and copying it once more to upload) made a batch's memory grow with its prompts.
  */
-import { closeSync, openAsBlob, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openAsBlob, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { unwritableFileError } from "../errors.js";
 
@@ -22,20 +22,32 @@ export interface Spool {
   remove(): void;
 }
 
+/** A place the batch files cannot go, as the user error that says where to put them instead. */
+function refused(error: unknown, file: string): unknown {
+  return unwritableFileError(error, {
+    file,
+    what: "write batch files here",
+    hint: "point TMPDIR at a folder you can write to, with room for the batch files (up to 200 MB each)",
+  });
+}
+
+/** A new folder of its own under `root` for one submit's batch files; the caller removes it. */
+export function createSpoolFolder(root: string): string {
+  try {
+    return mkdtempSync(join(root, "promptsmith-batch-"));
+  } catch (error) {
+    throw refused(error, root);
+  }
+}
+
 /** A new file `name` in `dir` (which the caller owns and removes). */
 export function createSpool(dir: string, name: string): Spool {
   const path = join(dir, name);
-  const refused = (error: unknown) =>
-    unwritableFileError(error, {
-      file: path,
-      what: "write the batch file here",
-      hint: "point TMPDIR at a folder with room for the batch files (up to 200 MB each)",
-    });
   let fd: number | undefined;
   try {
     fd = openSync(path, "wx", 0o600);
   } catch (error) {
-    throw refused(error);
+    throw refused(error, path);
   }
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -47,7 +59,7 @@ export function createSpool(dir: string, name: string): Spool {
     try {
       for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
     } catch (error) {
-      throw refused(error);
+      throw refused(error, path);
     }
     pending = [];
     pendingBytes = 0;
