@@ -254,6 +254,7 @@ function createResponse(
     answer.pipe(decoder);
   }
   const body: Readable = decoder ?? answer;
+  streamErrorsAsFetch(body);
   let used = false;
 
   const read = async <T>(
@@ -269,9 +270,7 @@ function createResponse(
       for await (const chunk of body) chunks.push(chunk as Buffer);
       return decoded(Buffer.concat(chunks));
     } catch (error) {
-      throw isAbort(error) || error instanceof SyntaxError
-        ? error
-        : new TypeError("terminated", { cause: error });
+      throw error instanceof SyntaxError ? error : bodyError(error);
     }
   };
   const text = () =>
@@ -310,6 +309,33 @@ function createResponse(
     },
   };
   return result as unknown as Response;
+}
+
+/** What fetch's body rejects with when the answer breaks off: an AbortError, or `TypeError("terminated")` with the cause. */
+function bodyError(error: unknown): unknown {
+  const mapped = isAbort(error) || (error instanceof TypeError && error.message === "terminated");
+  return mapped ? error : new TypeError("terminated", { cause: error });
+}
+
+/**
+ * A body read as a stream (an SSE answer, a batch result file) fails as fetch's does, so callers
+ * that know fetch's errors know these: undici's own `SocketError: other side closed` reached the
+ * user as an internal error when a server went away mid-download.
+ */
+function streamErrorsAsFetch(body: Readable): void {
+  const iterate = body[Symbol.asyncIterator].bind(body);
+  body[Symbol.asyncIterator] = () => {
+    const inner = iterate();
+    const iterator: AsyncIterableIterator<unknown> = {
+      next: () =>
+        inner.next().catch((error: unknown) => {
+          throw bodyError(error);
+        }),
+      return: (value?: unknown) => inner.return?.(value) ?? Promise.resolve({ done: true, value }),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  };
 }
 
 const shared = new WeakMap<NodeJS.ProcessEnv, typeof fetch>();

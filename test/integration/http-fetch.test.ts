@@ -199,6 +199,37 @@ describe("createHttpFetch", () => {
     expect(chunks).toEqual(["data: first\n\n"]);
   });
 
+  it("fails a body the server cuts off as fetch does, read whole or streamed, plain or gzipped", async () => {
+    const server = await serve((seen, res) => {
+      const gzip = seen.url === "/gzip";
+      const whole = Buffer.from("data: first\n\n".repeat(2000));
+      const bytes = gzip ? gzipSync(whole) : whole;
+      res.writeHead(200, {
+        "content-type": "text/event-stream",
+        "content-length": String(bytes.length),
+        ...(gzip ? { "content-encoding": "gzip" } : {}),
+      });
+      res.write(bytes.subarray(0, bytes.length >> 1));
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    const streamed = async (response: Response) => {
+      let bytes = 0;
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
+      return bytes;
+    };
+    for (const path of ["/plain", "/gzip"]) {
+      for (const read of [(r: Response) => r.text(), streamed]) {
+        const url = `http://127.0.0.1:${server.port}${path}`;
+        const ours = await read(await createHttpFetch()(url)).catch((error: unknown) => error);
+        const theirs = await read(await fetch(url)).catch((error: unknown) => error);
+        expect(theirs).toBeInstanceOf(TypeError);
+        expect(ours, `${path} ${read.name}`).toBeInstanceOf(TypeError);
+        expect((ours as Error).message).toBe((theirs as Error).message);
+        expect((ours as Error).cause).toBeInstanceOf(Error);
+      }
+    }
+  });
+
   it("rejects with TypeError('fetch failed') and the cause when nothing listens", async () => {
     const server = await serve(() => {});
     const port = server.port;
