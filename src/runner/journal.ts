@@ -20,6 +20,7 @@ import {
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { UserError, unwritableFileError } from "../errors.js";
+import { cyrb53 } from "../key-set.js";
 import { isProcessAlive } from "../record/writer.js";
 
 /** One finished job, keyed by its job id (see `jobId`). */
@@ -444,20 +445,6 @@ function grow(array: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
   const bigger = new Float64Array(array.length * 2);
   bigger.set(array);
   return bigger;
-}
-
-/** cyrb53 (bryc, public domain): a fast 53-bit string hash, exact in a double. */
-function cyrb53(text: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 /** Reads single result lines of a journal by where they start. */

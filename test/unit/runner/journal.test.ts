@@ -316,12 +316,12 @@ describe("run ids", () => {
 describe("journal under SIGKILL", () => {
   // Node 20 cannot run TypeScript (no --experimental-strip-types) and tsx is not installed, so
   // the child runs the real journal module with its types stripped by TypeScript's transpiler
-  // into a temp folder; journal.ts needs nothing but node: built-ins and errors.ts.
+  // into a temp folder; journal.ts needs nothing but node: built-ins and the files below.
   let built: string;
 
   beforeAll(async () => {
     built = join(dir, "built");
-    await transpileForChild(["runner/journal.ts", "errors.ts", "record/writer.ts"], built);
+    await transpileForChild(["runner/journal.ts", "errors.ts", "key-set.ts", "record/writer.ts"], built);
   });
 
   it("keeps every line flushed before the kill, and nothing but whole lines and one cut-off tail", async () => {
