@@ -12,7 +12,7 @@ export type {
   Provider,
   ProviderSpec,
 } from "./providers/types.js";
-export { ProviderError } from "./providers/types.js";
+export { isProviderError, ProviderError } from "./providers/types.js";
 export { type ReadRecordOptions, readRecord } from "./record/read.js";
 export type { CaseResult, RunRecord, SampleResult, SummaryRow } from "./record/types.js";
 export { createRecordWriter, writeRecord } from "./record/writer.js";

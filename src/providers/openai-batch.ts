@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { APIError } from "openai";
 import type { Batch } from "openai/resources/batches";
 import { UserError } from "../errors.js";
+import { createKeySet } from "../key-set.js";
 import { callSignal, withCallSignal } from "./call-signal.js";
 import type { ProviderOptions } from "./index.js";
 import {
@@ -82,8 +83,8 @@ export interface SubmittedBatch {
   batchId: string;
   inputFileId: string;
   endpoint: BatchEndpoint;
-  /** The custom ids in this batch, in file order. */
-  customIds: string[];
+  /** How many requests this batch holds (their custom ids are in its input file, in order). */
+  requests: number;
 }
 
 /**
@@ -122,6 +123,8 @@ export interface ResultsOptions {
    */
   customIds?: Iterable<string>;
   signal?: AbortSignal;
+  /** How to wait before downloading a file again after a cut-off download; tests inject one that returns at once. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** A client for the Batch API of one provider spec. */
@@ -169,6 +172,9 @@ const TERMINAL: ReadonlySet<BatchState> = new Set<BatchState>([
  * not end the wait, so this many failed polls in a row are tolerated before giving up.
  */
 const MAX_CONSECUTIVE_POLL_FAILURES = 5;
+/** Likewise for a result file's download, which starts again after each failure (1 s, 2 s, … apart). */
+const MAX_CONSECUTIVE_DOWNLOAD_FAILURES = 5;
+const DOWNLOAD_RETRY_MS = 1000;
 /** Kinds of a failed poll worth polling again after. */
 const TRANSIENT_KINDS: ReadonlySet<ProviderErrorKind> = new Set([
   "network",
@@ -222,8 +228,39 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
     }
   }
 
-  /** Stream the lines of a stored file. */
-  async function* fileLines(fileId: string, signal?: AbortSignal): AsyncGenerator<string> {
+  /**
+   * Stream the lines of a stored file. A result file runs to 200 MB, so a download cut off part-way
+   * is started again and read on past the lines already handed out; it gives up after
+   * MAX_CONSECUTIVE_DOWNLOAD_FAILURES failed tries in a row without a new line.
+   */
+  async function* fileLines(
+    fileId: string,
+    signal?: AbortSignal,
+    sleep?: (ms: number) => Promise<void>,
+  ): AsyncGenerator<string> {
+    let handedOut = 0;
+    for (let failures = 0; ; ) {
+      let index = 0;
+      try {
+        for await (const line of downloadLines(fileId, signal)) {
+          if (index++ < handedOut) continue;
+          handedOut = index;
+          failures = 0;
+          yield line;
+        }
+        return;
+      } catch (error) {
+        const transient = error instanceof ProviderError && TRANSIENT_KINDS.has(error.kind);
+        if (signal?.aborted || !transient || ++failures >= MAX_CONSECUTIVE_DOWNLOAD_FAILURES) throw error;
+        await sleepUnlessAborted(sleep, DOWNLOAD_RETRY_MS * failures, signal).catch(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  /** One download of a stored file, as lines. */
+  async function* downloadLines(fileId: string, signal?: AbortSignal): AsyncGenerator<string> {
     const path = `/files/${fileId}/content`;
     const notFound = `file "${fileId}" is gone (result files expire; the batch may be too old)`;
     // The body streams under the request's signal, so the call's own signal lives until it is read.
@@ -288,18 +325,19 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
       // Requests stream in and go out a file at a time, each file written to disk as it fills, so
       // memory holds neither a batch file (up to 200 MB) nor the whole evaluation.
       const spoolDir = createSpoolFolder(spoolRoot);
-      const parts = new Map<BatchEndpoint, { customIds: string[]; spool: Spool }>();
-      const seen = new Set<string>();
+      const parts = new Map<BatchEndpoint, Spool>();
+      // Hashes, not the ids: a million requests would otherwise hold 110 MB here.
+      const seen = createKeySet();
       const batches: SubmittedBatch[] = [];
       const send = async (endpoint: BatchEndpoint) => {
-        const part = parts.get(endpoint);
-        if (!part) return;
+        const spool = parts.get(endpoint);
+        if (!spool) return;
         parts.delete(endpoint);
         try {
-          const made = await uploadAndCreate(part.spool, endpoint, batches.length + 1, options);
-          batches.push({ ...made, endpoint, customIds: part.customIds });
+          const made = await uploadAndCreate(spool, endpoint, batches.length + 1, options);
+          batches.push({ ...made, endpoint, requests: spool.lines });
         } finally {
-          part.spool.remove();
+          spool.remove();
         }
       };
       try {
@@ -308,8 +346,7 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
             throw new TypeError("every batch request needs a non-empty customId");
           }
           // A duplicate would make two results indistinguishable: a bug in the caller, not user input.
-          if (seen.has(request.customId)) throw new Error(`duplicate batch custom id "${request.customId}"`);
-          seen.add(request.customId);
+          if (!seen.add(request.customId)) throw new Error(`duplicate batch custom id "${request.customId}"`);
           const completions = request.completions ?? spec.completions === true;
           const endpoint: BatchEndpoint = completions ? "/v1/completions" : "/v1/chat/completions";
           const line = Buffer.from(
@@ -328,16 +365,14 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
             });
           }
           const full = parts.get(endpoint);
-          if (full && (full.spool.lines >= maxRequests || full.spool.bytes + line.length > maxBytes))
+          if (full && (full.lines >= maxRequests || full.bytes + line.length > maxBytes))
             await send(endpoint);
-          let part = parts.get(endpoint);
-          if (part === undefined) {
-            const name = `part-${batches.length + parts.size + 1}.jsonl`;
-            part = { customIds: [], spool: createSpool(spoolDir, name) };
-            parts.set(endpoint, part);
+          let spool = parts.get(endpoint);
+          if (spool === undefined) {
+            spool = createSpool(spoolDir, `part-${batches.length + parts.size + 1}.jsonl`);
+            parts.set(endpoint, spool);
           }
-          part.customIds.push(request.customId);
-          part.spool.write(line);
+          spool.write(line);
         }
         for (const endpoint of [...parts.keys()]) await send(endpoint);
       } catch (error) {
@@ -364,7 +399,7 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
         }
         throw error;
       } finally {
-        for (const part of parts.values()) part.spool.remove();
+        for (const spool of parts.values()) spool.remove();
         rmSync(spoolDir, { recursive: true, force: true });
       }
       return { batchIds: batches.map((batch) => batch.batchId), batches };
@@ -428,7 +463,7 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
       let unreadable = 0;
       for (const fileId of [batch.outputFileId, batch.errorFileId]) {
         if (!fileId) continue;
-        for await (const line of fileLines(fileId, signal)) {
+        for await (const line of fileLines(fileId, signal, options.sleep)) {
           if (line.trim() === "") continue;
           const outcome = outcomeOfLine(line, completionsMode, where, redact);
           if (!outcome) {
@@ -445,7 +480,7 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
       const mayMiss = batch.status !== "completed" || unreadable > 0 || seen.size < batch.requestCounts.total;
       if (!mayMiss) return;
       const missing = missingError(batch.status, unreadable);
-      const expected = options.customIds ?? inputCustomIds(batch.inputFileId, signal);
+      const expected = options.customIds ?? inputCustomIds(batch.inputFileId, signal, options.sleep);
       for await (const customId of expected) {
         if (seen.has(customId)) continue;
         seen.add(customId);
@@ -464,8 +499,12 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
   };
 
   /** The custom ids of a batch's input file, in file order. */
-  async function* inputCustomIds(fileId: string, signal?: AbortSignal): AsyncGenerator<string> {
-    for await (const line of fileLines(fileId, signal)) {
+  async function* inputCustomIds(
+    fileId: string,
+    signal?: AbortSignal,
+    sleep?: (ms: number) => Promise<void>,
+  ): AsyncGenerator<string> {
+    for await (const line of fileLines(fileId, signal, sleep)) {
       const record = parseObject(line);
       if (record && typeof record.custom_id === "string") yield record.custom_id;
     }

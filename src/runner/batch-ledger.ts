@@ -50,14 +50,15 @@ export function submissionKey(
   return createHash("sha256").update(canonicalJson(parts)).digest("hex");
 }
 
-/** The newest submission under `key` whose batches have not all been read. */
+/** The batches of the newest submission under `key` that are not read yet; undefined when all are. */
 export function findPending(path: string, key: string): PendingBatch | undefined {
   const lines = readLedger(path);
   const read = new Set(lines.flatMap((line) => (line.type === "read" ? line.batchIds : [])));
   for (const line of lines.reverse()) {
     if (line.type !== "submitted" || line.key !== key) continue;
-    if (line.batchIds.every((id) => read.has(id))) return undefined;
-    return { batchIds: line.batchIds, submittedAt: line.at, requests: line.requests };
+    const unread = line.batchIds.filter((id) => !read.has(id));
+    if (unread.length === 0) return undefined;
+    return { batchIds: unread, submittedAt: line.at, requests: line.requests };
   }
   return undefined;
 }
@@ -70,7 +71,7 @@ export function recordSubmitted(
   append(path, { type: "submitted", ...entry, at: now.toISOString() });
 }
 
-/** Marks batches as read and scored: a later `eval --batch` submits anew. */
+/** Marks batches as done with: read and scored, or failed. A later `eval --batch` submits anew. */
 export function recordRead(path: string, batchIds: string[], now = new Date()): void {
   if (batchIds.length > 0) append(path, { type: "read", batchIds, at: now.toISOString() });
 }

@@ -1,4 +1,5 @@
 import { UserError } from "../errors.js";
+import { createKeySet } from "../key-set.js";
 import { createProvider } from "../providers/index.js";
 import type { BatchRequest } from "../providers/openai-batch.js";
 import { type Provider, ProviderError, type ProviderSpec } from "../providers/types.js";
@@ -9,6 +10,7 @@ import { openCache } from "./cache.js";
 import { createCachedEmbed, usesEmbedding } from "./embed.js";
 import { type EvaluateOptions, type EvaluateResult, evaluate } from "./evaluate.js";
 import { endpointOf, isAnswered, responseKey } from "./execute.js";
+import { providerFailure } from "./failures.js";
 import { iterateJobs, journalKeyOf } from "./jobs.js";
 import { openJournalReplay } from "./journal.js";
 import { prepareVariants, renderJob } from "./prepare.js";
@@ -77,18 +79,24 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
         // Submitted by an earlier invocation that stopped before reading it: already paid for.
         for (const id of pending.batchIds) toRead.push({ id, spec });
         say(
-          `attaching to batch ${pending.batchIds.join(", ")} (${pending.requests} requests for ${spec.label}, submitted ${pending.submittedAt} by an earlier run and not read yet) instead of submitting again`,
+          `attaching to batch ${pending.batchIds.join(", ")} (not read yet; submitted ${pending.submittedAt} by an earlier run, ${pending.requests} requests for ${spec.label} in all) instead of submitting again`,
         );
         continue;
       }
       const requests = requestsFor(options, spec, modelOf(specs[0]), env, resumePoint?.path);
-      const submitted = await createBatchClient(spec, clientOptions).submit(requests, {
-        metadata: { tool: "promptsmith", config: suite.configPath.slice(-200) },
-        signal: options.signal,
-      });
+      const submitted = await createBatchClient(spec, clientOptions)
+        .submit(requests, {
+          metadata: { tool: "promptsmith", config: suite.configPath.slice(-200) },
+          signal: options.signal,
+        })
+        .catch((error: unknown) => {
+          throw options.signal?.aborted || !(error instanceof ProviderError)
+            ? error
+            : providerFailure(spec, error);
+        });
       if (submitted.batchIds.length === 0) continue;
       for (const id of submitted.batchIds) toRead.push({ id, spec });
-      const count = submitted.batches.reduce((n, b) => n + b.customIds.length, 0);
+      const count = submitted.batches.reduce((n, b) => n + b.requests, 0);
       recordSubmitted(ledger, { key, label: spec.label, batchIds: submitted.batchIds, requests: count });
       say(`submitted ${count} requests for ${spec.label} as batch ${submitted.batchIds.join(", ")}`);
     }
@@ -99,16 +107,46 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
 
   const outcomes = openOutcomeStore();
   try {
+    const attach = `run the same command again to attach to it, or use --batch-id ${toRead.map((b) => b.id).join(",")}`;
     for (const { id, spec } of toRead) {
       const reader = createBatchClient(spec, clientOptions);
-      const status = await reader.wait(id, {
-        pollIntervalMs: options.pollIntervalMs,
-        signal: options.signal,
-        sleep: options.sleep,
-        onProgress: (p) => say(`batch ${id}: ${p.status} ${p.completed + p.failed}/${p.total}`),
-      });
-      say(`batch ${id}: ${status.status}`);
-      for await (const outcome of reader.results(id, { signal: options.signal })) outcomes.put(outcome);
+      try {
+        const status = await reader.wait(id, {
+          pollIntervalMs: options.pollIntervalMs,
+          signal: options.signal,
+          sleep: options.sleep,
+          onProgress: (p) => say(`batch ${id}: ${p.status} ${p.completed + p.failed}/${p.total}`),
+        });
+        say(`batch ${id}: ${status.status}`);
+        if (status.status === "failed") {
+          // Nothing in it ran, and nothing will: the next run must submit anew, not attach to it.
+          recordRead(ledger, [id]);
+          throw new UserError({
+            code: "provider-invalid",
+            message: `provider ${spec.label}: batch ${id} failed: ${status.errors.join("; ") || "the server gave no reason"}`,
+            hint: "nothing in it was run; fix what the server names (often a model or parameter the Batch API does not take) and run again, or run without --batch",
+          });
+        }
+        const read = reader.results(id, { signal: options.signal, sleep: options.sleep });
+        for await (const outcome of read) outcomes.put(outcome);
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        if (options.signal?.aborted)
+          throw new ProviderError(
+            "aborted",
+            `stopped waiting for batch ${id}: it keeps running on the server; ${attach}`,
+          );
+        // The batch is paid for and runs on whatever went wrong here: say how to come back to it.
+        const failure = providerFailure(spec, error);
+        throw error.kind === "auth"
+          ? failure
+          : new UserError({
+              code: failure.code,
+              message: failure.message,
+              hint: `the batch keeps running on the server; ${attach}`,
+              cause: error,
+            });
+      }
     }
 
     const result = await evaluate({
@@ -191,7 +229,9 @@ async function* requestsFor(
     const variants = await prepareVariants(suite, prompts, { model, embed });
     cache = mode === "use" ? openCache(suite.cache.path) : undefined;
     const baseURL = endpointOf(spec, env);
-    const seen = new Set<string>();
+    // Hashes, not the ids: a million requests would otherwise hold 110 MB here. Two requests whose
+    // hashes collide (odds of 3 in 100 million at a million) send one; the other is asked online.
+    const seen = createKeySet();
     for await (const job of iterateJobs(suite, variants, [spec], {
       limit: options.limit,
       shard: options.shard,
@@ -206,8 +246,7 @@ async function* requestsFor(
       const params = { ...spec.params, ...job.variant.prompt.params };
       const samples = job.variant.prompt.samples;
       const customId = responseKey(spec, baseURL, messages, params, 0);
-      if (seen.has(customId)) continue;
-      seen.add(customId);
+      if (!seen.add(customId)) continue;
       if (cache && isAnswered(cache, spec, baseURL, messages, params, samples)) continue;
       yield { customId, messages, params: job.variant.prompt.params ?? {}, n: samples };
     }

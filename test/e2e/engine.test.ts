@@ -288,6 +288,36 @@ describe("eval --batch", () => {
       await batches.close();
     }
   });
+
+  it("Ctrl-C while waiting exits 130 and says how to attach again; a failed batch exits 2", async () => {
+    const waiting = await startBatchTestServer({ progressSteps: 1_000_000 });
+    const failing = await startBatchTestServer({ failBatch: true, progressSteps: 1 });
+    try {
+      const dir = copyFixture("arithmetic");
+      const stopped = await runCli(["eval", dir, "--batch"], {
+        env: { OPENAI_BASE_URL: waiting.url },
+        onStderr: (chunk, child) => {
+          if (chunk.includes("in_progress")) child.kill("SIGINT");
+        },
+      });
+      expect(stopped.code).toBe(130);
+      expect(stopped.stderr).toContain(
+        "stopped waiting for batch batch_1: it keeps running on the server; run the same command again to attach to it, or use --batch-id batch_1",
+      );
+      expect(stopped.stderr).not.toMatch(/internal error|\n\s+at /);
+
+      const failed = await runCli(["eval", copyFixture("arithmetic"), "--batch"], {
+        env: { OPENAI_BASE_URL: failing.url },
+      });
+      expect(failed.code).toBe(2);
+      expect(failed.stderr).toMatch(/^error: provider openai:test-model: batch batch_1 failed: line 1: /m);
+      expect(failed.stderr).toContain("hint: nothing in it was run");
+      expect(failed.stderr).not.toMatch(/internal error|\n\s+at /);
+    } finally {
+      await waiting.close();
+      await failing.close();
+    }
+  });
 });
 
 describe("sharding", () => {

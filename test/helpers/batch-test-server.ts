@@ -67,6 +67,8 @@ export interface BatchTestServerOptions {
   apiKey?: string;
   /** The first n batch polls answer 500, to exercise a wait that outlives a blip. */
   failPolls?: number;
+  /** The first n downloads of a file's content send the first half of it (cut mid-line), then close the connection. */
+  cutDownloads?: number;
 }
 
 /** The server's view of one batch. */
@@ -112,6 +114,7 @@ export async function startBatchTestServer(options: BatchTestServerOptions = {})
   const files = new Map<string, StoredFile>();
   const progressSteps = Math.max(1, options.progressSteps ?? 3);
   let pollFailuresLeft = options.failPolls ?? 0;
+  let cutsLeft = options.cutDownloads ?? 0;
   let fileCount = 0;
   let batchCount = 0;
 
@@ -164,8 +167,14 @@ export async function startBatchTestServer(options: BatchTestServerOptions = {})
       const id = fileContent[1];
       const stored = files.get(id);
       if (!stored) return sendError(res, 404, `No such File object: ${id}`, "not_found");
-      res.writeHead(200, { "content-type": "application/octet-stream" });
-      res.end(stored.content);
+      const bytes = Buffer.from(stored.content);
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.length });
+      if (cutsLeft > 0) {
+        cutsLeft--;
+        res.write(bytes.subarray(0, bytes.length >> 1), () => res.socket?.destroy());
+        return;
+      }
+      res.end(bytes);
       return;
     }
     if (method === "DELETE" && fileItem) {

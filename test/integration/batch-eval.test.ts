@@ -1,5 +1,7 @@
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { evaluate, loadConfig } from "../../src/index.js";
+import { evaluate, isUserError, loadConfig } from "../../src/index.js";
 import { evaluateBatch } from "../../src/runner/batch.js";
 import { type BatchTestServer, startBatchTestServer } from "../helpers/batch-test-server.js";
 import { copyFixture, priced } from "../helpers/cli.js";
@@ -56,6 +58,31 @@ describe("eval --batch", () => {
     expect(online.record.summary.map((s) => s.passed)).toEqual([3, 3]);
   });
 
+  it("sends a request that several cases share once, and scores every case with its answer", async () => {
+    server = await startBatchTestServer({ respond: (body) => answer(body), progressSteps: 1 });
+    const dir = copyFixture("arithmetic");
+    // Two rows repeat earlier questions under other ids, as real datasets do.
+    appendFileSync(
+      join(dir, "data/test.jsonl"),
+      '{"id": "a2", "question": "What is 2 + 2?", "answer": 4}\n{"id": "d2", "question": "What is 7 - 8?", "answer": -1}\n',
+    );
+    const suite = await loadConfig(dir, { env: {} });
+    const lines: string[] = [];
+    const { record } = await evaluateBatch({
+      suite,
+      env: { OPENAI_BASE_URL: server.url },
+      filterPrompt: ["plain"],
+      pollIntervalMs: 1,
+      retainCases: "all",
+      onBatchProgress: (line) => lines.push(line),
+    });
+    expect(lines[0]).toMatch(/^submitted 5 requests /);
+    expect([...server.batches.values()].map((b) => b.lines.length)).toEqual([5]);
+    expect(server.requests.filter((r) => r.path === "/v1/chat/completions")).toHaveLength(0);
+    const scored = Object.fromEntries(record.cases.map((c) => [c.id, c.pass]));
+    expect(scored).toEqual({ a: true, b: true, c: true, d: false, e: false, a2: true, d2: false });
+  });
+
   it("re-attaches to a submitted batch by id and scores it", async () => {
     server = await startBatchTestServer({ respond: (body) => answer(body), progressSteps: 1 });
     const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
@@ -84,6 +111,52 @@ describe("eval --batch", () => {
       batchId,
     });
     expect(record.summary.map((s) => s.passed)).toEqual([3, 3]);
+    expect(server.requests.filter((r) => r.method === "POST" && r.path === "/v1/batches")).toHaveLength(1);
+  });
+
+  it("reports a batch the server failed as a user error, and the next run submits anew", async () => {
+    server = await startBatchTestServer({ failBatch: true, progressSteps: 1 });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    const run = () => evaluateBatch({ suite, env: { OPENAI_BASE_URL: server!.url }, pollIntervalMs: 1 });
+    const error = await run().catch((caught: unknown) => caught);
+    expect(isUserError(error)).toBe(true);
+    expect(error).toMatchObject({ code: "provider-invalid" });
+    expect((error as Error).message).toMatch(
+      /^provider openai:test-model: batch batch_1 failed: line 1: Model 'test-model' is not supported by the batch API/,
+    );
+    // Attaching to the failed batch again would fail the same way for ever.
+    await expect(run()).rejects.toThrow(/batch batch_2 failed/);
+    expect(server.requests.filter((r) => r.method === "POST" && r.path === "/v1/batches")).toHaveLength(2);
+  });
+
+  it("says how to come back to a batch it stopped waiting for: on Ctrl-C, and when the endpoint goes away", async () => {
+    server = await startBatchTestServer({ failPolls: 100 });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    const env = { OPENAI_BASE_URL: server.url };
+    const unreachable = await evaluateBatch({ suite, env, pollIntervalMs: 1, sleep: async () => {} }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(isUserError(unreachable)).toBe(true);
+    expect(unreachable).toMatchObject({
+      code: "provider-unreachable",
+      hint: "the batch keeps running on the server; run the same command again to attach to it, or use --batch-id batch_1",
+    });
+
+    const controller = new AbortController();
+    const stopped = await evaluateBatch({
+      suite,
+      env,
+      pollIntervalMs: 1,
+      signal: controller.signal,
+      onBatchProgress: (line) => {
+        if (line.startsWith("attaching")) controller.abort();
+      },
+    }).catch((caught: unknown) => caught);
+    expect(stopped).toMatchObject({
+      kind: "aborted",
+      message:
+        "stopped waiting for batch batch_1: it keeps running on the server; run the same command again to attach to it, or use --batch-id batch_1",
+    });
     expect(server.requests.filter((r) => r.method === "POST" && r.path === "/v1/batches")).toHaveLength(1);
   });
 
@@ -183,7 +256,7 @@ describe("eval --batch", () => {
       onBatchProgress: (line) => lines.push(line),
     });
     expect(lines[0]).toMatch(
-      /^attaching to batch \S+ \(10 requests for openai:test-model, submitted .+ by an earlier run and not read yet\)/,
+      /^attaching to batch \S+ \(not read yet; submitted .+ by an earlier run, 10 requests for openai:test-model in all\)/,
     );
     expect(created()).toBe(1);
     expect(again.record.summary.map((s) => s.passed)).toEqual([3, 3]);

@@ -102,7 +102,7 @@ describe("openai batch: round trip", () => {
 
     const submitted = await client.submit(requests, { metadata: { suite: "smoke" } });
     expect(submitted.batchIds).toHaveLength(1);
-    expect(submitted.batches[0].customIds).toEqual(requests.map((r) => r.customId));
+    expect(submitted.batches[0].requests).toBe(50);
 
     const upload = target.requests.find((request) => request.upload)!.upload!;
     expect(upload.fields.purpose).toBe("batch");
@@ -191,9 +191,13 @@ describe("openai batch: round trip", () => {
     const target = await serve({ progressSteps: 1 });
     const client = clientFor(target);
     const { batches } = await client.submit(requestsOf(5, (i) => ({ completions: i % 2 === 1 })));
-    expect(batches.map((b) => [b.endpoint, b.customIds])).toEqual([
-      ["/v1/chat/completions", ["case-0", "case-2", "case-4"]],
-      ["/v1/completions", ["case-1", "case-3"]],
+    expect(batches.map((b) => [b.endpoint, b.requests])).toEqual([
+      ["/v1/chat/completions", 3],
+      ["/v1/completions", 2],
+    ]);
+    expect(uploadedLines(target).map((lines) => lines.map((line) => line.custom_id))).toEqual([
+      ["case-0", "case-2", "case-4"],
+      ["case-1", "case-3"],
     ]);
     expect(uploadedLines(target).map((lines) => lines.map((line) => line.url))).toEqual([
       ["/v1/chat/completions", "/v1/chat/completions", "/v1/chat/completions"],
@@ -261,7 +265,7 @@ describe("openai batch: failures", () => {
         }
       }
     };
-    check(await collect(client.results(batchIds[0], { customIds: batches[0].customIds })));
+    check(await collect(client.results(batchIds[0], { customIds: requests.map((r) => r.customId) })));
     const inputReads = () =>
       target.requests.filter((r) => r.path === `/v1/files/${batches[0].inputFileId}/content`).length;
     expect(inputReads()).toBe(0);
@@ -286,6 +290,46 @@ describe("openai batch: failures", () => {
     expect(error.fatal).toBe(true);
     expect(error.message).toContain(batchIds[0]);
     expect(error.message).toContain("line 1: Model 'test-model' is not supported by the batch API.");
+  });
+
+  it("downloads a result file again when the connection breaks, reading on past the lines it had", async () => {
+    const target = await serve({ progressSteps: 1, cutDownloads: 2 });
+    const client = clientFor(target);
+    const requests = requestsOf(40);
+    const { batchIds } = await client.submit(requests);
+    await client.wait(batchIds[0], fast);
+    const pauses: number[] = [];
+    const sleep = async (ms: number) => {
+      pauses.push(ms);
+    };
+    const outcomes = await collect(client.results(batchIds[0], { sleep }));
+    expect([...outcomes.keys()]).toEqual(requests.map((r) => r.customId));
+    expect(
+      [...outcomes.values()].every((o) => o.response?.outputs[0] === `question ${o.customId.slice(5)}`),
+    ).toBe(true);
+    const { outputFileId } = target.batches.get(batchIds[0])!;
+    expect(target.requests.filter((r) => r.path === `/v1/files/${outputFileId}/content`)).toHaveLength(3);
+    // The second try brought no new line, so it counts on from the first: 1 s, then 2 s.
+    expect(pauses).toEqual([1000, 2000]);
+  });
+
+  it("gives up on a download that keeps breaking, after handing out what it read", async () => {
+    const target = await serve({ progressSteps: 1, cutDownloads: 100 });
+    const client = clientFor(target);
+    const { batchIds } = await client.submit(requestsOf(40));
+    await client.wait(batchIds[0], fast);
+    const seen: string[] = [];
+    const error = await failure(
+      (async () => {
+        for await (const outcome of client.results(batchIds[0], fast)) seen.push(outcome.customId);
+      })(),
+    );
+    expect(error.kind).toBe("network");
+    expect(error.message).toMatch(/broke mid-answer/);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.length).toBeLessThan(40);
+    const { outputFileId } = target.batches.get(batchIds[0])!;
+    expect(target.requests.filter((r) => r.path === `/v1/files/${outputFileId}/content`)).toHaveLength(5);
   });
 
   it("refuses to read the results of a batch that is still running", async () => {
@@ -425,7 +469,7 @@ describe("openai batch: ids, re-attaching, aborting, splitting", () => {
     const { batchIds, batches } = await client.submit(requests);
     expect(batchIds).toHaveLength(3);
     expect(new Set(batchIds).size).toBe(3);
-    expect(batches.map((b) => b.customIds.length)).toEqual([10, 10, 5]);
+    expect(batches.map((b) => b.requests)).toEqual([10, 10, 5]);
     expect(
       uploadedLines(target)
         .flat()
@@ -457,7 +501,7 @@ describe("openai batch: ids, re-attaching, aborting, splitting", () => {
       }
     }
     const { batches } = await client.submit(stream());
-    expect(batches.map((b) => b.customIds.length)).toEqual([10, 10, 5]);
+    expect(batches.map((b) => b.requests)).toEqual([10, 10, 5]);
     // The first two files went up when the 11th and the 21st request arrived, not at the end.
     expect(pulledWhenCreated).toEqual([11, 21]);
   });
@@ -470,7 +514,7 @@ describe("openai batch: ids, re-attaching, aborting, splitting", () => {
     );
     const client = clientFor(target, {}, { maxBytesPerBatch: lineBytes * 2 + 1 });
     const { batches } = await client.submit(requests);
-    expect(batches.map((b) => b.customIds.length)).toEqual([2, 2, 2]);
+    expect(batches.map((b) => b.requests)).toEqual([2, 2, 2]);
 
     const tiny = clientFor(target, {}, { maxBytesPerBatch: 50 });
     const error = await tiny.submit(requestsOf(1)).catch((caught: unknown) => caught);

@@ -2,6 +2,7 @@ import type { EvaluateProgress } from "../../index.js";
 import {
   estimate,
   evaluate,
+  isProviderError,
   loadConfig,
   renderEstimate,
   renderJsonSummary,
@@ -101,14 +102,25 @@ export async function evalCommand(
       onProgress: progress?.update,
       onDownloadProgress: createDownloadProgress(io),
     };
-    const { record, status, changed, rateLimited } =
+    const result =
       flags.batch || flags.batchId
-        ? await (await import("../../runner/batch.js")).evaluateBatch({
-            ...options,
-            batchId: flags.batchId,
-            onBatchProgress: (line: string) => io.stderr.write(`${line}\n`),
-          })
+        ? await (await import("../../runner/batch.js"))
+            .evaluateBatch({
+              ...options,
+              batchId: flags.batchId,
+              onBatchProgress: (line: string) => io.stderr.write(`${line}\n`),
+            })
+            .catch((error: unknown) => {
+              // Ctrl-C while a batch is submitted or awaited: no result yet, and the message says
+              // how to come back to the batch.
+              if (!controller.signal.aborted || !isProviderError(error) || error.kind !== "aborted")
+                throw error;
+              io.stderr.write(`${error.message}\n`);
+              return undefined;
+            })
         : await evaluate(options);
+    if (result === undefined) return ExitCode.interrupted;
+    const { record, status, changed, rateLimited } = result;
     progress?.stop();
     if (flags.json) io.stdout.write(renderJsonSummary(record));
     else {
