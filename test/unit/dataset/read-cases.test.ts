@@ -72,6 +72,12 @@ describe("readCases", () => {
     expect(formatUserError(error)).toContain(':2 id: id "0" already used on line 1');
   });
 
+  it("rejects a duplicate id in a JSON array written on one line", async () => {
+    const path = await temp("one-line.json", '[{"id": "x", "q": 1}, {"id": "y"}, {"id": "x", "q": 2}]');
+    const error = await userErrorFrom(readCases(path));
+    expect(formatUserError(error)).toContain(':1 id: id "x" already used on line 1');
+  });
+
   it("rejects an id that is neither text nor a number", async () => {
     const path = await temp("object-id.jsonl", '{"id": {"n": 1}}\n');
     const error = await userErrorFrom(readCases(path));
