@@ -109,7 +109,10 @@ export interface RateLimitReport {
   concurrency: number;
 }
 
-/** Failing calls with no success from the provider before the run is declared unable to reach it. */
+/**
+ * Network failures in a row (each after the SDK's retries) before a provider is judged unreachable:
+ * at the start the run ends with a user error, later it stops (resumable).
+ */
 const UNREACHABLE_AFTER = 3;
 /** Calls seen before a `maxErrors` ratio is judged, so one early failure doesn't end a run. */
 const MAX_ERRORS_MIN_CALLS = 10;
@@ -240,6 +243,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
 
     const summary = createSummaryAccumulator();
     const retained: CaseResult[] = [];
+    /** Per provider: whether it has answered yet, and the network failures since its last answer. */
     const reachability = new Map<BoundProvider, { ok: boolean; networkErrors: number }>(
       bound.map((b) => [b, { ok: false, networkErrors: 0 }]),
     );
@@ -317,16 +321,21 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
         changed++;
       }
       let result: CaseResult;
+      const state = reachability.get(job.bound)!;
       try {
         result = await executeJob(job, rendered, context);
-        reachability.get(job.bound)!.ok = true;
+        state.ok = true;
+        state.networkErrors = 0;
       } catch (error) {
         if (!isProviderError(error)) throw error;
         if (error.kind === "aborted" || controller.signal.aborted) return undefined;
         if (error.fatal) throw providerFailure(job.bound.provider, error);
-        const state = reachability.get(job.bound)!;
-        if (error.kind === "network" && !state.ok && ++state.networkErrors >= UNREACHABLE_AFTER) {
-          throw providerFailure(job.bound.provider, error);
+        if (error.kind === "network" && ++state.networkErrors >= UNREACHABLE_AFTER) {
+          if (!state.ok) throw providerFailure(job.bound.provider, error);
+          // It answered before and has stopped: a server that went down, a tunnel that closed.
+          // Every job left would fail the same way after its retries (minutes at -j 16), so the
+          // run stops here, its results written and its journal resumable.
+          stopReason ??= `${job.bound.provider.label} stopped answering: the last ${state.networkErrors} calls could not reach it (${error.message})`;
         }
         result = failedCase(job, rendered, error.kind, error.message);
       }

@@ -185,6 +185,52 @@ describe("promptsmith eval", () => {
       await slow.close();
     }
   });
+
+  it("stops when the endpoint goes away mid-run, and says how to finish with the failed jobs", async () => {
+    const dying = await startTestServer({ respond: arithmeticModel });
+    const dir = copyFixture("arithmetic");
+    let closed: Promise<void> | undefined;
+    const out = join(dir, "first.json");
+    const run = await runCli(["eval", dir, "-j", "1", "-o", out], {
+      env: { OPENAI_BASE_URL: dying.url },
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          if (dying.completionRequests().length >= 4) {
+            clearInterval(poll);
+            closed = dying.close();
+          }
+        }, 5);
+        child.on("exit", () => clearInterval(poll));
+      },
+    });
+    await closed;
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /stopped early: openai:test-model stopped answering: the last 3 calls could not reach it/,
+    );
+    const resume = /finish it later with: promptsmith eval (.+)\n/.exec(run.stderr)?.[1].split(" ") ?? [];
+    expect(resume.slice(1)).toEqual(["--resume", expect.any(String), "--retry-errors"]);
+    const first = JSON.parse(readFileSync(out, "utf8")) as { status: string; cases: { error: unknown }[] };
+    expect(first.status).toBe("stopped");
+    const failed = first.cases.filter((c) => c.error !== null).length;
+    expect(failed).toBeGreaterThanOrEqual(3);
+    expect(run.stderr).toContain(`(--retry-errors also runs again the ${failed} jobs that failed)`);
+
+    // With the endpoint back, the command it printed finishes the run: every job answered.
+    const back = await startTestServer({ respond: arithmeticModel });
+    try {
+      const finished = await runCli(["eval", ...resume, "--json"], { env: { OPENAI_BASE_URL: back.url } });
+      expect(finished.code).toBe(0);
+      const summary = JSON.parse(finished.stdout).summary as { total: number; errors: number }[];
+      expect(summary.map((row) => [row.total, row.errors])).toEqual([
+        [5, 0],
+        [5, 0],
+      ]);
+      expect(back.completionRequests().length).toBe(10 - (first.cases.length - failed));
+    } finally {
+      await back.close();
+    }
+  });
 });
 
 describe("user errors: one located line, a hint, exit 2", () => {

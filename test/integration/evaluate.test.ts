@@ -293,6 +293,34 @@ describe("evaluate: --max-errors as a share of calls", () => {
     expect(record.stopReason).toContain("7 of 10 calls failed (--max-errors 0.5)");
   });
 
+  it("stops, resumable, when a provider that answered fails to connect three calls in a row", async () => {
+    let calls = 0;
+    const run = (fails: (call: number) => boolean) =>
+      evaluate({
+        suite: suite30,
+        env: {},
+        concurrency: 1,
+        createProvider: scriptedProvider(() => {
+          const call = calls++;
+          if (fails(call)) throw new ProviderError("network", `could not reach the server (call ${call})`);
+          return "1";
+        }),
+      });
+    const suite30 = await suiteOf(30);
+    const down = await run((call) => call >= 5);
+    expect(down.status).toBe("stopped");
+    expect(down.record.stopReason).toBe(
+      "openai:scripted stopped answering: the last 3 calls could not reach it (could not reach the server (call 7))",
+    );
+    expect(calls).toBe(8);
+
+    // Blips between answers never add up to three in a row: the run goes on to the end.
+    calls = 0;
+    const flaky = await run((call) => call % 3 !== 0);
+    expect(flaky.status).toBe("complete");
+    expect(calls).toBe(30);
+  });
+
   it("lets a run whose failures stay under the share finish", async () => {
     const { status, record, calls } = await runFailing((call) => call % 4 === 0, 4);
     expect(status).toBe("complete");

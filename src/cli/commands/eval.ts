@@ -142,9 +142,20 @@ export async function evalCommand(
       );
     }
     if (status !== "complete" && runId) {
+      // A run stopped by its errors (an endpoint that went away, --max-errors) has them recorded:
+      // a plain --resume would keep them, --retry-errors runs them again with the jobs left.
+      const failed = status === "stopped" ? record.summary.reduce((n, row) => n + row.errors, 0) : 0;
+      const retry = failed > 0 ? " --retry-errors" : "";
       io.stderr.write(
-        `finish it later with: promptsmith eval ${configPath ?? ""} --resume ${runId}\n`.replace("  ", " "),
+        `finish it later with: promptsmith eval ${configPath ?? ""} --resume ${runId}${retry}\n`.replace(
+          "  ",
+          " ",
+        ),
       );
+      if (failed > 0)
+        io.stderr.write(
+          `  (--retry-errors also runs again the ${failed} ${failed === 1 ? "job" : "jobs"} that failed)\n`,
+        );
     }
     if (status === "stopped") {
       io.stderr.write(`error: stopped early: ${record.stopReason}\n`);
