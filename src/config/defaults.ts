@@ -62,6 +62,12 @@ export const DEFAULT_CACHE_PATH = ".promptsmith/cache.db";
 /** Where run journals go, relative to the config's directory, when `runsDir` is not given. */
 export const DEFAULT_RUNS_DIR = ".promptsmith/runs";
 
+/**
+ * How many run journals of a config are kept. A journal holds every result of its run (a
+ * million-job run writes over 500 MB), and only the newest runs are ever resumed or retried.
+ */
+export const DEFAULT_KEEP_RUNS = 10;
+
 /** The zero-shot chain-of-thought trigger that `cot: true` stands for. */
 export const DEFAULT_COT_TRIGGER = "Let's think step by step.";
 

@@ -4,6 +4,7 @@ import { isNonEmptyString, isRecord, type NormalizeContext } from "./context.js"
 import {
   DEFAULT_CACHE_PATH,
   DEFAULT_EXPECTED_FIELD,
+  DEFAULT_KEEP_RUNS,
   DEFAULT_RUNS_DIR,
   DEFAULT_SEED,
   defaultProviderNote,
@@ -79,10 +80,10 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
 }
 
 /** The suite-wide settings: seed, response cache and runs directory, paths made absolute. */
-export type SuiteSettings = Pick<Suite, "seed" | "cache" | "runsDir">;
+export type SuiteSettings = Pick<Suite, "seed" | "cache" | "runsDir" | "keepRuns">;
 
 /**
- * Reads `seed`, `cache` (`false`, `true` or `{ enabled, path }`) and `runsDir`, filling in defaults;
+ * Reads `seed`, `cache` (`false`, `true` or `{ enabled, path }`), `runsDir` and `keepRuns`, filling in defaults;
  * a value of the wrong shape is left to the schema to report, and the default stands in meanwhile.
  */
 export function normalizeSettings(fields: Record<string, unknown>, ctx: NormalizeContext): SuiteSettings {
@@ -97,7 +98,11 @@ export function normalizeSettings(fields: Record<string, unknown>, ctx: Normaliz
     ctx.baseDir,
     isNonEmptyString(fields.runsDir) ? fields.runsDir : DEFAULT_RUNS_DIR,
   );
-  return { seed, cache, runsDir };
+  const keepRuns =
+    typeof fields.keepRuns === "number" && Number.isInteger(fields.keepRuns) && fields.keepRuns > 0
+      ? fields.keepRuns
+      : DEFAULT_KEEP_RUNS;
+  return { seed, cache, runsDir, keepRuns };
 }
 
 /** Normalizes `tests` (a path, or `{ path, expected }`): path absolute, existing, of a known format. */

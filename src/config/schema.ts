@@ -127,6 +127,7 @@ export const configSchema = z.strictObject({
   seed: z.int().optional(),
   cache: cacheSchema.optional(),
   runsDir: z.string().min(1).optional(),
+  keepRuns: z.int().positive().optional(),
 });
 
 /** A config as written by hand or in code (the input of `createSuite`). */

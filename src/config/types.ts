@@ -107,6 +107,8 @@ export interface Suite {
   cache: { enabled: boolean; path: string };
   /** Where run journals go (default `.promptsmith/runs` beside the config). */
   runsDir: string;
+  /** How many of this config's run journals to keep; older ones are removed when a run starts (default 10). */
+  keepRuns: number;
   /** Set when the config names no provider: one line saying which default is used. */
   providerNote?: string;
 }

@@ -21,6 +21,7 @@ import {
   journalPath,
   newRunId,
   openJournalReplay,
+  pruneJournals,
   reopenJournalWriter,
 } from "./journal.js";
 import { runOrdered } from "./ordered-pool.js";
@@ -226,6 +227,8 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
         startedAt,
         ...journalHeaderFor(suite, options),
       });
+      // Each journal holds its run's every result; only the newest runs are resumed or retried.
+      pruneJournals(suite.runsDir, suite.configPath, suite.keepRuns);
     }
 
     options.onStart?.({ runId, journal: journal?.path, resumed: replay?.size ?? 0 });

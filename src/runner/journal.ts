@@ -110,6 +110,44 @@ export function listJournals(dir: string): string[] {
 }
 
 /**
+ * Removes the journals of `configPath`'s runs beyond the newest `keep`, and with each its lock
+ * file if stale. Other configs' journals in the same folder, and any run in use (locked by a live
+ * process), are left alone; a journal that cannot be removed is left too, since pruning is
+ * housekeeping and never a reason to fail a run. Returns the run ids removed.
+ */
+export function pruneJournals(dir: string, configPath: string, keep: number): string[] {
+  if (!(keep >= 1)) return [];
+  const mine = listJournals(dir).filter(
+    (id) => readJournalHeader(journalPath(dir, id))?.configPath === configPath,
+  );
+  const removed: string[] = [];
+  for (const id of mine.slice(keep)) {
+    const path = journalPath(dir, id);
+    if (isLockedByLiveProcess(`${path}.lock`)) continue;
+    try {
+      rmSync(path);
+      rmSync(`${path}.lock`, { force: true });
+      removed.push(id);
+    } catch {
+      // Gone already (another run pruned it), or not ours to remove: either way, carry on.
+    }
+  }
+  return removed;
+}
+
+/** Whether a journal's lock file names a process on this machine that is still running (or cannot be read). */
+function isLockedByLiveProcess(lock: string): boolean {
+  let holder: { pid?: unknown; host?: unknown };
+  try {
+    holder = JSON.parse(readFileSync(lock, "utf8"));
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ENOENT";
+  }
+  if (holder.host !== hostname() || typeof holder.pid !== "number") return true;
+  return isProcessAlive(holder.pid);
+}
+
+/**
  * Creates the journal at `path` (and its folder) and writes the header line
  * `{"type":"header",...header}` to disk before returning. Fails if the file exists: a run id is
  * used once. `type` in `header` is overwritten.

@@ -321,6 +321,31 @@ describe("evaluate: --max-errors as a share of calls", () => {
     expect(calls).toBe(30);
   });
 
+  it("keeps the journals of the config's newest keepRuns runs, and the newest can still be resumed", async () => {
+    const { appendFileSync, readdirSync } = await import("node:fs");
+    const suite = await suiteOf(3);
+    appendFileSync(suite.configPath, "keepRuns: 2\n");
+    const kept = await loadConfig(suite.configPath, { env: {} });
+    const ids: (string | undefined)[] = [];
+    for (let run = 0; run < 4; run++) {
+      const { record } = await evaluate({
+        suite: kept,
+        env: {},
+        createProvider: scriptedProvider(() => "1"),
+      });
+      ids.push(record.runId);
+    }
+    expect(readdirSync(kept.runsDir).sort()).toEqual([`${ids[2]}.jsonl`, `${ids[3]}.jsonl`]);
+    const resumed = await evaluate({
+      suite: kept,
+      env: {},
+      resume: true,
+      createProvider: scriptedProvider(() => "2"),
+    });
+    expect(resumed.record.runId).toBe(ids[3]);
+    expect(resumed.record.summary[0].passed).toBe(3);
+  });
+
   it("lets a run whose failures stay under the share finish", async () => {
     const { status, record, calls } = await runFailing((call) => call % 4 === 0, 4);
     expect(status).toBe("complete");

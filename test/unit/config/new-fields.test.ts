@@ -27,6 +27,7 @@ describe("suite settings", () => {
         "seed: 42",
         "cache: { path: tmp/c.db }",
         "runsDir: out/runs",
+        "keepRuns: 3",
         "prompts: [{ id: p, text: x, shots: { from: fixtures/train.jsonl, k: 1 } }]",
         TESTS,
       ),
@@ -34,6 +35,8 @@ describe("suite settings", () => {
     expect(suite.seed).toBe(42);
     expect(suite.cache).toEqual({ enabled: true, path: path.join(BASIC, "tmp/c.db") });
     expect(suite.runsDir).toBe(path.join(BASIC, "out/runs"));
+    expect(suite.keepRuns).toBe(3);
+    expect((await load(lines("prompts: [templates/cot.hbs]", TESTS))).keepRuns).toBe(10);
     // The shots seed defaults to the suite's.
     expect(suite.prompts[0].shots?.seed).toBe(42);
   });
@@ -54,6 +57,7 @@ describe("suite settings", () => {
         "seed: 1.5",
         "cache: { enabld: true, path: 3 }",
         "runsDir: ''",
+        "keepRuns: 0",
         "prompts: [templates/cot.hbs]",
         TESTS,
       ),
@@ -73,7 +77,8 @@ describe("suite settings", () => {
       message: "expected a string, received 3",
     });
     expect(problemAt(problems, "runsDir").message).toBe('expected a non-empty string, received ""');
-    expect(problems).toHaveLength(4);
+    expect(problemAt(problems, "keepRuns")).toMatchObject({ at: "suite.yaml:4:11" });
+    expect(problems).toHaveLength(5);
 
     const cache = await problemsOf(lines("cache: 'off'", "prompts: [templates/cot.hbs]", TESTS));
     expect(problemAt(cache, "cache")).toMatchObject({

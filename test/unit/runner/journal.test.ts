@@ -12,6 +12,7 @@ import {
   listJournals,
   newRunId,
   openJournalReplay,
+  pruneJournals,
   readJournal,
   readJournalHeader,
   reopenJournalWriter,
@@ -310,6 +311,34 @@ describe("run ids", () => {
     writeFileSync(join(runs, "notes.txt"), "");
     expect(listJournals(runs)).toEqual([ids[1], ids[0], ids[2]]);
     expect(listJournals(join(dir, "no-such-folder"))).toEqual([]);
+  });
+});
+
+describe("pruneJournals", () => {
+  it("keeps a config's newest runs and any run in use; other configs' runs are not its to remove", () => {
+    const runs = join(dir, `prune-${++counter}`);
+    const day = (d: number) => newRunId(new Date(Date.UTC(2026, 10, d)), () => "0000");
+    const make = (id: string, configPath: string) =>
+      createJournalWriter(journalPath(runs, id), { configPath }).close();
+    for (const d of [1, 2, 3, 4, 5, 6]) make(day(d), "/a.yaml");
+    make(day(7), "/b.yaml");
+    make(day(8), "/b.yaml");
+    // Day 2 is being resumed by a live process (this one); day 3's lock was left by a dead one.
+    writeFileSync(
+      `${journalPath(runs, day(2))}.lock`,
+      JSON.stringify({ pid: process.pid, host: hostname() }),
+    );
+    writeFileSync(
+      `${journalPath(runs, day(3))}.lock`,
+      JSON.stringify({ pid: 2 ** 22 + 1, host: hostname() }),
+    );
+
+    expect(pruneJournals(runs, "/a.yaml", 2).sort()).toEqual([day(1), day(3), day(4)]);
+    expect(listJournals(runs)).toEqual([day(8), day(7), day(6), day(5), day(2)]);
+    expect(existsSync(`${journalPath(runs, day(3))}.lock`)).toBe(false);
+    expect(existsSync(`${journalPath(runs, day(2))}.lock`)).toBe(true);
+    expect(pruneJournals(runs, "/a.yaml", 2)).toEqual([]);
+    expect(pruneJournals(join(dir, "no-such-folder"), "/a.yaml", 2)).toEqual([]);
   });
 });
 
