@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
@@ -31,6 +31,18 @@ function arithmeticModel(body: RequestBody): string {
     "What is 100 + 1?": fewShot ? "101" : "I can't help with that.",
   };
   return answers[question] ?? "no idea";
+}
+
+/** An onSpawn hook that acts once `target` has received `count` completion requests. */
+function afterRequests(target: TestServer, count: number, act: (child: ChildProcess) => void) {
+  return (child: ChildProcess) => {
+    const poll = setInterval(() => {
+      if (target.completionRequests().length < count) return;
+      clearInterval(poll);
+      act(child);
+    }, 5);
+    child.on("exit", () => clearInterval(poll));
+  };
 }
 
 let server: TestServer;
@@ -162,15 +174,9 @@ describe("promptsmith eval", () => {
       let signalled = false;
       const run = await runCli(["eval", ARITHMETIC, "-j", "1", "-o", out], {
         env: { OPENAI_BASE_URL: slow.url },
-        onSpawn: (child) => {
-          const poll = setInterval(() => {
-            if (slow.completionRequests().length >= 3) {
-              clearInterval(poll);
-              signalled = child.kill("SIGINT");
-            }
-          }, 20);
-          child.on("exit", () => clearInterval(poll));
-        },
+        onSpawn: afterRequests(slow, 3, (child) => {
+          signalled = child.kill("SIGINT");
+        }),
       });
       expect(signalled).toBe(true);
       expect(run.code).toBe(130);
@@ -193,15 +199,9 @@ describe("promptsmith eval", () => {
     const out = join(dir, "first.json");
     const run = await runCli(["eval", dir, "-j", "1", "-o", out], {
       env: { OPENAI_BASE_URL: dying.url },
-      onSpawn: (child) => {
-        const poll = setInterval(() => {
-          if (dying.completionRequests().length >= 4) {
-            clearInterval(poll);
-            closed = dying.close();
-          }
-        }, 5);
-        child.on("exit", () => clearInterval(poll));
-      },
+      onSpawn: afterRequests(dying, 4, () => {
+        closed = dying.close();
+      }),
     });
     await closed;
     expect(run.code).toBe(2);
