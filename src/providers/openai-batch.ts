@@ -101,6 +101,13 @@ export interface SubmitOptions {
   /** Attached to every batch made (OpenAI: at most 16 pairs, keys ≤ 64 chars, values ≤ 512). */
   metadata?: Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * Called as each batch is created, before the next file goes up: a caller that records it at
+   * once still knows of it if the process dies part-way through a submit of many files.
+   */
+  onBatch?: (batch: SubmittedBatch) => void;
+  /** Called for each batch that a failed submit cancelled (a cancel that fails leaves it running). */
+  onCancelled?: (batchId: string) => void;
 }
 
 /** Options of `wait`. */
@@ -143,6 +150,11 @@ export interface BatchClient {
   results(batchId: string, options?: ResultsOptions): AsyncIterable<BatchOutcome>;
   /** Ask the server to cancel the batch; finished requests stay readable through `results`. */
   cancel(batchId: string): Promise<BatchStatus>;
+  /** The custom ids in a batch's input file, in file order (downloaded, a line at a time). */
+  customIds(
+    batchId: string,
+    options?: { signal?: AbortSignal; sleep?: (ms: number) => Promise<void> },
+  ): AsyncIterable<string>;
 }
 
 /** How a batch client is built: the provider options plus the per-file limits. */
@@ -335,7 +347,9 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
         parts.delete(endpoint);
         try {
           const made = await uploadAndCreate(spool, endpoint, batches.length + 1, options);
-          batches.push({ ...made, endpoint, requests: spool.lines });
+          const batch = { ...made, endpoint, requests: spool.lines };
+          batches.push(batch);
+          options.onBatch?.(batch);
         } finally {
           spool.remove();
         }
@@ -379,7 +393,12 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
         if (batches.length === 0) throw error;
         // Half a submit is worse than none: the caller cannot know which requests are in flight.
         await Promise.all(
-          batches.map((batch) => client.batches.cancel(batch.batchId).catch(() => undefined)),
+          batches.map((batch) =>
+            client.batches.cancel(batch.batchId).then(
+              () => options.onCancelled?.(batch.batchId),
+              () => undefined,
+            ),
+          ),
         );
         const note = ` (cancelled the ${batches.length} batch(es) already created: ${batches.map((b) => b.batchId).join(", ")})`;
         if (error instanceof ProviderError) {
@@ -486,6 +505,11 @@ export function createBatchClient(spec: ProviderSpec, options: BatchClientOption
         seen.add(customId);
         yield { customId, error: { ...missing } };
       }
+    },
+
+    async *customIds(batchId, options = {}) {
+      const batch = await retrieve(batchId, options.signal);
+      yield* inputCustomIds(batch.inputFileId, options.signal, options.sleep);
     },
 
     async cancel(batchId) {

@@ -3,7 +3,7 @@
  * `eval --batch` again after the process was stopped (and the --batch-id it printed forgotten) and
  * it attaches to the batch already paid for instead of submitting the same requests twice.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Suite } from "../config/types.js";
@@ -15,13 +15,34 @@ import { compactSelection, type RunSelection } from "./resume.js";
 
 /** A submission not yet read back. */
 export interface PendingBatch {
+  /** Its batches not read yet. */
   batchIds: string[];
   submittedAt: string;
+  /** Requests in the whole submission (read batches too); for a cut-off one, in its batches so far. */
   requests: number;
+  /**
+   * False when the process stopped part-way through submitting (its batches were recorded one by
+   * one as they were made): the requests of the files it never sent are in none of them.
+   */
+  complete: boolean;
 }
 
+/**
+ * `created` is written as each batch is made, `submitted` once a submit has made them all, both
+ * with the submission's id; `read` when batches are done with. Lines of older versions have no
+ * submission id: each `submitted` line is then a whole submission of its own.
+ */
 type LedgerLine =
-  | { type: "submitted"; key: string; label: string; batchIds: string[]; requests: number; at: string }
+  | {
+      type: "submitted";
+      key: string;
+      label: string;
+      batchIds: string[];
+      requests: number;
+      at: string;
+      submission?: string;
+    }
+  | { type: "created"; key: string; submission: string; batchIds: string[]; requests: number; at: string }
   | { type: "read"; batchIds: string[]; at: string };
 
 /** The ledger file of a suite (not `.jsonl`: the runs folder lists those as run journals). */
@@ -54,18 +75,51 @@ export function submissionKey(
 export function findPending(path: string, key: string): PendingBatch | undefined {
   const lines = readLedger(path);
   const read = new Set(lines.flatMap((line) => (line.type === "read" ? line.batchIds : [])));
-  for (const line of lines.reverse()) {
-    if (line.type !== "submitted" || line.key !== key) continue;
-    const unread = line.batchIds.filter((id) => !read.has(id));
-    if (unread.length === 0) return undefined;
-    return { batchIds: unread, submittedAt: line.at, requests: line.requests };
+  const newest = lines.findLast((line) => line.type !== "read" && line.key === key);
+  if (newest === undefined || newest.type === "read") return undefined;
+  let pending: PendingBatch;
+  if (newest.type === "submitted") {
+    pending = {
+      batchIds: newest.batchIds,
+      submittedAt: newest.at,
+      requests: newest.requests,
+      complete: true,
+    };
+  } else {
+    // Cut off while submitting: the batches it made, from the lines written as each was made.
+    const made = lines.filter(
+      (line): line is Extract<LedgerLine, { type: "created" }> =>
+        line.type === "created" && line.submission === newest.submission,
+    );
+    pending = {
+      batchIds: made.flatMap((line) => line.batchIds),
+      submittedAt: made[0].at,
+      requests: made.reduce((n, line) => n + line.requests, 0),
+      complete: false,
+    };
   }
-  return undefined;
+  const unread = pending.batchIds.filter((id) => !read.has(id));
+  return unread.length === 0 ? undefined : { ...pending, batchIds: unread };
 }
 
+/** A new submission's id, for its ledger lines. */
+export function newSubmissionId(): string {
+  return randomBytes(6).toString("hex");
+}
+
+/** Records batches of a submission under way, as each is made (or taken over from a cut-off one). */
+export function recordCreated(
+  path: string,
+  entry: { key: string; submission: string; batchIds: string[]; requests: number },
+  now = new Date(),
+): void {
+  append(path, { type: "created", ...entry, at: now.toISOString() });
+}
+
+/** Records a submission whose every batch was made. */
 export function recordSubmitted(
   path: string,
-  entry: { key: string; label: string; batchIds: string[]; requests: number },
+  entry: { key: string; label: string; batchIds: string[]; requests: number; submission: string },
   now = new Date(),
 ): void {
   append(path, { type: "submitted", ...entry, at: now.toISOString() });

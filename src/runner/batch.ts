@@ -1,10 +1,18 @@
 import { UserError } from "../errors.js";
-import { createKeySet } from "../key-set.js";
+import { createKeySet, type KeySet } from "../key-set.js";
 import { createProvider } from "../providers/index.js";
-import type { BatchRequest } from "../providers/openai-batch.js";
+import type { BatchClient, BatchRequest } from "../providers/openai-batch.js";
 import { type Provider, ProviderError, type ProviderSpec } from "../providers/types.js";
 import type { CaseResult } from "../record/types.js";
-import { findPending, ledgerPath, recordRead, recordSubmitted, submissionKey } from "./batch-ledger.js";
+import {
+  findPending,
+  ledgerPath,
+  newSubmissionId,
+  recordCreated,
+  recordRead,
+  recordSubmitted,
+  submissionKey,
+} from "./batch-ledger.js";
 import { type OutcomeStore, openOutcomeStore } from "./batch-outcomes.js";
 import { openCache } from "./cache.js";
 import { createCachedEmbed, usesEmbedding } from "./embed.js";
@@ -22,6 +30,8 @@ import { matchesAny, modelOf } from "./select.js";
 export interface EvaluateBatchOptions extends EvaluateOptions {
   /** Attach to batches submitted earlier (comma-separated ids) instead of submitting. */
   batchId?: string;
+  /** Most requests in one batch file (default 50,000, OpenAI's limit); more go in further batches. */
+  maxRequestsPerBatch?: number;
   /** How often to ask for the batch's status (default 10 s). */
   pollIntervalMs?: number;
   /** Receives one line per submission and status change. */
@@ -61,7 +71,7 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
     });
   }
   const { createBatchClient } = await import("../providers/openai-batch.js");
-  const clientOptions = { env, fetch: options.fetch };
+  const clientOptions = { env, fetch: options.fetch, maxRequestsPerBatch: options.maxRequestsPerBatch };
 
   // Which client reads each batch: the one that submitted it. Re-attached batches are read with
   // the first provider's endpoint and key, the only ones there are to go on.
@@ -75,7 +85,7 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
     for (const spec of specs) {
       const key = submissionKey(suite, spec, { ...options, resume: resumePoint?.runId }, env);
       const pending = findPending(ledger, key);
-      if (pending) {
+      if (pending?.complete) {
         // Submitted by an earlier invocation that stopped before reading it: already paid for.
         for (const id of pending.batchIds) toRead.push({ id, spec });
         say(
@@ -83,22 +93,53 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
         );
         continue;
       }
-      const requests = requestsFor(options, spec, modelOf(specs[0]), env, resumePoint?.path);
-      const submitted = await createBatchClient(spec, clientOptions)
+      const client = createBatchClient(spec, clientOptions);
+      const failed = (error: unknown): never => {
+        throw options.signal?.aborted || !(error instanceof ProviderError)
+          ? error
+          : providerFailure(spec, error);
+      };
+      // Each batch goes into the ledger as it is made, so a process that dies between two files
+      // leaves no paid batch unknown to the next run.
+      const submission = newSubmissionId();
+      const made: { batchIds: string[]; requests: number } = { batchIds: [], requests: 0 };
+      const record = (batchIds: string[], requests: number) => {
+        recordCreated(ledger, { key, submission, batchIds, requests });
+        made.batchIds.push(...batchIds);
+        made.requests += requests;
+      };
+      // An earlier run stopped part-way through submitting: its batches are taken over, and only
+      // the requests that are in none of them are submitted now.
+      let submitted: KeySet | undefined;
+      if (pending) {
+        say(
+          `attaching to batch ${pending.batchIds.join(", ")} (${pending.requests} requests for ${spec.label}, made ${pending.submittedAt} by an earlier run that stopped while submitting); submitting the requests they lack`,
+        );
+        record(pending.batchIds, pending.requests);
+        submitted = await idsOf(client, pending.batchIds, options).catch(failed);
+        for (const id of pending.batchIds) toRead.push({ id, spec });
+      }
+      const requests = requestsFor(options, spec, modelOf(specs[0]), env, resumePoint?.path, submitted);
+      const cancelled: string[] = [];
+      const result = await client
         .submit(requests, {
           metadata: { tool: "promptsmith", config: suite.configPath.slice(-200) },
           signal: options.signal,
+          onBatch: (batch) => record([batch.batchId], batch.requests),
+          onCancelled: (batchId) => cancelled.push(batchId),
         })
         .catch((error: unknown) => {
-          throw options.signal?.aborted || !(error instanceof ProviderError)
-            ? error
-            : providerFailure(spec, error);
+          // Cancelled as soon as made: the next run submits their requests anew, not attach to them.
+          recordRead(ledger, cancelled);
+          return failed(error);
         });
-      if (submitted.batchIds.length === 0) continue;
-      for (const id of submitted.batchIds) toRead.push({ id, spec });
-      const count = submitted.batches.reduce((n, b) => n + b.requests, 0);
-      recordSubmitted(ledger, { key, label: spec.label, batchIds: submitted.batchIds, requests: count });
-      say(`submitted ${count} requests for ${spec.label} as batch ${submitted.batchIds.join(", ")}`);
+      if (made.batchIds.length === 0) continue;
+      for (const id of result.batchIds) toRead.push({ id, spec });
+      recordSubmitted(ledger, { key, label: spec.label, submission, ...made });
+      if (result.batchIds.length > 0) {
+        const count = result.batches.reduce((n, b) => n + b.requests, 0);
+        say(`submitted ${count} requests for ${spec.label} as batch ${result.batchIds.join(", ")}`);
+      }
     }
     if (toRead.length > 0)
       say(`if this process stops, attach again with: --batch-id ${toRead.map((b) => b.id).join(",")}`);
@@ -213,6 +254,8 @@ async function* requestsFor(
   env: NodeJS.ProcessEnv,
   /** The journal of the run being resumed: jobs it holds (and that still render the same) are done. */
   journalPath?: string,
+  /** Custom ids already in a batch (of a submission cut off part-way): not to be sent again. */
+  submitted?: KeySet,
 ): AsyncGenerator<BatchRequest> {
   const { suite } = options;
   const prompts = suite.prompts.filter((p) => matchesAny(options.filterPrompt, [p.id, p.baseId]));
@@ -246,7 +289,7 @@ async function* requestsFor(
       const params = { ...spec.params, ...job.variant.prompt.params };
       const samples = job.variant.prompt.samples;
       const customId = responseKey(spec, baseURL, messages, params, 0);
-      if (!seen.add(customId)) continue;
+      if (!seen.add(customId) || submitted?.has(customId)) continue;
       if (cache && isAnswered(cache, spec, baseURL, messages, params, samples)) continue;
       yield { customId, messages, params: job.variant.prompt.params ?? {}, n: samples };
     }
@@ -255,6 +298,19 @@ async function* requestsFor(
     cache?.close();
     embedCache?.close();
   }
+}
+
+/** The custom ids in the input files of `batchIds`, as hashes. */
+async function idsOf(
+  client: BatchClient,
+  batchIds: string[],
+  options: { signal?: AbortSignal; sleep?: (ms: number) => Promise<void> },
+): Promise<KeySet> {
+  const ids = createKeySet();
+  for (const batchId of batchIds)
+    for await (const id of client.customIds(batchId, { signal: options.signal, sleep: options.sleep }))
+      ids.add(id);
+  return ids;
 }
 
 /**

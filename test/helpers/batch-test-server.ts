@@ -69,6 +69,8 @@ export interface BatchTestServerOptions {
   failPolls?: number;
   /** The first n downloads of a file's content send the first half of it (cut mid-line), then close the connection. */
   cutDownloads?: number;
+  /** Once this many batches are made, the next `requests` requests of any kind answer 503: an outage mid-submit. */
+  outage?: { afterBatches: number; requests: number };
 }
 
 /** The server's view of one batch. */
@@ -115,6 +117,7 @@ export async function startBatchTestServer(options: BatchTestServerOptions = {})
   const progressSteps = Math.max(1, options.progressSteps ?? 3);
   let pollFailuresLeft = options.failPolls ?? 0;
   let cutsLeft = options.cutDownloads ?? 0;
+  let outageLeft = options.outage?.requests ?? 0;
   let fileCount = 0;
   let batchCount = 0;
 
@@ -138,6 +141,10 @@ export async function startBatchTestServer(options: BatchTestServerOptions = {})
     };
     requests.push(record);
 
+    if (options.outage && batchCount >= options.outage.afterBatches && outageLeft > 0) {
+      outageLeft--;
+      return sendError(res, 503, "The service is temporarily unavailable.", "server_error");
+    }
     if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
       const sent = (req.headers.authorization ?? "").replace(/^Bearer /, "");
       sendError(res, 401, `Incorrect API key provided: ${sent}.`, "invalid_api_key");

@@ -114,6 +114,68 @@ describe("eval --batch", () => {
     expect(server.requests.filter((r) => r.method === "POST" && r.path === "/v1/batches")).toHaveLength(1);
   });
 
+  it("after an outage mid-submit, takes over the batches made and submits only the requests they lack", async () => {
+    // Batch 1 (4 requests) is made; then the next upload and the cancel both meet a 503, so
+    // batch 1 stays on the server, paid for, and the run ends.
+    server = await startBatchTestServer({
+      respond: (body) => answer(body),
+      progressSteps: 1,
+      outage: { afterBatches: 1, requests: 2 },
+    });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    const lines: string[] = [];
+    const run = () =>
+      evaluateBatch({
+        suite,
+        env: { OPENAI_BASE_URL: server!.url },
+        pollIntervalMs: 1,
+        maxRequestsPerBatch: 4,
+        onBatchProgress: (line) => lines.push(line),
+      });
+    const error = await run().catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "provider-unreachable" });
+    expect([...server.batches.keys()]).toEqual(["batch_1"]);
+
+    const { record, status } = await run();
+    expect(status).toBe("complete");
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^attaching to batch batch_1 \(4 requests for openai:test-model, made .+ by an earlier run that stopped while submitting\); submitting the requests they lack$/,
+        ),
+        "submitted 6 requests for openai:test-model as batch batch_2, batch_3",
+      ]),
+    );
+    // Every request went into exactly one batch, and none was sent online.
+    const ids = [...server.batches.values()].flatMap((b) => b.lines.map((line) => line.custom_id));
+    expect(ids).toHaveLength(10);
+    expect(new Set(ids).size).toBe(10);
+    expect(server.requests.filter((r) => r.path === "/v1/chat/completions")).toHaveLength(0);
+    expect(record.summary.map((s) => [s.passed, s.total, s.errors])).toEqual([
+      [3, 5, 0],
+      [3, 5, 0],
+    ]);
+  });
+
+  it("a batch cancelled by a failed submit is not attached to: the next run submits everything anew", async () => {
+    // The second upload meets a 503; the cancel of batch 1 goes through.
+    server = await startBatchTestServer({ progressSteps: 1, outage: { afterBatches: 1, requests: 1 } });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    const lines: string[] = [];
+    const run = () =>
+      evaluateBatch({
+        suite,
+        env: { OPENAI_BASE_URL: server!.url },
+        pollIntervalMs: 1,
+        maxRequestsPerBatch: 4,
+        onBatchProgress: (line) => lines.push(line),
+      });
+    await expect(run()).rejects.toMatchObject({ code: "provider-unreachable" });
+    expect(server.batches.get("batch_1")?.status).toBe("cancelling");
+    await run();
+    expect(lines[0]).toBe("submitted 10 requests for openai:test-model as batch batch_2, batch_3, batch_4");
+  });
+
   it("reports a batch the server failed as a user error, and the next run submits anew", async () => {
     server = await startBatchTestServer({ failBatch: true, progressSteps: 1 });
     const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
