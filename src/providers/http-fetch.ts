@@ -254,8 +254,8 @@ function createResponse(
     answer.pipe(decoder);
   }
   const body: Readable = decoder ?? answer;
-  streamErrorsAsFetch(body);
   let used = false;
+  let streamed = false;
 
   const read = async <T>(
     whole: (body: UndiciBody) => Promise<T>,
@@ -295,7 +295,15 @@ function createResponse(
     get bodyUsed() {
       return used;
     },
-    body: empty ? null : body,
+    // Made to fail as fetch's does only when read as a stream: most answers are read whole.
+    get body() {
+      if (empty) return null;
+      if (!streamed) {
+        streamed = true;
+        streamErrorsAsFetch(body);
+      }
+      return body;
+    },
     text,
     json: () =>
       read(
