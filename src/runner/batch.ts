@@ -83,63 +83,17 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
   } else {
     if (options.budget !== undefined) await checkBatchBudget(options, specs, options.budget);
     for (const spec of specs) {
-      const key = submissionKey(suite, spec, { ...options, resume: resumePoint?.runId }, env);
-      const pending = findPending(ledger, key);
-      if (pending?.complete) {
-        // Submitted by an earlier invocation that stopped before reading it: already paid for.
-        for (const id of pending.batchIds) toRead.push({ id, spec });
-        say(
-          `attaching to batch ${pending.batchIds.join(", ")} (not read yet; submitted ${pending.submittedAt} by an earlier run, ${pending.requests} requests for ${spec.label} in all) instead of submitting again`,
-        );
-        continue;
-      }
-      const client = createBatchClient(spec, clientOptions);
-      const failed = (error: unknown): never => {
-        throw options.signal?.aborted || !(error instanceof ProviderError)
-          ? error
-          : providerFailure(spec, error);
+      const submitting: Submitting = {
+        options,
+        spec,
+        key: submissionKey(suite, spec, { ...options, resume: resumePoint?.runId }, env),
+        client: createBatchClient(spec, clientOptions),
+        ledger,
+        say,
+        requests: (submitted) =>
+          requestsFor(options, spec, modelOf(specs[0]), env, resumePoint?.path, submitted),
       };
-      // Each batch goes into the ledger as it is made, so a process that dies between two files
-      // leaves no paid batch unknown to the next run.
-      const submission = newSubmissionId();
-      const made: { batchIds: string[]; requests: number } = { batchIds: [], requests: 0 };
-      const record = (batchIds: string[], requests: number) => {
-        recordCreated(ledger, { key, submission, batchIds, requests });
-        made.batchIds.push(...batchIds);
-        made.requests += requests;
-      };
-      // An earlier run stopped part-way through submitting: its batches are taken over, and only
-      // the requests that are in none of them are submitted now.
-      let submitted: KeySet | undefined;
-      if (pending) {
-        say(
-          `attaching to batch ${pending.batchIds.join(", ")} (${pending.requests} requests for ${spec.label}, made ${pending.submittedAt} by an earlier run that stopped while submitting); submitting the requests they lack`,
-        );
-        record(pending.batchIds, pending.requests);
-        submitted = await idsOf(client, pending.batchIds, options).catch(failed);
-        for (const id of pending.batchIds) toRead.push({ id, spec });
-      }
-      const requests = requestsFor(options, spec, modelOf(specs[0]), env, resumePoint?.path, submitted);
-      const cancelled: string[] = [];
-      const result = await client
-        .submit(requests, {
-          metadata: { tool: "promptsmith", config: suite.configPath.slice(-200) },
-          signal: options.signal,
-          onBatch: (batch) => record([batch.batchId], batch.requests),
-          onCancelled: (batchId) => cancelled.push(batchId),
-        })
-        .catch((error: unknown) => {
-          // Cancelled as soon as made: the next run submits their requests anew, not attach to them.
-          recordRead(ledger, cancelled);
-          return failed(error);
-        });
-      if (made.batchIds.length === 0) continue;
-      for (const id of result.batchIds) toRead.push({ id, spec });
-      recordSubmitted(ledger, { key, label: spec.label, submission, ...made });
-      if (result.batchIds.length > 0) {
-        const count = result.batches.reduce((n, b) => n + b.requests, 0);
-        say(`submitted ${count} requests for ${spec.label} as batch ${result.batchIds.join(", ")}`);
-      }
+      for (const id of await submitFor(submitting)) toRead.push({ id, spec });
     }
     if (toRead.length > 0)
       say(`if this process stops, attach again with: --batch-id ${toRead.map((b) => b.id).join(",")}`);
@@ -207,6 +161,74 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
   } finally {
     outcomes.close();
   }
+}
+
+/** What `submitFor` works with: one provider's requests, its client and the config's ledger. */
+interface Submitting {
+  options: EvaluateBatchOptions;
+  spec: ProviderSpec;
+  /** The submission key of these requests (`submissionKey`). */
+  key: string;
+  client: BatchClient;
+  ledger: string;
+  say: (line: string) => void;
+  /** The requests to submit, less those whose custom id is in `submitted`. */
+  requests: (submitted?: KeySet) => AsyncIterable<BatchRequest>;
+}
+
+/**
+ * Submits one provider's requests and returns the batches to read: those of an earlier run's
+ * submission not read yet (already paid for), else new ones. Each batch goes into the ledger as it
+ * is made, so a process that dies between two files leaves no paid batch unknown to the next run,
+ * which takes the batches made over and submits only the requests that are in none of them.
+ */
+async function submitFor(job: Submitting): Promise<string[]> {
+  const { options, spec, key, client, ledger, say } = job;
+  const pending = findPending(ledger, key);
+  if (pending?.complete) {
+    say(
+      `attaching to batch ${pending.batchIds.join(", ")} (not read yet; submitted ${pending.submittedAt} by an earlier run, ${pending.requests} requests for ${spec.label} in all) instead of submitting again`,
+    );
+    return pending.batchIds;
+  }
+  const failed = (error: unknown): never => {
+    throw options.signal?.aborted || !(error instanceof ProviderError) ? error : providerFailure(spec, error);
+  };
+  const submission = newSubmissionId();
+  const made: { batchIds: string[]; requests: number } = { batchIds: [], requests: 0 };
+  const record = (batchIds: string[], requests: number) => {
+    recordCreated(ledger, { key, submission, batchIds, requests });
+    made.batchIds.push(...batchIds);
+    made.requests += requests;
+  };
+  let submitted: KeySet | undefined;
+  if (pending) {
+    say(
+      `attaching to batch ${pending.batchIds.join(", ")} (${pending.requests} requests for ${spec.label}, made ${pending.submittedAt} by an earlier run that stopped while submitting); submitting the requests they lack`,
+    );
+    record(pending.batchIds, pending.requests);
+    submitted = await idsOf(client, pending.batchIds, options).catch(failed);
+  }
+  const cancelled: string[] = [];
+  const result = await client
+    .submit(job.requests(submitted), {
+      metadata: { tool: "promptsmith", config: options.suite.configPath.slice(-200) },
+      signal: options.signal,
+      onBatch: (batch) => record([batch.batchId], batch.requests),
+      onCancelled: (batchId) => cancelled.push(batchId),
+    })
+    .catch((error: unknown) => {
+      // Cancelled as soon as made: the next run submits their requests anew, not attach to them.
+      recordRead(ledger, cancelled);
+      return failed(error);
+    });
+  if (made.batchIds.length === 0) return [];
+  recordSubmitted(ledger, { key, label: spec.label, submission, ...made });
+  if (result.batchIds.length > 0) {
+    const count = result.batches.reduce((n, b) => n + b.requests, 0);
+    say(`submitted ${count} requests for ${spec.label} as batch ${result.batchIds.join(", ")}`);
+  }
+  return made.batchIds;
 }
 
 /**
