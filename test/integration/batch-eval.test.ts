@@ -21,6 +21,21 @@ function answer(body: { messages?: unknown[] }): string {
   return Object.entries(answers).find(([question]) => q.includes(`What is ${question}?`))?.[1] ?? "?";
 }
 
+/** Runs of the arithmetic fixture (10 requests) against `target`, 4 requests to a batch file; `lines` collects their progress. */
+async function inFilesOfFour(target: BatchTestServer) {
+  const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+  const lines: string[] = [];
+  const run = () =>
+    evaluateBatch({
+      suite,
+      env: { OPENAI_BASE_URL: target.url },
+      pollIntervalMs: 1,
+      maxRequestsPerBatch: 4,
+      onBatchProgress: (line) => lines.push(line),
+    });
+  return { run, lines };
+}
+
 let server: BatchTestServer | undefined;
 afterEach(async () => {
   await server?.close();
@@ -122,16 +137,7 @@ describe("eval --batch", () => {
       progressSteps: 1,
       outage: { afterBatches: 1, requests: 2 },
     });
-    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
-    const lines: string[] = [];
-    const run = () =>
-      evaluateBatch({
-        suite,
-        env: { OPENAI_BASE_URL: server!.url },
-        pollIntervalMs: 1,
-        maxRequestsPerBatch: 4,
-        onBatchProgress: (line) => lines.push(line),
-      });
+    const { run, lines } = await inFilesOfFour(server);
     const error = await run().catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: "provider-unreachable" });
     expect([...server.batches.keys()]).toEqual(["batch_1"]);
@@ -160,16 +166,7 @@ describe("eval --batch", () => {
   it("a batch cancelled by a failed submit is not attached to: the next run submits everything anew", async () => {
     // The second upload meets a 503; the cancel of batch 1 goes through.
     server = await startBatchTestServer({ progressSteps: 1, outage: { afterBatches: 1, requests: 1 } });
-    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
-    const lines: string[] = [];
-    const run = () =>
-      evaluateBatch({
-        suite,
-        env: { OPENAI_BASE_URL: server!.url },
-        pollIntervalMs: 1,
-        maxRequestsPerBatch: 4,
-        onBatchProgress: (line) => lines.push(line),
-      });
+    const { run, lines } = await inFilesOfFour(server);
     await expect(run()).rejects.toMatchObject({ code: "provider-unreachable" });
     expect(server.batches.get("batch_1")?.status).toBe("cancelling");
     await run();
