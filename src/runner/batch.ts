@@ -105,12 +105,18 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
     const attach = `run the same command again to attach to it, or use --batch-id ${toRead.map((b) => b.id).join(",")}`;
     for (const { id, spec } of toRead) {
       const reader = createBatchClient(spec, clientOptions);
+      // A batch can take a day at a poll every 10 s: a line when something moved, not one a poll.
+      let last = "";
+      const progress = (line: string) => {
+        if (line !== last) say(line);
+        last = line;
+      };
       try {
         const status = await reader.wait(id, {
           pollIntervalMs: options.pollIntervalMs,
           signal: options.signal,
           sleep: options.sleep,
-          onProgress: (p) => say(`batch ${id}: ${p.status} ${p.completed + p.failed}/${p.total}`),
+          onProgress: (p) => progress(`batch ${id}: ${p.status} ${p.completed + p.failed}/${p.total}`),
         });
         say(`batch ${id}: ${status.status}`);
         if (status.status === "failed") {

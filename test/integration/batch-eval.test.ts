@@ -219,6 +219,29 @@ describe("eval --batch", () => {
     expect(server.requests.filter((r) => r.method === "POST" && r.path === "/v1/batches")).toHaveLength(1);
   });
 
+  it("prints a progress line when the batch moves, not at every poll", async () => {
+    server = await startBatchTestServer({ progressSteps: 1_000_000 });
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    const lines: string[] = [];
+    const controller = new AbortController();
+    let polls = 0;
+    await evaluateBatch({
+      suite,
+      env: { OPENAI_BASE_URL: server.url },
+      signal: controller.signal,
+      onBatchProgress: (line) => lines.push(line),
+      sleep: async () => {
+        if (++polls === 30) controller.abort();
+      },
+    }).catch(() => undefined);
+    expect(
+      server.requests.filter((r) => r.method === "GET" && r.path === "/v1/batches/batch_1"),
+    ).toHaveLength(30);
+    expect(lines.filter((line) => line.startsWith("batch batch_1:"))).toEqual([
+      "batch batch_1: in_progress 0/10",
+    ]);
+  });
+
   it("judges --budget before submitting: over it nothing is sent, under it the batch runs to the end", async () => {
     server = await startBatchTestServer({ respond: (body) => answer(body), progressSteps: 1 });
     // 10 requests × up to 64 completion tokens at $1000 per 1M tokens: well over $0.10 at any discount.
