@@ -19,6 +19,7 @@ export { createRecordWriter, writeRecord } from "./record/writer.js";
 export { renderEstimate } from "./reporters/estimate.js";
 export { renderJsonSummary } from "./reporters/json.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
+export { unreadBatches } from "./runner/batch-ledger.js";
 export { openCache, type ResponseCache } from "./runner/cache.js";
 export { type Estimate, type EstimateOptions, type EstimateRow, estimate } from "./runner/estimate.js";
 export {

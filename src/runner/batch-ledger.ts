@@ -4,7 +4,7 @@
  * it attaches to the batch already paid for instead of submitting the same requests twice.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Suite } from "../config/types.js";
 import type { ProviderSpec } from "../providers/types.js";
@@ -12,6 +12,7 @@ import { endpointOf } from "./execute.js";
 import { canonicalJson } from "./job-key.js";
 import { toRecordConfig } from "./record-config.js";
 import { compactSelection, type RunSelection } from "./resume.js";
+import { matchesAny } from "./select.js";
 
 /** A submission not yet read back. */
 export interface PendingBatch {
@@ -100,6 +101,18 @@ export function findPending(path: string, key: string): PendingBatch | undefined
   }
   const unread = pending.batchIds.filter((id) => !read.has(id));
   return unread.length === 0 ? undefined : { ...pending, batchIds: unread };
+}
+
+/**
+ * Batches that an earlier `eval --batch` with this config and selection submitted and has not
+ * read: answers already paid for, which an online run of the same jobs would pay for again.
+ */
+export function unreadBatches(suite: Suite, selection: RunSelection, env: NodeJS.ProcessEnv): string[] {
+  const path = ledgerPath(suite);
+  if (!existsSync(path)) return [];
+  return suite.providers
+    .filter((spec) => matchesAny(selection.filterProvider, [spec.id, spec.label]))
+    .flatMap((spec) => findPending(path, submissionKey(suite, spec, selection, env))?.batchIds ?? []);
 }
 
 /** A new submission's id, for its ledger lines. */

@@ -305,6 +305,15 @@ describe("eval --batch", () => {
         "stopped waiting for batch batch_1: it keeps running on the server; run the same command again to attach to it, or use --batch-id batch_1",
       );
       expect(stopped.stderr).not.toMatch(/internal error|\n\s+at /);
+      // The same jobs online would pay again for answers the batch already has: say so.
+      const online = await runCli(["eval", dir, "--dry-run"], { env: { OPENAI_BASE_URL: waiting.url } });
+      expect(online.stderr).toContain(
+        "note: batch batch_1 of an earlier eval --batch of these jobs is not read yet and its answers are paid for; run with --batch to score them",
+      );
+      const other = await runCli(["eval", dir, "--dry-run", "--limit", "2"], {
+        env: { OPENAI_BASE_URL: waiting.url },
+      });
+      expect(other.stderr).not.toContain("note: batch");
 
       const failed = await runCli(["eval", copyFixture("arithmetic"), "--batch"], {
         env: { OPENAI_BASE_URL: failing.url },

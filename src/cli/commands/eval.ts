@@ -7,6 +7,7 @@ import {
   renderEstimate,
   renderJsonSummary,
   renderTerminalReport,
+  unreadBatches,
 } from "../../index.js";
 import { createDownloadProgress } from "../download-progress.js";
 import { ExitCode } from "../exit-codes.js";
@@ -49,6 +50,16 @@ export async function evalCommand(
     shard: flags.shard,
     env: io.env,
   };
+  const online = !flags.batch && !flags.batchId;
+  if (online && flags.resume === undefined && !flags.retryErrors) {
+    // Stopped while waiting for a batch, then run without --batch: the same answers, paid twice.
+    const waiting = unreadBatches(suite, selection, io.env);
+    if (waiting.length > 0)
+      io.stderr.write(
+        `note: batch ${waiting.join(", ")} of an earlier eval --batch of these jobs is not read yet and its answers are paid for; run with --batch to score them instead of paying for them again\n`,
+      );
+  }
+
   if (flags.dryRun) {
     const result = await estimate({
       ...selection,
@@ -102,23 +113,22 @@ export async function evalCommand(
       onProgress: progress?.update,
       onDownloadProgress: createDownloadProgress(io),
     };
-    const result =
-      flags.batch || flags.batchId
-        ? await (await import("../../runner/batch.js"))
-            .evaluateBatch({
-              ...options,
-              batchId: flags.batchId,
-              onBatchProgress: (line: string) => io.stderr.write(`${line}\n`),
-            })
-            .catch((error: unknown) => {
-              // Ctrl-C while a batch is submitted or awaited: no result yet, and the message says
-              // how to come back to the batch.
-              if (!controller.signal.aborted || !isProviderError(error) || error.kind !== "aborted")
-                throw error;
-              io.stderr.write(`${error.message}\n`);
-              return undefined;
-            })
-        : await evaluate(options);
+    const result = !online
+      ? await (await import("../../runner/batch.js"))
+          .evaluateBatch({
+            ...options,
+            batchId: flags.batchId,
+            onBatchProgress: (line: string) => io.stderr.write(`${line}\n`),
+          })
+          .catch((error: unknown) => {
+            // Ctrl-C while a batch is submitted or awaited: no result yet, and the message says
+            // how to come back to the batch.
+            if (!controller.signal.aborted || !isProviderError(error) || error.kind !== "aborted")
+              throw error;
+            io.stderr.write(`${error.message}\n`);
+            return undefined;
+          })
+      : await evaluate(options);
     if (result === undefined) return ExitCode.interrupted;
     const { record, status, changed, rateLimited } = result;
     progress?.stop();
