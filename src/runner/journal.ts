@@ -42,15 +42,17 @@ export interface JournalWriter {
   close(): void;
 }
 
-/** The timer functions the writer uses, injectable so tests control when flushes happen. */
+/** The timer functions the writer uses, injectable so tests control when writes and flushes happen. */
 export interface JournalTimers {
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** Runs `callback` once the current turn of the event loop is over. */
+  setImmediate(callback: () => void): void;
 }
 
 /** Options for `createJournalWriter` and `reopenJournalWriter`. */
 export interface JournalWriterOptions {
-  /** Longest time an appended line waits in memory; default 1000 ms. */
+  /** Longest time a line written to the OS waits for its fsync; default 1000 ms. */
   flushIntervalMs?: number;
   /** Flush as soon as this many bytes are queued; default 64 KiB. */
   maxBufferBytes?: number;
@@ -78,6 +80,9 @@ const defaultTimers: JournalTimers = {
   },
   clearTimeout(handle) {
     clearTimeout(handle as NodeJS.Timeout);
+  },
+  setImmediate(callback) {
+    setImmediate(callback);
   },
 };
 
@@ -247,9 +252,6 @@ function lockJournal(path: string): () => void {
   }
 }
 
-/** Queued bytes that are handed to the OS without waiting for the timer. */
-const WRITE_THROUGH_BYTES = 4096;
-
 /** Where a journal could not be made, for the error: a place the user can change. */
 const journalPlace = (path: string) => ({
   file: dirname(path),
@@ -276,6 +278,7 @@ function createWriter(
   let pending: string[] = [];
   let pendingBytes = 0;
   let timer: unknown;
+  let writeScheduled = false;
   let closed = false;
   // A write that failed inside the timer cannot throw anywhere useful; it surfaces on the next call.
   let failure: unknown;
@@ -325,10 +328,22 @@ function createWriter(
         flush();
         return;
       }
-      // Small batches go to the OS at once (cheap, and safe from a crash of this process); the
-      // fsync that makes them safe from a power cut waits for the timer. Lines held for a whole
-      // second would also outlive the young generation and be garbage in the old one.
-      if (pendingBytes >= WRITE_THROUGH_BYTES) write();
+      // Lines go to the OS when this turn of the event loop is over, the lines of one turn in one
+      // write: a killed process then loses only calls still in flight, never a finished (and paid
+      // for) answer, as it could while lines waited up to a second for the timer. The fsync that
+      // makes them safe from a power cut waits for the timer.
+      if (!writeScheduled) {
+        writeScheduled = true;
+        timers.setImmediate(() => {
+          writeScheduled = false;
+          if (closed || failure !== undefined) return;
+          try {
+            write();
+          } catch {
+            // Kept in `failure`; reported by the next append, flush or close.
+          }
+        });
+      }
       if (timer === undefined) {
         timer = timers.setTimeout(() => {
           timer = undefined;

@@ -32,10 +32,22 @@ afterAll(() => {
 });
 
 /** Timers the test fires by hand. */
-function manualTimers(): JournalTimers & { pending: { callback: () => void; ms: number }[]; fire(): void } {
+function manualTimers(): JournalTimers & {
+  pending: { callback: () => void; ms: number }[];
+  fire(): void;
+  /** Ends the current turn of the event loop: runs what was set to run after it. */
+  endTurn(): void;
+} {
   const pending: { callback: () => void; ms: number }[] = [];
+  const immediates: (() => void)[] = [];
   return {
     pending,
+    setImmediate(callback) {
+      immediates.push(callback);
+    },
+    endTurn() {
+      for (const callback of immediates.splice(0)) callback();
+    },
     setTimeout(callback, ms) {
       const handle = { callback, ms };
       pending.push(handle);
@@ -104,7 +116,7 @@ describe("journal writer and reader", () => {
     expect(() => writer.append({ key: "k", result: 1 })).toThrow(/closed/);
   });
 
-  it("flushes when the interval timer fires, and flush() cancels the pending timer", () => {
+  it("writes a turn's lines when the turn is over, fsyncs on the timer, and flush() cancels the timer", () => {
     const path = freshPath();
     const timers = manualTimers();
     const writer = createJournalWriter(path, {}, { timers, flushIntervalMs: 1000 });
@@ -112,6 +124,9 @@ describe("journal writer and reader", () => {
     writer.append({ key: "b", result: 2 });
     expect(lines(path)).toHaveLength(1);
     expect(timers.pending.map((t) => t.ms)).toEqual([1000]); // one timer for the whole batch
+    // Both lines reach the file at the end of the turn, not a second later: a kill loses neither.
+    timers.endTurn();
+    expect(lines(path)).toHaveLength(3);
     timers.fire();
     expect(lines(path)).toHaveLength(3);
     writer.append({ key: "c", result: 3 });
