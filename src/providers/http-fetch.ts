@@ -13,9 +13,10 @@
  * `text()` or async iteration (streaming). A FormData body is streamed with backpressure: Node 20's
  * fetch read a 200 MB file part into memory ahead of the socket. Anything else (a Request object,
  * stream bodies, non-HTTP URLs or URLs with credentials, a redirect mode other than "follow") goes to
- * the global fetch unchanged,
- * which also means the same errors as before for what fetch refuses. Like fetch it follows redirects, asks for and decodes gzip, deflate
- * and brotli, rejects with an `AbortError` on abort and with `TypeError("fetch failed")` on a network error.
+ * the global fetch unchanged, which also means the same errors as before for what fetch refuses.
+ * Like fetch it follows redirects, asks for and decodes gzip, deflate and brotli, rejects with an
+ * `AbortError` on abort and with `TypeError("fetch failed")` on a network error, and a body cut off
+ * part-way fails with `TypeError("terminated")`, read whole or as a stream.
  * Unlike Node's fetch it honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as curl and the Python SDK do.
  */
 
