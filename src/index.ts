@@ -33,6 +33,7 @@ export {
 } from "./runner/evaluate.js";
 export { type MergeFilesOptions, mergeRecordFiles, mergeRecords } from "./runner/merge.js";
 export { type RenderedPrompt, type RenderPromptOptions, renderPrompt } from "./runner/render.js";
+export { killedRun } from "./runner/resume.js";
 export { type RunPromptOptions, type RunPromptResult, runPrompt } from "./runner/run-prompt.js";
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
 export { type ServeOptions, serve, startServer } from "./server/index.js";

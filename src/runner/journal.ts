@@ -99,13 +99,15 @@ export function newRunId(now: Date, randomHex: () => string = () => randomBytes(
   return `${now.toISOString().replace(/[:.]/g, "-")}-${randomHex()}`;
 }
 
-/** Run ids of the journals in `dir`, newest first (by id, which starts with the start time); [] when `dir` is missing. */
+/** Run ids of the journals in `dir`, newest first (by id, which starts with the start time); [] when `dir` cannot be a folder. */
 export function listJournals(dir: string): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    // No folder, or a path through a file: no journals (making one there reports the problem).
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
     throw error;
   }
   return names
@@ -128,7 +130,8 @@ export function pruneJournals(dir: string, configPath: string, keep: number): st
   const removed: string[] = [];
   for (const id of mine.slice(keep)) {
     const path = journalPath(dir, id);
-    if (isLockedByLiveProcess(`${path}.lock`)) continue;
+    const holder = lockHolder(path);
+    if (holder === "live" || holder === "unknown") continue;
     try {
       rmSync(path);
       rmSync(`${path}.lock`, { force: true });
@@ -140,16 +143,20 @@ export function pruneJournals(dir: string, configPath: string, keep: number): st
   return removed;
 }
 
-/** Whether a journal's lock file names a process on this machine that is still running (or cannot be read). */
-function isLockedByLiveProcess(lock: string): boolean {
+/**
+ * Who holds the journal at `path`: nobody; a live process; a dead one (on this machine: a run that
+ * was killed, since every other ending removes the lock); or someone it cannot tell (another
+ * machine, a lock being written).
+ */
+export function lockHolder(path: string): "none" | "live" | "dead" | "unknown" {
   let holder: { pid?: unknown; host?: unknown };
   try {
-    holder = JSON.parse(readFileSync(lock, "utf8"));
+    holder = JSON.parse(readFileSync(`${path}.lock`, "utf8"));
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== "ENOENT";
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? "none" : "unknown";
   }
-  if (holder.host !== hostname() || typeof holder.pid !== "number") return true;
-  return isProcessAlive(holder.pid);
+  if (holder.host !== hostname() || typeof holder.pid !== "number") return "unknown";
+  return isProcessAlive(holder.pid) ? "live" : "dead";
 }
 
 /**

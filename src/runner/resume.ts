@@ -11,7 +11,7 @@ import { UserError } from "../errors.js";
 import type { CaseResult, RecordConfig } from "../record/types.js";
 import { canonicalJson } from "./job-key.js";
 import type { Shard } from "./jobs.js";
-import { journalPath, listJournals, readJournalHeader } from "./journal.js";
+import { journalPath, listJournals, lockHolder, readJournalHeader } from "./journal.js";
 import type { RenderedJob } from "./prepare.js";
 import { toRecordConfig } from "./record-config.js";
 
@@ -43,21 +43,36 @@ export function journalHeaderFor(suite: Suite, selection: RunSelection): Record<
   };
 }
 
+/** The newest run started from this config file (other configs may keep journals in the same folder). */
+function newestRun(suite: Suite): string | undefined {
+  return listJournals(suite.runsDir).find(
+    (id) =>
+      (readJournalHeader(journalPath(suite.runsDir, id)) as ResumeHeader | undefined)?.configPath ===
+      suite.configPath,
+  );
+}
+
 /**
- * The journal to continue: `runId`, or with `true` the newest run started from this config file
- * (other configs beside it keep their journals in the same folder).
+ * The newest run of this config when it was killed before it finished (its lock outlived its
+ * process; Ctrl-C, a stop and the end of a run all remove it): `--resume` finishes it without
+ * asking again for what its journal holds, where a new run would re-ask the answers that the
+ * cache had not written yet.
  */
+export function killedRun(suite: Suite): string | undefined {
+  const newest = newestRun(suite);
+  return newest !== undefined && lockHolder(journalPath(suite.runsDir, newest)) === "dead"
+    ? newest
+    : undefined;
+}
+
+/** The journal to continue: `runId`, or with `true` the newest run started from this config file. */
 function resumeTarget(suite: Suite, resume: string | true): { runId: string; path: string } {
   if (resume !== true) {
     const path = journalPath(suite.runsDir, resume);
     return { runId: resume, path };
   }
   const runs = listJournals(suite.runsDir);
-  const mine = runs.find(
-    (id) =>
-      (readJournalHeader(journalPath(suite.runsDir, id)) as ResumeHeader | undefined)?.configPath ===
-      suite.configPath,
-  );
+  const mine = newestRun(suite);
   if (!mine) {
     throw new UserError({
       code: "run-not-found",

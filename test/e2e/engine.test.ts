@@ -77,6 +77,13 @@ describe("journal and resume", () => {
     });
     expect(killed).toBe(true);
     expect(first.signal).toBe("SIGKILL");
+    // A new run of the config points at the killed one first: resuming it re-asks nothing it holds.
+    const next = await runCli(["eval", dir, "--dry-run"]);
+    expect(next.stderr).toMatch(
+      new RegExp(
+        `note: run (\\S+) of this config was killed before it finished; promptsmith eval ${dir} --resume \\1 finishes it`,
+      ),
+    );
 
     const fast = await server();
     const resumed = await runCli(["eval", dir, "--resume", "-o", join(dir, "resumed.json")], {
@@ -87,6 +94,7 @@ describe("journal and resume", () => {
     const done = Number(/resuming run \S+: (\d+) jobs? already done/.exec(resumed.stderr)?.[1]);
     expect(done).toBeGreaterThanOrEqual(asked - 2);
     expect(journalResults(dir)).toBe(10);
+    expect((await runCli(["eval", dir, "--dry-run"])).stderr).not.toContain("was killed");
     expect(resumed.code).toBe(0);
     // Only what the journal (or the cache) lacked was asked for again.
     expect(fast.completionRequests().length).toBeLessThan(10);

@@ -3,6 +3,7 @@ import {
   estimate,
   evaluate,
   isProviderError,
+  killedRun,
   loadConfig,
   renderEstimate,
   renderJsonSummary,
@@ -51,6 +52,16 @@ export async function evalCommand(
     env: io.env,
   };
   const online = !flags.batch && !flags.batchId;
+  if (flags.resume === undefined && !flags.retryErrors) {
+    const killed = killedRun(suite);
+    if (killed)
+      io.stderr.write(
+        `note: run ${killed} of this config was killed before it finished; promptsmith eval ${configPath ?? ""} --resume ${killed} finishes it without asking again for the answers it holds\n`.replace(
+          "  ",
+          " ",
+        ),
+      );
+  }
   if (online && flags.resume === undefined && !flags.retryErrors) {
     // Stopped while waiting for a batch, then run without --batch: the same answers, paid twice.
     const waiting = unreadBatches(suite, selection, io.env);

@@ -326,6 +326,7 @@ describe("run ids", () => {
     writeFileSync(join(runs, "notes.txt"), "");
     expect(listJournals(runs)).toEqual([ids[1], ids[0], ids[2]]);
     expect(listJournals(join(dir, "no-such-folder"))).toEqual([]);
+    expect(listJournals(join(runs, "notes.txt", "runs"))).toEqual([]);
   });
 });
 
