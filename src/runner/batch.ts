@@ -132,6 +132,16 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
         for await (const outcome of read) outcomes.put(outcome);
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
+        if (error.kind === "not-found" && !options.batchId) {
+          // Expired or deleted on the server: attaching to it again would fail the same way.
+          recordRead(ledger, [id]);
+          throw new UserError({
+            code: "provider-invalid",
+            message: `provider ${spec.label}: batch ${id} is no longer on the server (${error.message})`,
+            hint: "run the same command again to go on without it",
+            cause: error,
+          });
+        }
         if (options.signal?.aborted)
           throw new ProviderError(
             "aborted",
@@ -212,8 +222,15 @@ async function submitFor(job: Submitting): Promise<string[]> {
     say(
       `attaching to batch ${pending.batchIds.join(", ")} (${pending.requests} requests for ${spec.label}, made ${pending.submittedAt} by an earlier run that stopped while submitting); submitting the requests they lack`,
     );
-    record(pending.batchIds, pending.requests);
-    submitted = await idsOf(client, pending.batchIds, options).catch(failed);
+    const { ids, gone } = await idsOf(client, pending.batchIds, options).catch(failed);
+    if (gone.length > 0) {
+      // Expired or deleted on the server: nothing to read there, so their requests go out again.
+      recordRead(ledger, gone);
+      say(`batch ${gone.join(", ")} is no longer on the server: its requests are submitted again`);
+    }
+    const kept = pending.batchIds.filter((id) => !gone.includes(id));
+    if (kept.length > 0) record(kept, ids.size);
+    submitted = ids;
   }
   const cancelled: string[] = [];
   const result = await client
@@ -328,17 +345,28 @@ async function* requestsFor(
   }
 }
 
-/** The custom ids in the input files of `batchIds`, as hashes. */
+/** The custom ids in the input files of `batchIds`, as hashes, and which of the batches the server no longer has. */
 async function idsOf(
   client: BatchClient,
   batchIds: string[],
   options: { signal?: AbortSignal; sleep?: (ms: number) => Promise<void> },
-): Promise<KeySet> {
+): Promise<{ ids: KeySet; gone: string[] }> {
   const ids = createKeySet();
-  for (const batchId of batchIds)
-    for await (const id of client.customIds(batchId, { signal: options.signal, sleep: options.sleep }))
-      ids.add(id);
-  return ids;
+  const gone: string[] = [];
+  for (const batchId of batchIds) {
+    // A batch's ids count only once all are read: one gone part-way sends all its requests again.
+    const these: string[] = [];
+    try {
+      for await (const id of client.customIds(batchId, { signal: options.signal, sleep: options.sleep }))
+        these.push(id);
+    } catch (error) {
+      if (!(error instanceof ProviderError) || error.kind !== "not-found") throw error;
+      gone.push(batchId);
+      continue;
+    }
+    for (const id of these) ids.add(id);
+  }
+  return { ids, gone };
 }
 
 /**

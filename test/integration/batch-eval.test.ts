@@ -163,6 +163,59 @@ describe("eval --batch", () => {
     ]);
   });
 
+  it("a batch gone from the server is let go: taken over or attached to, the run after goes on without it", async () => {
+    server = await startBatchTestServer({
+      respond: (body) => answer(body),
+      progressSteps: 1,
+      outage: { afterBatches: 1, requests: 2 },
+    });
+    const { run, lines } = await inFilesOfFour(server);
+    await expect(run()).rejects.toMatchObject({ code: "provider-unreachable" });
+    // Batch 1 of the cut-off submission expires before the next run takes it over.
+    server.batches.delete("batch_1");
+    const { status } = await run();
+    expect(status).toBe("complete");
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        "batch batch_1 is no longer on the server: its requests are submitted again",
+        "submitted 10 requests for openai:test-model as batch batch_2, batch_3, batch_4",
+      ]),
+    );
+
+    // A whole submission not read yet (Ctrl-C while waiting), gone before the next run attaches.
+    server.batches.clear();
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    const env = { OPENAI_BASE_URL: server.url };
+    const controller = new AbortController();
+    const submitted: string[] = [];
+    const attempt = (signal?: AbortSignal) =>
+      evaluateBatch({
+        suite,
+        env,
+        pollIntervalMs: 1,
+        signal,
+        onBatchProgress: (line) => {
+          if (!line.startsWith("submitted")) return;
+          submitted.push(line);
+          controller.abort();
+        },
+      });
+    await expect(attempt(controller.signal)).rejects.toMatchObject({ kind: "aborted" });
+    const [gone] = [...server.batches.keys()];
+    server.batches.clear();
+    await expect(attempt()).rejects.toMatchObject({
+      code: "provider-invalid",
+      message: expect.stringMatching(
+        new RegExp(`^provider openai:test-model: batch ${gone} is no longer on the server`),
+      ),
+      hint: "run the same command again to go on without it",
+    });
+    expect((await attempt()).status).toBe("complete");
+    expect(submitted).toHaveLength(2);
+    expect(submitted[1]).toMatch(/^submitted 10 requests for openai:test-model as batch \S+$/);
+    expect(submitted[1]).not.toMatch(new RegExp(`\\b${gone}\\b`));
+  });
+
   it("a batch cancelled by a failed submit is not attached to: the next run submits everything anew", async () => {
     // The second upload meets a 503; the cancel of batch 1 goes through.
     server = await startBatchTestServer({ progressSteps: 1, outage: { afterBatches: 1, requests: 1 } });
