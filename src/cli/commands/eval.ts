@@ -1,4 +1,4 @@
-import type { EvaluateProgress } from "../../index.js";
+import type { EvaluateProgress, Suite } from "../../index.js";
 import {
   estimate,
   evaluate,
@@ -53,22 +53,7 @@ export async function evalCommand(
   };
   const online = !flags.batch && !flags.batchId;
   if (flags.resume === undefined && !flags.retryErrors) {
-    const killed = killedRun(suite);
-    if (killed)
-      io.stderr.write(
-        `note: run ${killed} of this config was killed before it finished; promptsmith eval ${configPath ?? ""} --resume ${killed} finishes it without asking again for the answers it holds\n`.replace(
-          "  ",
-          " ",
-        ),
-      );
-  }
-  if (online && flags.resume === undefined && !flags.retryErrors) {
-    // Stopped while waiting for a batch, then run without --batch: the same answers, paid twice.
-    const waiting = unreadBatches(suite, selection, io.env);
-    if (waiting.length > 0)
-      io.stderr.write(
-        `note: batch ${waiting.join(", ")} of an earlier eval --batch of these jobs is not read yet and its answers are paid for; run with --batch to score them instead of paying for them again\n`,
-      );
+    for (const note of answersPaidFor(selection, configPath, online)) io.stderr.write(`note: ${note}\n`);
   }
 
   if (flags.dryRun) {
@@ -188,6 +173,33 @@ export async function evalCommand(
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onInterrupt);
   }
+}
+
+/**
+ * Answers already paid for that a new run would ask for again, each with what gets them instead:
+ * a run that was killed (the cache may lack its last answers), a batch not read yet.
+ */
+function answersPaidFor(
+  selection: Parameters<typeof unreadBatches>[1] & { suite: Suite; env: NodeJS.ProcessEnv },
+  configPath: string | undefined,
+  online: boolean,
+): string[] {
+  const { suite } = selection;
+  const notes: string[] = [];
+  const killed = killedRun(suite);
+  if (killed) {
+    const command = `promptsmith eval ${configPath ?? ""}`.trimEnd();
+    notes.push(
+      `run ${killed} of this config was killed before it finished; ${command} --resume ${killed} finishes it without asking again for the answers it holds`,
+    );
+  }
+  const waiting = online ? unreadBatches(suite, selection, selection.env) : [];
+  if (waiting.length > 0) {
+    notes.push(
+      `batch ${waiting.join(", ")} of an earlier eval --batch of these jobs is not read yet and its answers are paid for; run with --batch to score them instead of paying for them again`,
+    );
+  }
+  return notes;
 }
 
 /** A progress bar on stderr when it is a terminal; nothing on CI or in pipes. */
