@@ -37,6 +37,22 @@ async function inFilesOfFour(target: BatchTestServer) {
 }
 
 let server: BatchTestServer | undefined;
+
+/**
+ * A batch server that makes batch 1 (4 requests) and then answers 503 to the next upload and to
+ * the cancel, so batch 1 stays on the server, paid for; and the run that failed against it.
+ */
+async function cutOffAfterBatchOne() {
+  server = await startBatchTestServer({
+    respond: (body) => answer(body),
+    progressSteps: 1,
+    outage: { afterBatches: 1, requests: 2 },
+  });
+  const cutOff = await inFilesOfFour(server);
+  await expect(cutOff.run()).rejects.toMatchObject({ code: "provider-unreachable" });
+  return { ...cutOff, target: server };
+}
+
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -130,17 +146,8 @@ describe("eval --batch", () => {
   });
 
   it("after an outage mid-submit, takes over the batches made and submits only the requests they lack", async () => {
-    // Batch 1 (4 requests) is made; then the next upload and the cancel both meet a 503, so
-    // batch 1 stays on the server, paid for, and the run ends.
-    server = await startBatchTestServer({
-      respond: (body) => answer(body),
-      progressSteps: 1,
-      outage: { afterBatches: 1, requests: 2 },
-    });
-    const { run, lines } = await inFilesOfFour(server);
-    const error = await run().catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: "provider-unreachable" });
-    expect([...server.batches.keys()]).toEqual(["batch_1"]);
+    const { run, lines, target } = await cutOffAfterBatchOne();
+    expect([...target.batches.keys()]).toEqual(["batch_1"]);
 
     const { record, status } = await run();
     expect(status).toBe("complete");
@@ -153,10 +160,10 @@ describe("eval --batch", () => {
       ]),
     );
     // Every request went into exactly one batch, and none was sent online.
-    const ids = [...server.batches.values()].flatMap((b) => b.lines.map((line) => line.custom_id));
+    const ids = [...target.batches.values()].flatMap((b) => b.lines.map((line) => line.custom_id));
     expect(ids).toHaveLength(10);
     expect(new Set(ids).size).toBe(10);
-    expect(server.requests.filter((r) => r.path === "/v1/chat/completions")).toHaveLength(0);
+    expect(target.requests.filter((r) => r.path === "/v1/chat/completions")).toHaveLength(0);
     expect(record.summary.map((s) => [s.passed, s.total, s.errors])).toEqual([
       [3, 5, 0],
       [3, 5, 0],
@@ -164,15 +171,9 @@ describe("eval --batch", () => {
   });
 
   it("a batch gone from the server is let go: taken over or attached to, the run after goes on without it", async () => {
-    server = await startBatchTestServer({
-      respond: (body) => answer(body),
-      progressSteps: 1,
-      outage: { afterBatches: 1, requests: 2 },
-    });
-    const { run, lines } = await inFilesOfFour(server);
-    await expect(run()).rejects.toMatchObject({ code: "provider-unreachable" });
+    const { run, lines, target } = await cutOffAfterBatchOne();
     // Batch 1 of the cut-off submission expires before the next run takes it over.
-    server.batches.delete("batch_1");
+    target.batches.delete("batch_1");
     const { status } = await run();
     expect(status).toBe("complete");
     expect(lines).toEqual(
@@ -183,9 +184,9 @@ describe("eval --batch", () => {
     );
 
     // A whole submission not read yet (Ctrl-C while waiting), gone before the next run attaches.
-    server.batches.clear();
+    target.batches.clear();
     const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
-    const env = { OPENAI_BASE_URL: server.url };
+    const env = { OPENAI_BASE_URL: target.url };
     const controller = new AbortController();
     const submitted: string[] = [];
     const attempt = (signal?: AbortSignal) =>
@@ -201,8 +202,8 @@ describe("eval --batch", () => {
         },
       });
     await expect(attempt(controller.signal)).rejects.toMatchObject({ kind: "aborted" });
-    const [gone] = [...server.batches.keys()];
-    server.batches.clear();
+    const [gone] = [...target.batches.keys()];
+    target.batches.clear();
     await expect(attempt()).rejects.toMatchObject({
       code: "provider-invalid",
       message: expect.stringMatching(
