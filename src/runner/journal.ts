@@ -116,6 +116,11 @@ export function listJournals(dir: string): string[] {
     .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
 }
 
+/** Run ids of the journals in `dir` of runs started from `configPath`, newest first (other configs may share the folder). */
+export function configJournals(dir: string, configPath: string): string[] {
+  return listJournals(dir).filter((id) => readJournalHeader(journalPath(dir, id))?.configPath === configPath);
+}
+
 /**
  * Removes the journals of `configPath`'s runs beyond the newest `keep`, and with each its lock
  * file if stale. Other configs' journals in the same folder, and any run in use (locked by a live
@@ -124,14 +129,12 @@ export function listJournals(dir: string): string[] {
  */
 export function pruneJournals(dir: string, configPath: string, keep: number): string[] {
   if (!(keep >= 1)) return [];
-  const mine = listJournals(dir).filter(
-    (id) => readJournalHeader(journalPath(dir, id))?.configPath === configPath,
-  );
+  const mine = configJournals(dir, configPath);
   const removed: string[] = [];
   for (const id of mine.slice(keep)) {
     const path = journalPath(dir, id);
-    const holder = lockHolder(path);
-    if (holder === "live" || holder === "unknown") continue;
+    const { state } = lockHolder(path);
+    if (state === "live" || state === "unknown") continue;
     try {
       rmSync(path);
       rmSync(`${path}.lock`, { force: true });
@@ -143,20 +146,29 @@ export function pruneJournals(dir: string, configPath: string, keep: number): st
   return removed;
 }
 
-/**
- * Who holds the journal at `path`: nobody; a live process; a dead one (on this machine: a run that
- * was killed, since every other ending removes the lock); or someone it cannot tell (another
- * machine, a lock being written).
- */
-export function lockHolder(path: string): "none" | "live" | "dead" | "unknown" {
-  let holder: { pid?: unknown; host?: unknown };
+/** Who holds a journal's lock, as `lockHolder` reads it. */
+export interface LockHolder {
+  /**
+   * Nobody; a live process; a dead one (on this machine: a run that was killed, since every other
+   * ending removes the lock); or one it cannot tell (another machine, a lock cut off as written).
+   */
+  state: "none" | "live" | "dead" | "unknown";
+  pid?: number;
+  host?: string;
+}
+
+/** Reads the lock of the journal at `path`: what `lockJournal` refuses on, and pruning skips. */
+export function lockHolder(path: string): LockHolder {
+  let holder: { pid?: unknown; host?: unknown } | null;
   try {
     holder = JSON.parse(readFileSync(`${path}.lock`, "utf8"));
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ENOENT" ? "none" : "unknown";
+    return { state: (error as NodeJS.ErrnoException).code === "ENOENT" ? "none" : "unknown" };
   }
-  if (holder.host !== hostname() || typeof holder.pid !== "number") return "unknown";
-  return isProcessAlive(holder.pid) ? "live" : "dead";
+  const pid = typeof holder?.pid === "number" ? holder.pid : undefined;
+  const host = typeof holder?.host === "string" ? holder.host : undefined;
+  if (pid === undefined || host !== hostname()) return { state: "unknown", pid, host };
+  return { state: isProcessAlive(pid) ? "live" : "dead", pid, host };
 }
 
 /**
@@ -238,21 +250,14 @@ function lockJournal(path: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    let holder: { pid?: unknown; host?: unknown } = {};
-    try {
-      holder = JSON.parse(readFileSync(lock, "utf8"));
-    } catch {
-      // Unreadable (cut off as it was written): treated as held by nobody we can check.
-    }
-    const pid = typeof holder.pid === "number" ? holder.pid : undefined;
-    const here = holder.host === me.host;
-    if (attempt === 0 && pid !== undefined && here && !isProcessAlive(pid)) {
+    const { state, pid, host } = lockHolder(path);
+    if (attempt === 0 && state === "dead") {
       rmSync(lock, { force: true });
       continue;
     }
     throw new UserError({
       code: "usage",
-      message: `the run is in use by ${pid === undefined ? "another process" : `process ${pid}`}${here || holder.host === undefined ? "" : ` on ${String(holder.host)}`}`,
+      message: `the run is in use by ${pid === undefined ? "another process" : `process ${pid}`}${host === undefined || host === me.host ? "" : ` on ${host}`}`,
       location: { file: path },
       hint: `wait for it to finish (or stop it); if no promptsmith runs as that process, delete ${lock}`,
     });

@@ -11,7 +11,7 @@ import { UserError } from "../errors.js";
 import type { CaseResult, RecordConfig } from "../record/types.js";
 import { canonicalJson } from "./job-key.js";
 import type { Shard } from "./jobs.js";
-import { journalPath, listJournals, lockHolder, readJournalHeader } from "./journal.js";
+import { configJournals, journalPath, listJournals, lockHolder, readJournalHeader } from "./journal.js";
 import type { RenderedJob } from "./prepare.js";
 import { toRecordConfig } from "./record-config.js";
 
@@ -43,13 +43,9 @@ export function journalHeaderFor(suite: Suite, selection: RunSelection): Record<
   };
 }
 
-/** The newest run started from this config file (other configs may keep journals in the same folder). */
+/** The newest run started from this config file. */
 function newestRun(suite: Suite): string | undefined {
-  return listJournals(suite.runsDir).find(
-    (id) =>
-      (readJournalHeader(journalPath(suite.runsDir, id)) as ResumeHeader | undefined)?.configPath ===
-      suite.configPath,
-  );
+  return configJournals(suite.runsDir, suite.configPath)[0];
 }
 
 /**
@@ -60,7 +56,7 @@ function newestRun(suite: Suite): string | undefined {
  */
 export function killedRun(suite: Suite): string | undefined {
   const newest = newestRun(suite);
-  return newest !== undefined && lockHolder(journalPath(suite.runsDir, newest)) === "dead"
+  return newest !== undefined && lockHolder(journalPath(suite.runsDir, newest)).state === "dead"
     ? newest
     : undefined;
 }
