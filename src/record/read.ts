@@ -166,7 +166,8 @@ export async function openRecordStream(path: string): Promise<RecordStream> {
     cases: cases(),
     end() {
       if (!done) throw new Error("RecordStream.end() called before the cases were read to their end");
-      const { summary, finishedAt, status, stopReason } = scanner.others as Partial<RunRecord>;
+      const { summary, comparisons, gates, finishedAt, status, stopReason } =
+        scanner.others as Partial<RunRecord>;
       if (!Array.isArray(summary)) {
         throw new UserError({
           code: "run-not-found",
@@ -175,19 +176,19 @@ export async function openRecordStream(path: string): Promise<RecordStream> {
           hint: "write one with promptsmith eval -o results.json",
         });
       }
-      return endFields({ summary, finishedAt, status, stopReason });
+      return endFields({ summary, comparisons, gates, finishedAt, status, stopReason });
     },
   };
 }
 
 function wholeRecordStream(record: RunRecord): RecordStream {
-  const { cases, summary, finishedAt, status, stopReason, ...header } = record;
+  const { cases, summary, comparisons, gates, finishedAt, status, stopReason, ...header } = record;
   async function* all(): AsyncGenerator<CaseResult, void, undefined> {
     yield* cases;
   }
   return {
     header,
     cases: all(),
-    end: () => endFields({ summary, finishedAt, status, stopReason }),
+    end: () => endFields({ summary, comparisons, gates, finishedAt, status, stopReason }),
   };
 }

@@ -61,6 +61,10 @@ export interface CaseResult {
   agreement?: number;
   /** The extraction call of the (first) sample, when the prompt has `extract`. */
   extraction?: ExtractionRecord;
+  /** Which run of the case this is, when the prompt repeats every case (`repeat: k`), from 0. */
+  repeat?: number;
+  /** Contamination guard: ids of examples or passages excluded (or flagged) as copies of this case. */
+  leaks?: { id: string; source: string; kind: "exact" | "near"; action: "excluded" | "flagged" }[];
   error: CaseError | null;
 }
 
@@ -86,6 +90,84 @@ export interface SummaryRow {
   samples?: { n: number; singleAccuracy: number; agreement: number };
   /** Shot draws: accuracy of each draw, their mean and standard deviation. */
   draws?: { n: number; accuracies: number[]; mean: number; sd: number };
+  /** Format compliance: the share of cases whose answer could be read (neither unparsed nor errored). */
+  compliance?: number;
+  /** Mean score over the cases (errored cases score 0), with its seeded bootstrap 95% interval. */
+  meanScore?: number;
+  scoreCi95?: [number, number];
+  /** Repeated runs (`repeat: k`): pass@k (any repeat passed), pass^k (all passed), and the flaky cases. */
+  repeat?: RepeatSummary;
+  /** Contamination guard: cases that had an example or passage excluded or flagged as a copy. */
+  leaks?: number;
+}
+
+/** What `repeat: k` adds to a summary row; `total` etc. then count cases, each folded by `require`. */
+export interface RepeatSummary {
+  k: number;
+  /** What a repeated case counts as for accuracy and the gates. */
+  require: "all" | "majority" | "any";
+  /** Share of cases where at least one of the k runs passed. */
+  passAtK: number;
+  /** Share of cases where all k runs passed. */
+  passHatK: number;
+  /** Mean single-run accuracy (pass@1). */
+  passAt1: number;
+  /** Cases with mixed outcomes across their k runs. */
+  flaky: number;
+  /** Up to 20 of the flaky case ids, for the report. */
+  flakyIds: string[];
+}
+
+/**
+ * A paired comparison of one variant against the baseline on the same cases (by case id).
+ * `metric: accuracy` compares pass/fail: McNemar's exact test on the discordant pairs, and the
+ * paired (Newcombe) interval of the difference in accuracy. `metric: score` compares mean scores:
+ * a seeded paired bootstrap of the mean difference.
+ */
+export interface Comparison {
+  /** The variant compared. */
+  prompt: string;
+  provider: string;
+  /** The variant it is compared with. */
+  baseline: { prompt: string; provider: string };
+  metric: "accuracy" | "score";
+  /** Pairs compared. */
+  n: number;
+  /** Cases left out of the pairs (errored on either side with `onError: exclude`, or on one side only). */
+  excluded: number;
+  /** The baseline's and the variant's accuracy (or mean score) on the paired cases. */
+  baselineValue: number;
+  value: number;
+  /** value − baselineValue, with its 95% interval. */
+  delta: number;
+  ci95: [number, number];
+  /** How the interval was computed: `newcombe` (paired proportions) or `bootstrap`. */
+  interval: "newcombe" | "bootstrap";
+  /** Two-sided p-value (McNemar exact, or mid-p when asked; bootstrap for scores). */
+  p: number;
+  /** p adjusted by Holm's method over every comparison of the same metric in the run. */
+  pHolm: number;
+  /** Pairs where the variant did better than the baseline (wins) and worse (losses). */
+  wins: number;
+  losses: number;
+  /** At α (default 0.05) on pHolm: better, worse, or no detectable difference. */
+  verdict: "better" | "worse" | "no detectable difference";
+  /** Within a sweep: set on the best variant of the sweep. */
+  best?: boolean;
+}
+
+/** One rule of a quality gate (thresholds, regression) as judged on one variant. */
+export interface GateResult {
+  /** The rule: `regression`, `max-drop`, `accuracy`, `accuracyLower`, `unparsed`, `errors`. */
+  rule: string;
+  prompt: string;
+  provider: string;
+  passed: boolean;
+  /** One line with the numbers, e.g. "cot · gpt-4o-mini: accuracy 71.0% < 80.0%". */
+  message: string;
+  /** The measured value and the limit it was held to. */
+  actual: number;
+  limit: number;
 }
 
 /** How a run ended. */
@@ -136,5 +218,9 @@ export interface RunRecord {
   stopReason?: string;
   config: RecordConfig;
   summary: SummaryRow[];
+  /** Paired comparisons against the baseline (`baseline:` in the config), when there is one. */
+  comparisons?: Comparison[];
+  /** The quality gates judged at the end of the run (thresholds, --fail-on-regression). */
+  gates?: GateResult[];
   cases: CaseResult[];
 }

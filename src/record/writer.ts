@@ -141,17 +141,34 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /** The fields a record writes after its cases. */
-export type RecordEnd = Pick<RunRecord, "summary" | "finishedAt" | "status" | "stopReason">;
+export type RecordEnd = Pick<
+  RunRecord,
+  "summary" | "comparisons" | "gates" | "finishedAt" | "status" | "stopReason"
+>;
 
-/** A record's end fields in the order they are written; a stop reason only when there is one. */
-export function endFields({ summary, finishedAt, status, stopReason }: RecordEnd): RecordEnd {
-  return { summary, finishedAt, status, ...(stopReason ? { stopReason } : {}) };
+/** A record's end fields in the order they are written; the optional ones only when present. */
+export function endFields({
+  summary,
+  comparisons,
+  gates,
+  finishedAt,
+  status,
+  stopReason,
+}: RecordEnd): RecordEnd {
+  return {
+    summary,
+    ...(comparisons ? { comparisons } : {}),
+    ...(gates ? { gates } : {}),
+    finishedAt,
+    status,
+    ...(stopReason ? { stopReason } : {}),
+  };
 }
 
 /** Writes a whole record at once (merge, report), through the same temporary-name-then-rename path. */
 export function writeRecord(path: string, record: RunRecord): void {
-  const { summary, cases, finishedAt, status, stopReason, ...header } = record;
+  const { summary, comparisons, gates, cases, finishedAt, status, stopReason, ...header } = record;
   const writer = createRecordWriter(path, header);
   for (const result of cases) writer.write(result);
-  writer.finish(endFields({ summary, finishedAt, status, stopReason }));
+  writer.finish(endFields({ summary, comparisons, gates, finishedAt, status, stopReason }));
 }
