@@ -17,6 +17,13 @@ export { type ReadRecordOptions, readRecord } from "./record/read.js";
 export type { CaseResult, RunRecord, SampleResult, SummaryRow } from "./record/types.js";
 export { createRecordWriter, writeRecord } from "./record/writer.js";
 export { renderEstimate } from "./reporters/estimate.js";
+export {
+  type FileReporter,
+  isReportPath,
+  splitOutputs,
+  writeReport,
+  writeReportsFrom,
+} from "./reporters/files.js";
 export { renderJsonSummary } from "./reporters/json.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
 export { unreadBatches } from "./runner/batch-ledger.js";

@@ -99,7 +99,8 @@ export const flags = {
   }),
   output: flag<string[]>({
     flags: "-o, --output <file>",
-    description: "write results to a file (.json, or .jsonl for one case per line); repeatable",
+    description:
+      "write results (.json, or .jsonl for one case per line) or a report (by its extension) to a file; repeatable",
     parse: collect,
   }),
   concurrency: flag<number>({

@@ -68,7 +68,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       .command("report")
       .description("print the report of a results file again (no model, no config needed)")
       .argument("<results>", "a results file written by eval -o (.json)"),
-    ["json"],
+    ["json", "output"],
   ).action(async (file, options) => {
     const { reportCommand } = await import("./commands/report.js");
     exitCode = await reportCommand(file, options, io);

@@ -298,14 +298,14 @@ describe("user errors: one located line, a hint, exit 2", () => {
   it("a results file in a format we do not write is refused before any call", async () => {
     const dir = copyFixture("arithmetic");
     const before = server.completionRequests().length;
-    const run = await runCli(["eval", dir, "-o", join(dir, "report.html")], {
+    const run = await runCli(["eval", dir, "-o", join(dir, "report.txt")], {
       env: { OPENAI_BASE_URL: server.url },
     });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--output: cannot write results as ".html"');
-    expect(run.stderr).toContain("name the file .json (one document) or .jsonl (one case per line)");
+    expect(run.stderr).toContain('--output: cannot write ".txt"');
+    expect(run.stderr).toContain("name the file .json or .jsonl (results)");
     expect(server.completionRequests().length).toBe(before);
-    expect(existsSync(join(dir, "report.html"))).toBe(false);
+    expect(existsSync(join(dir, "report.txt"))).toBe(false);
     const merge = await runCli(["merge", join(dir, "a.json"), "-o", join(dir, "all.txt")]);
     expect(merge.code).toBe(2);
     expect(merge.stderr).toContain('cannot write results as ".txt"');

@@ -1,3 +1,6 @@
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { extname, join } from "node:path";
 import type { EvaluateProgress, Suite } from "../../index.js";
 import {
   estimate,
@@ -8,7 +11,9 @@ import {
   renderEstimate,
   renderJsonSummary,
   renderTerminalReport,
+  splitOutputs,
   unreadBatches,
+  writeReportsFrom,
 } from "../../index.js";
 import { createDownloadProgress } from "../download-progress.js";
 import { ExitCode } from "../exit-codes.js";
@@ -52,6 +57,16 @@ export async function evalCommand(
     env: io.env,
   };
   const online = !flags.batch && !flags.batchId;
+  // Reports (-o report.html) are rendered from the whole record once the run is over: from its
+  // results file when one is asked for, else from one written to a temporary file for them.
+  const outputs = splitOutputs(flags.output);
+  const recordFile =
+    outputs.results.find((path) => extname(path).toLowerCase() === ".json") ??
+    (outputs.reports.length > 0
+      ? join(tmpdir(), `promptsmith-${process.pid}-${Date.now()}.json`)
+      : undefined);
+  const resultsFiles =
+    recordFile && !outputs.results.includes(recordFile) ? [...outputs.results, recordFile] : outputs.results;
   if (flags.resume === undefined && !flags.retryErrors) {
     for (const note of answersPaidFor(selection, configPath, online)) io.stderr.write(`note: ${note}\n`);
   }
@@ -85,7 +100,7 @@ export async function evalCommand(
     const options = {
       ...selection,
       concurrency: flags.concurrency,
-      outputs: flags.output,
+      outputs: resultsFiles,
       retainCases: 20,
       cache: flags.cache === false ? ("off" as const) : flags.refreshCache ? ("refresh" as const) : undefined,
       // --retry-errors on its own means the newest run: there is nothing else it could retry.
@@ -133,8 +148,10 @@ export async function evalCommand(
       io.stdout.write(
         renderTerminalReport(record, { color: useColor(io.stdout, io.env), width: io.stdout.columns ?? 100 }),
       );
-      for (const path of flags.output ?? []) io.stderr.write(`results written to ${path}\n`);
+      for (const path of outputs.results) io.stderr.write(`results written to ${path}\n`);
     }
+    if (recordFile) await writeReportsFrom(recordFile, outputs.reports);
+    for (const path of outputs.reports) io.stderr.write(`report written to ${path}\n`);
     if (changed) {
       io.stderr.write(
         `${changed} ${changed === 1 ? "job" : "jobs"} of the resumed run ran again: their prompt or expected answer changed since it started\n`,
@@ -169,6 +186,7 @@ export async function evalCommand(
     }
     return status === "interrupted" ? ExitCode.interrupted : ExitCode.ok;
   } finally {
+    if (recordFile && !outputs.results.includes(recordFile)) rmSync(recordFile, { force: true });
     progress?.stop();
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onInterrupt);

@@ -1,0 +1,75 @@
+import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { extname } from "node:path";
+import { UserError, unwritableFileError } from "../errors.js";
+import { readRecord } from "../record/read.js";
+import type { RunRecord } from "../record/types.js";
+import { isResultsPath } from "../record/writer.js";
+
+/** A file reporter: the whole run record (every case) in, the file's text out. */
+export type FileReporter = (record: RunRecord) => string;
+
+/**
+ * The report formats `-o` writes, by extension, each loaded only when asked for. Results formats
+ * (`.json`, `.jsonl`) are not here: the record writer streams those as the run goes.
+ */
+const FILE_REPORTERS: Record<string, () => Promise<FileReporter>> = {};
+
+/** The report extensions `-o` accepts besides the results formats. */
+export function reportExtensions(): string[] {
+  return Object.keys(FILE_REPORTERS);
+}
+
+/** Whether `path` names a report format (by its extension). */
+export function isReportPath(path: string): boolean {
+  return Object.hasOwn(FILE_REPORTERS, extname(path).toLowerCase());
+}
+
+/**
+ * Renders `record` into `path` in the format its extension names. The text is written under a
+ * temporary name and moved into place, so a file under the real name is always complete.
+ */
+export async function writeReport(path: string, record: RunRecord): Promise<void> {
+  const load = FILE_REPORTERS[extname(path).toLowerCase()];
+  if (!load) throw new Error(`no reporter for ${path}; check isReportPath first`);
+  const text = (await load())(record);
+  const partial = `${path}.partial-${process.pid}`;
+  try {
+    writeFileSync(partial, text);
+    renameSync(partial, path);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw unwritableFileError(error, {
+      file: path,
+      what: "write the report here",
+      field: "--output",
+      hint: "choose a path you can write to for -o",
+    });
+  }
+}
+
+/** Which `-o` paths are results files (streamed by the run) and which are reports (rendered after it). */
+export function splitOutputs(paths: string[] = []): { results: string[]; reports: string[] } {
+  const results: string[] = [];
+  const reports: string[] = [];
+  for (const path of paths) {
+    if (isReportPath(path)) reports.push(path);
+    else if (isResultsPath(path)) results.push(path);
+    else {
+      const extension = extname(path);
+      throw new UserError({
+        code: "usage",
+        field: "--output",
+        message: `cannot write ${extension ? `"${extension}"` : "a file without an extension"}: ${path}`,
+        hint: `name the file .json or .jsonl (results)${reportExtensions().length > 0 ? `, or ${reportExtensions().join(", ")} (reports)` : ""}`,
+      });
+    }
+  }
+  return { results, reports };
+}
+
+/** Reads a whole results file and renders it into every report path. */
+export async function writeReportsFrom(resultsPath: string, reports: string[]): Promise<void> {
+  if (reports.length === 0) return;
+  const record = await readRecord(resultsPath);
+  for (const path of reports) await writeReport(path, record);
+}
