@@ -170,6 +170,12 @@ export interface GateResult {
   limit: number;
 }
 
+/** A deterministic slice of the cases: shard `index` (1-based) of `count` (`--shard 2/4`). */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
 /** How a run ended. */
 export type RunStatus = "complete" | "interrupted" | "stopped";
 
@@ -208,7 +214,7 @@ export interface RunRecord {
   /** The suite's seed: every random choice of the run derives from it. */
   seed?: number;
   /** Set when this record is one shard of a larger run (`--shard i/n`). */
-  shard?: { index: number; count: number };
+  shard?: Shard;
   /** Set when the run took only part of its config: `--limit`, `--filter-prompt`, `--filter-provider`. */
   selection?: { limit?: number; filterPrompt?: string[]; filterProvider?: string[] };
   startedAt: string;

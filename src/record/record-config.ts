@@ -1,5 +1,5 @@
 import type { PromptSpec, Suite } from "../config/types.js";
-import type { RecordConfig } from "../record/types.js";
+import type { RecordConfig } from "./types.js";
 
 /** The config as recorded in a run: paths and parameters, never an API key (only the variable's name). */
 export function toRecordConfig(
