@@ -167,7 +167,9 @@ describe("pairedSampleSize", () => {
     const delta = minimumDetectableDifference(n, 0.7);
     const psi = independentDiscordance(0.7, 0.7 + delta);
     expect(pairedSampleSize(delta, psi)).toBeLessThanOrEqual(n);
-    expect(pairedSampleSize(delta - 0.002, independentDiscordance(0.7, 0.7 + delta - 0.002))).toBeGreaterThan(n);
+    expect(pairedSampleSize(delta - 0.002, independentDiscordance(0.7, 0.7 + delta - 0.002))).toBeGreaterThan(
+      n,
+    );
     // Fewer discordant pairs (variants that mostly agree) make a smaller difference visible.
     expect(minimumDetectableDifference(n, 0.7, { discordance: () => 0.1 })).toBeLessThan(delta);
     expect(minimumDetectableDifference(3, 0.7)).toBe(Number.POSITIVE_INFINITY);
