@@ -91,7 +91,7 @@ describe("holmAdjust", () => {
     // By hand: sorted 0.005, 0.01, 0.03, 0.04 × 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04 → running max
     // 0.02, 0.03, 0.06, 0.06; in input order 0.03, 0.06, 0.06, 0.02.
     const adjusted = holmAdjust([0.01, 0.04, 0.03, 0.005]);
-    [0.03, 0.06, 0.06, 0.02].forEach((p, i) => expect(adjusted[i]).toBeCloseTo(p, 12));
+    for (const [i, p] of [0.03, 0.06, 0.06, 0.02].entries()) expect(adjusted[i]).toBeCloseTo(p, 12);
   });
 
   it("caps at 1 and leaves a single p alone", () => {
