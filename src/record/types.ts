@@ -1,3 +1,4 @@
+import type { CompareSettings, Thresholds } from "../config/types.js";
 import type { ChatMessage, TokenUsage } from "../providers/types.js";
 
 /** The run-record version; bump it when a field changes meaning or goes away. */
@@ -202,9 +203,18 @@ export interface RecordConfig {
     params?: Record<string, unknown>;
     context?: unknown;
     extract?: unknown;
+    thresholds?: Thresholds;
   }[];
   tests: { path: string; expected: string };
   scorers: Record<string, unknown>[];
+  /** The variant every other is compared with (`baseline:`, `baselineProvider:`). */
+  baseline?: { prompt?: string; provider?: string };
+  /** How comparisons were judged; absent in records written before comparisons existed. */
+  compare?: CompareSettings;
+  /** The config's gates for every variant. */
+  thresholds?: Thresholds;
+  /** `repeat: k` and how a repeated case counts, when k > 1. */
+  repeat?: { k: number; require: "all" | "majority" | "any" };
 }
 
 /** The contract between the runner and every reporter. */

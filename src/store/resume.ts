@@ -191,10 +191,21 @@ export function isSameJob(
  * is kept. Every other field changes answers or verdicts in ways no journal line records.
  */
 function comparable(config: RecordConfig): unknown {
-  const { configPath: _path, description: _description, ...rest } = config;
+  // How the results are compared and gated changes no answer: a resumed run judges by the config
+  // it is resumed with.
+  const {
+    configPath: _path,
+    description: _description,
+    baseline: _baseline,
+    compare: _compare,
+    thresholds: _thresholds,
+    ...rest
+  } = config;
   return {
     ...rest,
-    prompts: config.prompts.map(({ template: _t, templatePath: _p, ...prompt }) => prompt),
+    prompts: config.prompts.map(
+      ({ template: _t, templatePath: _p, thresholds: _gates, ...prompt }) => prompt,
+    ),
   };
 }
 

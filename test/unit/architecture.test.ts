@@ -16,7 +16,7 @@ const ALLOWED: Record<string, string[]> = {
   config: ["errors", "models", "providers", "scorers"],
   fewshot: ["dataset", "errors", "rng"],
   record: ["config", "dataset", "errors", "providers"],
-  stats: ["record", "rng"],
+  stats: ["config", "key-set", "record", "rng"],
   store: ["config", "errors", "key-set", "providers", "record"],
   runner: [
     "config",
