@@ -17,8 +17,17 @@ export type {
 } from "./providers/types.js";
 export { isProviderError, ProviderError } from "./providers/types.js";
 export { type ReadRecordOptions, readRecord } from "./record/read.js";
-export type { CaseResult, RunRecord, SampleResult, SummaryRow } from "./record/types.js";
+export type {
+  CaseResult,
+  CompareRecord,
+  Comparison,
+  GateResult,
+  RunRecord,
+  SampleResult,
+  SummaryRow,
+} from "./record/types.js";
 export { createRecordWriter, writeRecord } from "./record/writer.js";
+export { renderCompareMarkdown, renderCompareTerminal } from "./reporters/compare.js";
 export { renderEstimate } from "./reporters/estimate.js";
 export {
   type FileReporter,
@@ -28,7 +37,9 @@ export {
   writeReportsFrom,
 } from "./reporters/files.js";
 export { renderJsonSummary } from "./reporters/json.js";
+export { renderPlan } from "./reporters/plan.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
+export { type CompareOptions, compareRecordFiles } from "./runner/compare.js";
 export {
   checkResultsPath,
   type EvaluateOptions,
@@ -39,11 +50,14 @@ export {
   type Shard,
 } from "./runner/evaluate.js";
 export { type MergeFilesOptions, mergeRecordFiles, mergeRecords } from "./runner/merge.js";
+export { type PlanOptions, type PlanResult, plan } from "./runner/plan.js";
 export { type RenderedPrompt, type RenderPromptOptions, renderPrompt } from "./runner/render.js";
 export { type RunPromptOptions, type RunPromptResult, runPrompt } from "./runner/run-prompt.js";
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
 export { type ServeOptions, serve, startServer } from "./server/index.js";
 export { wilsonInterval } from "./stats/interval.js";
+export { bootstrapMean, holmAdjust, mcnemarExact, newcombePairedInterval } from "./stats/paired.js";
+export { minimumDetectableDifference, pairedSampleSize } from "./stats/power.js";
 export { openCache, type ResponseCache } from "./store/cache.js";
 export { killedRun } from "./store/resume.js";
 export { renderPromptText } from "./templates/index.js";

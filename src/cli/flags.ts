@@ -41,6 +41,21 @@ function positiveNumber(name: string, example: string) {
   };
 }
 
+function share(name: string, example: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || n >= 1) {
+      throw new UserError({
+        code: "usage",
+        field: name,
+        message: `expected a number between 0 and 1, received "${value}"`,
+        hint: `for example ${name} ${example}`,
+      });
+    }
+    return n;
+  };
+}
+
 function portNumber(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
@@ -188,6 +203,48 @@ export const flags = {
   batchId: flag<string>({
     flags: "--batch-id <id>",
     description: "attach to a batch submitted earlier and score its results",
+  }),
+  repeat: flag<number>({
+    flags: "--repeat <k>",
+    description: "run every case k times (pass@k, pass^k, flaky cases; overrides the config's repeat:)",
+    parse: positiveInt("--repeat"),
+  }),
+  failOnRegression: flag<boolean>({
+    flags: "--fail-on-regression",
+    description:
+      "exit 1 when a variant is significantly worse than the baseline (or the --against run), or drops more than --max-drop",
+  }),
+  against: flag<string>({
+    flags: "--against <results.json>",
+    description: "with --fail-on-regression: compare each variant with the same variant of this earlier run",
+  }),
+  alpha: flag<number>({
+    flags: "--alpha <level>",
+    description: "level at which a loss counts as significant (default: the config's alpha:, else 0.05)",
+    parse: share("--alpha", "0.05"),
+  }),
+  maxDrop: flag<number>({
+    flags: "--max-drop <points>",
+    description: "with --fail-on-regression: also fail a drop of more than this many accuracy points",
+    parse: positiveNumber("--max-drop", "2"),
+  }),
+  format: flag<string>({
+    flags: "--format <format>",
+    description: "terminal (default), markdown (a pull-request comment) or json",
+  }),
+  from: flag<string>({
+    flags: "--from <results.json>",
+    description: "take the baseline's accuracy (and how often variants disagree) from an earlier run",
+  }),
+  delta: flag<number>({
+    flags: "--delta <difference>",
+    description: "the accuracy difference to detect, e.g. 0.03 for 3 points",
+    parse: share("--delta", "0.03"),
+  }),
+  power: flag<number>({
+    flags: "--power <power>",
+    description: "the chance of detecting a real difference (default 0.8)",
+    parse: share("--power", "0.8"),
   }),
   port: flag<number>({
     flags: "--port <n>",

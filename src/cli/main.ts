@@ -46,6 +46,11 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       "dryRun",
       "batch",
       "batchId",
+      "repeat",
+      "failOnRegression",
+      "against",
+      "alpha",
+      "maxDrop",
     ],
   ).action(async (config, options) => {
     const { evalCommand } = await import("./commands/eval.js");
@@ -72,6 +77,33 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   ).action(async (file, options) => {
     const { reportCommand } = await import("./commands/report.js");
     exitCode = await reportCommand(file, options, io);
+  });
+
+  addFlags(
+    program
+      .command("compare")
+      .description(
+        "is the head run better or worse than the base run? paired by case, with the flipped cases",
+      )
+      .argument("<base>", "results file of the earlier run (.json)")
+      .argument("<head>", "results file of the later run (.json)"),
+    ["format", "json", "failOnRegression", "alpha", "maxDrop"],
+  ).action(async (base, head, options) => {
+    const { compareCommand } = await import("./commands/compare.js");
+    exitCode = await compareCommand(base, head, options, io);
+  });
+
+  addFlags(
+    program
+      .command("plan")
+      .description(
+        "how many cases a paired comparison needs, and the smallest difference these cases can show",
+      )
+      .argument("[config]", "config file or directory (default: ./promptsmith.yaml)"),
+    ["config", "from", "delta", "alpha", "power", "json"],
+  ).action(async (config, options) => {
+    const { planCommand } = await import("./commands/plan.js");
+    exitCode = await planCommand(config ?? options.config, options, io);
   });
 
   const cache = program.command("cache").description("look at or empty the response cache of a config");

@@ -260,7 +260,7 @@ export interface CompareRecord {
   comparisons: Comparison[];
   /** Cases that passed in base and fail in head, then the reverse; at most `flipsListed` of each. */
   flips: { toFail: Flip[]; toPass: Flip[]; toFailCount: number; toPassCount: number };
-  /** Cases (of a variant in both runs) found in one run only: counts and the first ids. */
+  /** Case ids found in one run only (for a variant in both): counts and the first ids. */
   unpaired: { baseOnly: number; headOnly: number; baseOnlyIds: string[]; headOnlyIds: string[] };
   /** Variants found in one run only. */
   variants: {

@@ -73,6 +73,9 @@ export async function compareRecordFiles(
   const unitKey = (prompt: string, provider: string, id: string) => `${prompt}\u0000${provider}\u0000${id}`;
   const unitHash = (prompt: string, provider: string, id: string) => cyrb53(unitKey(prompt, provider, id));
   const headUnits = createKeySet();
+  // One-sided cases are counted once, however many variants lack them.
+  const headOnlyCases = createKeySet();
+  const baseOnlyCases = createKeySet();
   const flips = new Map<number, Flip & { toFail: boolean }>();
   let toFailCount = 0;
   let toPassCount = 0;
@@ -121,7 +124,8 @@ export async function compareRecordFiles(
     if (headUnits.add(unitKey(result.prompt, result.provider, result.id))) {
       if (
         index.count(result.prompt, result.provider) > 0 &&
-        !index.get(result.prompt, result.provider, result.id)
+        !index.get(result.prompt, result.provider, result.id) &&
+        headOnlyCases.add(result.id)
       ) {
         unpaired.headOnly++;
         if (unpaired.headOnlyIds.length < UNPAIRED_LISTED) unpaired.headOnlyIds.push(result.id);
@@ -137,7 +141,11 @@ export async function compareRecordFiles(
     const flip = flips.get(h);
     if (flip && flip.base.output === null && flip.base.error === undefined) flip.base = sideOf(result);
     const k = variantKey(result.prompt, result.provider);
-    if (headVariants.has(k) && headUnits.add(unitKey(result.prompt, result.provider, result.id))) {
+    if (
+      headVariants.has(k) &&
+      headUnits.add(unitKey(result.prompt, result.provider, result.id)) &&
+      baseOnlyCases.add(result.id)
+    ) {
       unpaired.baseOnly++;
       if (unpaired.baseOnlyIds.length < UNPAIRED_LISTED) unpaired.baseOnlyIds.push(result.id);
     }

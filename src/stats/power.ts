@@ -59,3 +59,20 @@ export function minimumDetectableDifference(
   }
   return high;
 }
+
+/**
+ * Cases per variant an unpaired test of two proportions would need for the same difference (the
+ * normal-approximation formula without continuity correction, Fleiss et al. 2003, eq. 4.14): what
+ * ignoring the pairing costs.
+ */
+export function unpairedSampleSize(baseline: number, other: number, options: PowerOptions = {}): number {
+  const d = Math.abs(other - baseline);
+  if (d === 0) return Number.POSITIVE_INFINITY;
+  const zAlpha = normalQuantile(1 - (options.alpha ?? 0.05) / 2);
+  const zBeta = normalQuantile(options.power ?? 0.8);
+  const mean = (baseline + other) / 2;
+  const root =
+    zAlpha * Math.sqrt(2 * mean * (1 - mean)) +
+    zBeta * Math.sqrt(baseline * (1 - baseline) + other * (1 - other));
+  return Math.ceil((root * root) / (d * d));
+}

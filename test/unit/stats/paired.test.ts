@@ -12,6 +12,7 @@ import {
   independentDiscordance,
   minimumDetectableDifference,
   pairedSampleSize,
+  unpairedSampleSize,
 } from "../../../src/stats/power.js";
 
 describe("mcnemarExact", () => {
@@ -173,5 +174,13 @@ describe("pairedSampleSize", () => {
     // Fewer discordant pairs (variants that mostly agree) make a smaller difference visible.
     expect(minimumDetectableDifference(n, 0.7, { discordance: () => 0.1 })).toBeLessThan(delta);
     expect(minimumDetectableDifference(3, 0.7)).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe("unpairedSampleSize", () => {
+  it("follows the two-proportion formula (Fleiss et al. 2003, eq. 4.14, no continuity correction)", () => {
+    // 70% vs 75% at α 0.05, power 0.8, evaluated in Python: 1250.72 → 1251 per group.
+    expect(unpairedSampleSize(0.7, 0.75)).toBe(1251);
+    expect(unpairedSampleSize(0.7, 0.7)).toBe(Number.POSITIVE_INFINITY);
   });
 });
