@@ -43,6 +43,12 @@ export { type RenderedPrompt, type RenderPromptOptions, renderPrompt } from "./r
 export { killedRun } from "./runner/resume.js";
 export { type RunPromptOptions, type RunPromptResult, runPrompt } from "./runner/run-prompt.js";
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
-export { type ServeOptions, serve, startServer } from "./server/index.js";
+export {
+  type ServeOptions,
+  type ServerHandle,
+  type ServerOptions,
+  serve,
+  startServer,
+} from "./server/index.js";
 export { wilsonInterval } from "./stats/interval.js";
 export { renderPromptText } from "./templates/index.js";
