@@ -1,3 +1,4 @@
+import type { CompareSettings, Thresholds } from "../config/types.js";
 import type { ChatMessage, TokenUsage } from "../providers/types.js";
 
 /** The run-record version; bump it when a field changes meaning or goes away. */
@@ -170,6 +171,12 @@ export interface GateResult {
   limit: number;
 }
 
+/** A deterministic slice of the cases: shard `index` (1-based) of `count` (`--shard 2/4`). */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
 /** How a run ended. */
 export type RunStatus = "complete" | "interrupted" | "stopped";
 
@@ -196,9 +203,18 @@ export interface RecordConfig {
     params?: Record<string, unknown>;
     context?: unknown;
     extract?: unknown;
+    thresholds?: Thresholds;
   }[];
   tests: { path: string; expected: string };
   scorers: Record<string, unknown>[];
+  /** The variant every other is compared with (`baseline:`, `baselineProvider:`). */
+  baseline?: { prompt?: string; provider?: string };
+  /** How comparisons were judged; absent in records written before comparisons existed. */
+  compare?: CompareSettings;
+  /** The config's gates for every variant. */
+  thresholds?: Thresholds;
+  /** `repeat: k` and how a repeated case counts, when k > 1. */
+  repeat?: { k: number; require: "all" | "majority" | "any" };
 }
 
 /** The contract between the runner and every reporter. */
@@ -208,7 +224,7 @@ export interface RunRecord {
   /** The suite's seed: every random choice of the run derives from it. */
   seed?: number;
   /** Set when this record is one shard of a larger run (`--shard i/n`). */
-  shard?: { index: number; count: number };
+  shard?: Shard;
   /** Set when the run took only part of its config: `--limit`, `--filter-prompt`, `--filter-provider`. */
   selection?: { limit?: number; filterPrompt?: string[]; filterProvider?: string[] };
   startedAt: string;

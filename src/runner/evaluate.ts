@@ -3,18 +3,16 @@ import { extname } from "node:path";
 import type { Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
 import { createProvider, defaultFetch } from "../providers/index.js";
+import { costOf, requirePrices } from "../providers/pricing.js";
 import type { Provider, ProviderSpec, TokenUsage } from "../providers/types.js";
 import { isProviderError, ProviderError } from "../providers/types.js";
+import { toRecordConfig } from "../record/record-config.js";
 import { createCaseRetainer } from "../record/retain.js";
 import { type CaseResult, RECORD_VERSION, type RunRecord, type RunStatus } from "../record/types.js";
 import { createRecordWriter, isResultsPath, type RecordWriter } from "../record/writer.js";
 import { createScorers } from "../scorers/registry.js";
 import { createSummaryAccumulator } from "../stats/summary.js";
-import { openCache, type ResponseCache } from "./cache.js";
-import { createCachedEmbed, usesEmbedding } from "./embed.js";
-import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } from "./execute.js";
-import { failedCase, providerFailure } from "./failures.js";
-import { countJobs, iterateJobs, journalKeyOf, type Shard } from "./jobs.js";
+import { openCache, type ResponseCache } from "../store/cache.js";
 import {
   createJournalWriter,
   type JournalReplay,
@@ -23,13 +21,15 @@ import {
   openJournalReplay,
   pruneJournals,
   reopenJournalWriter,
-} from "./journal.js";
+} from "../store/journal.js";
+import { compactSelection, isSameJob, journalHeaderFor, openResume } from "../store/resume.js";
+import { createCachedEmbed, usesEmbedding } from "./embed.js";
+import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } from "./execute.js";
+import { failedCase, providerFailure } from "./failures.js";
+import { countJobs, iterateJobs, journalKeyOf, type Shard } from "./jobs.js";
 import { runOrdered } from "./ordered-pool.js";
 import { prepareVariants, renderJob } from "./prepare.js";
-import { costOf, requirePrices } from "./pricing.js";
 import { createAdaptiveLimit, createTokenBucket, type TokenBucket } from "./rate-limit.js";
-import { toRecordConfig } from "./record-config.js";
-import { compactSelection, isSameJob, journalHeaderFor, openResume } from "./resume.js";
 import { matchesAny, modelOf, noMatch } from "./select.js";
 
 /** Progress of a run, reported after each finished job. */

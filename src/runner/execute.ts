@@ -10,8 +10,8 @@ import type { CaseResult, ExtractionRecord, SampleResult } from "../record/types
 import { stripReasoning } from "../scorers/reasoning.js";
 import type { ScoreResult, Scorer } from "../scorers/types.js";
 import { majorityVote } from "../stats/vote.js";
-import type { ResponseCache } from "./cache.js";
-import { cacheKey } from "./job-key.js";
+import type { ResponseCache } from "../store/cache.js";
+import { cacheKey } from "../store/job-key.js";
 import { drawsOf, type JobOf } from "./jobs.js";
 import type { RenderedJob } from "./prepare.js";
 

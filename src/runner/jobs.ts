@@ -1,14 +1,11 @@
 import type { Suite } from "../config/types.js";
 import { readCases, readRows } from "../dataset/index.js";
 import type { Case } from "../dataset/types.js";
-import { jobId } from "./job-key.js";
+import type { Shard } from "../record/types.js";
+import { jobId } from "../store/job-key.js";
 import type { Variant } from "./prepare.js";
 
-/** A deterministic slice of the cases: shard `index` (1-based) of `count`. */
-export interface Shard {
-  index: number;
-  count: number;
-}
+export type { Shard };
 
 /** One unit of work: a case, a prompt variant, a target (a provider) and a shot draw. */
 export interface JobOf<T> {

@@ -5,7 +5,7 @@ import { createCaseRetainer } from "../record/retain.js";
 import type { CaseResult, RunRecord } from "../record/types.js";
 import { createRecordWriter, endFields } from "../record/writer.js";
 import { createSummaryAccumulator } from "../stats/summary.js";
-import { canonicalJson } from "./job-key.js";
+import { canonicalJson } from "../store/job-key.js";
 
 /**
  * Combines the records of `--shard i/n` runs into the record one unsharded run would have written:
