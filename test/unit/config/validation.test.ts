@@ -205,7 +205,7 @@ describe("unknown keys", () => {
     });
     expect(problemAt(problems, "provider")).toMatchObject({
       at: "suite.yaml:5:1",
-      hint: 'did you mean "providers"? (allowed keys here: description, providers, prompts, tests, scorer, seed, cache, runsDir, keepRuns)',
+      hint: 'did you mean "providers"? (allowed keys here: description, providers, prompts, tests, scorer, seed, cache, runsDir, keepRuns, baseline, baselineProvider, alpha, midP, bootstrap, onError, thresholds, repeat, require)',
     });
     // The misspelled `templat` leaves the prompt with neither template nor text.
     expect(problemAt(problems, "prompts[0]").message).toContain("received neither");
