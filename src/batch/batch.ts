@@ -9,7 +9,7 @@ import { createCachedEmbed, usesEmbedding } from "../runner/embed.js";
 import { type EvaluateOptions, type EvaluateResult, evaluate } from "../runner/evaluate.js";
 import { endpointOf, isAnswered, responseKey } from "../runner/execute.js";
 import { providerFailure } from "../runner/failures.js";
-import { iterateJobs, journalKeyOf } from "../runner/jobs.js";
+import { iterateJobs, journalKeyOf, repeatsOf } from "../runner/jobs.js";
 import { prepareVariants, renderJob } from "../runner/prepare.js";
 import { matchesAny, modelOf } from "../runner/select.js";
 import { openCache } from "../store/cache.js";
@@ -54,6 +54,14 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
   const env = options.env ?? process.env;
   const say = options.onBatchProgress ?? (() => undefined);
   const specs = suite.providers.filter((p) => matchesAny(options.filterProvider, [p.id, p.label]));
+  if (repeatsOf(suite) > 1) {
+    throw new UserError({
+      code: "usage",
+      field: "repeat",
+      message: "--batch does not run repeated cases (repeat: k) yet",
+      hint: "run repeats online (without --batch), or set repeat: 1 for the batch",
+    });
+  }
   const notOpenAI = specs.find((s) => !s.id.startsWith("openai:"));
   if (notOpenAI) {
     throw new UserError({

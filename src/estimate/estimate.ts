@@ -132,7 +132,11 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
       const completionTokens = samples * (maxTokens ?? ASSUMED_COMPLETION_TOKENS);
       row.promptTokens += promptTokens;
       row.completionTokens += completionTokens;
-      if (cache && isAnswered(cache, spec, endpointOf(spec, env), messages, params, samples)) row.cached++;
+      if (
+        cache &&
+        isAnswered(cache, spec, endpointOf(spec, env), messages, params, samples, job.repeat * samples)
+      )
+        row.cached++;
       else {
         const bill = billable.get(row)!;
         bill.prompt += promptTokens;

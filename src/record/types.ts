@@ -240,3 +240,35 @@ export interface RunRecord {
   gates?: GateResult[];
   cases: CaseResult[];
 }
+
+/** One case that passed in one run and failed in the other (`compare`). */
+export interface Flip {
+  id: string;
+  prompt: string;
+  provider: string;
+  expected: unknown;
+  /** Each run's answer: what was extracted, and the output's start on one line. */
+  base: { extracted: string | null; output: string | null; error?: string };
+  head: { extracted: string | null; output: string | null; error?: string };
+}
+
+/** What `promptsmith compare base.json head.json` found: the contract of its reporters. */
+export interface CompareRecord {
+  base: { path: string; runId?: string; startedAt?: string };
+  head: { path: string; runId?: string; startedAt?: string };
+  /** Per variant present in both runs: head against base, paired by case id. */
+  comparisons: Comparison[];
+  /** Cases that passed in base and fail in head, then the reverse; at most `flipsListed` of each. */
+  flips: { toFail: Flip[]; toPass: Flip[]; toFailCount: number; toPassCount: number };
+  /** Cases (of a variant in both runs) found in one run only: counts and the first ids. */
+  unpaired: { baseOnly: number; headOnly: number; baseOnlyIds: string[]; headOnlyIds: string[] };
+  /** Variants found in one run only. */
+  variants: {
+    baseOnly: { prompt: string; provider: string }[];
+    headOnly: { prompt: string; provider: string }[];
+  };
+  /** The regression gates, when asked for (--fail-on-regression). */
+  gates?: GateResult[];
+  /** The level verdicts were judged at. */
+  alpha: number;
+}

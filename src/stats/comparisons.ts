@@ -177,6 +177,8 @@ export interface BaseIndex {
   get(prompt: string, provider: string, id: string): CaseValue | undefined;
   /** Cases the variant had in that run. */
   count(prompt: string, provider: string): number;
+  /** The variants of that run, in the order first seen. */
+  variants(): { prompt: string; provider: string }[];
 }
 
 /**
@@ -187,6 +189,7 @@ export function createBaseIndex(options: { require?: RepeatRequire; onError: Com
   const accuracy = new Map<number, number>();
   const score = new Map<number, number>();
   const counts = new Map<string, number>();
+  const names = new Map<string, { prompt: string; provider: string }>();
   const hash = (prompt: string, provider: string, id: string) =>
     cyrb53(`${prompt}\u0000${provider}\u0000${id}`);
   const grouper = createCaseGrouper(options, (id, values) => {
@@ -196,6 +199,7 @@ export function createBaseIndex(options: { require?: RepeatRequire; onError: Com
       accuracy.set(h, value.errored ? -1 - value.accuracy : value.accuracy);
       score.set(h, value.score);
       counts.set(k, (counts.get(k) ?? 0) + 1);
+      if (!names.has(k)) names.set(k, { prompt, provider });
     }
   });
   const index: BaseIndex = {
@@ -206,6 +210,7 @@ export function createBaseIndex(options: { require?: RepeatRequire; onError: Com
       return { accuracy: a < 0 ? -1 - a : a, score: score.get(h) ?? 0, errored: a < 0 };
     },
     count: (prompt, provider) => counts.get(variantKey(prompt, provider)) ?? 0,
+    variants: () => [...names.values()],
   };
   return {
     add: grouper.add,
