@@ -54,7 +54,13 @@ export { type PlanOptions, type PlanResult, plan } from "./runner/plan.js";
 export { type RenderedPrompt, type RenderPromptOptions, renderPrompt } from "./runner/render.js";
 export { type RunPromptOptions, type RunPromptResult, runPrompt } from "./runner/run-prompt.js";
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
-export { type ServeOptions, serve, startServer } from "./server/index.js";
+export {
+  type ServeOptions,
+  type ServerHandle,
+  type ServerOptions,
+  serve,
+  startServer,
+} from "./server/index.js";
 export { wilsonInterval } from "./stats/interval.js";
 export { bootstrapMean, holmAdjust, mcnemarExact, newcombePairedInterval } from "./stats/paired.js";
 export { minimumDetectableDifference, pairedSampleSize } from "./stats/power.js";

@@ -56,6 +56,21 @@ function share(name: string, example: string) {
   };
 }
 
+function wholeNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isInteger(n) || n < 0) {
+      throw new UserError({
+        code: "usage",
+        field: name,
+        message: `expected a whole number of 0 or more, received "${value}"`,
+        hint: `for example ${name} 64`,
+      });
+    }
+    return n;
+  };
+}
+
 function portNumber(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
@@ -259,6 +274,45 @@ export const flags = {
   model: flag<string>({
     flags: "--model <model>",
     description: "a GGUF file or hf:<user>/<repo>/<file.gguf> (default: the built-in small model)",
+  }),
+  apiKey: flag<string[]>({
+    flags: "--api-key <key>",
+    description:
+      "accept this key as Authorization: Bearer <key> on /v1 (repeatable; also PROMPTSMITH_SERVE_API_KEYS, comma-separated)",
+    parse: collect,
+  }),
+  apiKeyFile: flag<string>({
+    flags: "--api-key-file <path>",
+    description: "accept the keys in this file, one a line (# comments)",
+  }),
+  allowNoKey: flag<boolean>({
+    flags: "--allow-no-key",
+    description: "no warning when listening beyond this machine without a key",
+  }),
+  protectHealth: flag<boolean>({
+    flags: "--protect-health",
+    description: "/health and /metrics need a key too",
+  }),
+  parallel: flag<number>({
+    flags: "--parallel <n>",
+    description: "requests generating at once, one context sequence each (default 4)",
+    parse: positiveInt("--parallel"),
+  }),
+  queue: flag<number>({
+    flags: "--queue <n>",
+    description: "requests that may wait beyond --parallel; more get 429 with Retry-After",
+    parse: wholeNumber("--queue"),
+    defaultValue: 64,
+  }),
+  timeout: flag<number>({
+    flags: "--timeout <seconds>",
+    description:
+      'longest a request may generate (queue time not counted); then its text so far, finish_reason "length"',
+    parse: positiveNumber("--timeout", "120"),
+  }),
+  quiet: flag<boolean>({
+    flags: "--quiet",
+    description: "no access log line per request",
   }),
 } as const;
 

@@ -121,7 +121,19 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 
   addFlags(
     program.command("serve").description("serve a local GGUF model over an OpenAI-compatible HTTP API"),
-    ["model", "port", "host"],
+    [
+      "model",
+      "port",
+      "host",
+      "apiKey",
+      "apiKeyFile",
+      "allowNoKey",
+      "protectHealth",
+      "parallel",
+      "queue",
+      "timeout",
+      "quiet",
+    ],
   ).action(async (options) => {
     const { serveCommand } = await import("./commands/serve.js");
     exitCode = await serveCommand(options, io);

@@ -170,13 +170,19 @@ export async function createLocalProvider(
     sampling: Sampling,
     signal: AbortSignal,
     onText?: (text: string) => void,
-  ) {
+    stopSignal?: AbortSignal,
+  ): Promise<{ text: string; completionTokens: number; finishReason: "stop" | "length" }> {
+    // Cut off before it began (a later sample of n, after a server's timeout): nothing to generate.
+    if (stopSignal?.aborted) return { text: "", completionTokens: 0, finishReason: "length" };
     // A fresh sequence per sample: reusing a cached prefix changes batch shapes, and with them the floating-point
     // results, so the same seed would not always give the same text.
     await slot.sequence.clearHistory();
     let completionTokens = 0;
     const common = {
-      signal,
+      // With a stop signal, node-llama-cpp returns the text so far on abort; complete() turns a real abort
+      // (`signal`) back into an error.
+      signal: stopSignal ? AbortSignal.any([signal, stopSignal]) : signal,
+      stopOnAbortSignal: stopSignal !== undefined,
       maxTokens: sampling.maxTokens,
       temperature: sampling.temperature,
       topP: sampling.topP,
@@ -187,10 +193,12 @@ export async function createLocalProvider(
       },
       onTextChunk: onText,
     };
-    const text = prompt.raw
-      ? (await slot.completion.generateCompletionWithMeta(prompt.text, common)).response
-      : (await slot.chat.generateResponse(prompt.history, common)).response;
-    return { text, completionTokens };
+    const { response, metadata } = prompt.raw
+      ? await slot.completion.generateCompletionWithMeta(prompt.text, common)
+      : await slot.chat.generateResponse(prompt.history, common);
+    if (signal.aborted) throw abortedError(closing.signal.aborted);
+    const cutOff = metadata.stopReason === "maxTokens" || metadata.stopReason === "abort";
+    return { text: response, completionTokens, finishReason: cutOff ? "length" : "stop" };
   }
 
   async function complete(request: CompletionRequest, raw: boolean): Promise<CompletionResponse> {
@@ -216,6 +224,7 @@ export async function createLocalProvider(
     const slot = await acquire(signal);
     try {
       const outputs: string[] = [];
+      const finishReasons: Array<"stop" | "length"> = [];
       let completionTokens = 0;
       for (let i = 0; i < n; i++) {
         // Consecutive seeds: the samples differ from each other, yet the whole set repeats run to run.
@@ -227,8 +236,10 @@ export async function createLocalProvider(
           { ...sampling, seed },
           signal,
           i === 0 ? request.onToken : undefined,
+          request.stopSignal,
         );
         outputs.push(result.text);
+        finishReasons.push(result.finishReason);
         completionTokens += result.completionTokens;
       }
       return {
@@ -236,6 +247,7 @@ export async function createLocalProvider(
         usage: { prompt: prompt.tokenCount, completion: completionTokens },
         latencyMs: Math.round(performance.now() - started),
         model: modelName,
+        finishReasons,
       };
     } catch (error) {
       if (signal.aborted) throw abortedError(closing.signal.aborted);
