@@ -14,7 +14,7 @@ import { createProblemCollector } from "./problems.js";
 import { normalizePrompts } from "./prompt-specs.js";
 import { normalizeProviders } from "./provider-specs.js";
 import { configSchema } from "./schema.js";
-import { normalizeScorers } from "./scorer-specs.js";
+import { normalizeCombine, normalizeScorers } from "./scorer-specs.js";
 import type { ConfigSource } from "./source.js";
 import type { Suite, TestsSpec } from "./types.js";
 
@@ -51,7 +51,8 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
   const settings = normalizeSettings(fields, ctx);
   const prompts = await normalizePrompts(fields.prompts, ctx, { seed: settings.seed, providers });
   const tests = await normalizeTests(fields.tests, ctx);
-  const scorers = await normalizeScorers(fields.scorer, ctx);
+  const scorers = await normalizeScorers(fields.scorer, ctx, providers);
+  const combine = normalizeCombine(fields.combine, scorers, ctx);
   // Last, so that the more specific problems found above can claim the parts they explain.
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) problems.addIssues(parsed.error.issues, configSchema);
@@ -70,6 +71,12 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
     ...settings,
   };
   if (typeof fields.description === "string") suite.description = fields.description;
+  if (combine) suite.combine = combine;
+  if (isNonEmptyString(fields.baseline) || isNonEmptyString(fields.baselineProvider)) {
+    suite.baseline = {};
+    if (isNonEmptyString(fields.baseline)) suite.baseline.prompt = fields.baseline;
+    if (isNonEmptyString(fields.baselineProvider)) suite.baseline.provider = fields.baselineProvider;
+  }
   const listed = fields.providers;
   if (listed === undefined || listed === null || (Array.isArray(listed) && listed.length === 0)) {
     suite.providerNote = defaultProviderNote(options.env);

@@ -128,6 +128,16 @@ export const configSchema = z.strictObject({
   cache: cacheSchema.optional(),
   runsDir: z.string().min(1).optional(),
   keepRuns: z.int().positive().optional(),
+  combine: z
+    .strictObject({
+      weights: z
+        .union([z.array(z.number().nonnegative()), z.record(z.string(), z.number().nonnegative())])
+        .optional(),
+      threshold: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
+  baseline: z.string().min(1).optional(),
+  baselineProvider: z.string().min(1).optional(),
 });
 
 /** A config as written by hand or in code (the input of `createSuite`). */

@@ -111,4 +111,8 @@ export interface Suite {
   keepRuns: number;
   /** Set when the config names no provider: one line saying which default is used. */
   providerNote?: string;
+  /** How a list of scorers makes one verdict: weighted mean and pass threshold (else all must pass). */
+  combine?: { weights?: number[] | Record<string, number>; threshold: number };
+  /** The variant others are compared with (`baseline:`, `baselineProvider:`): a prompt id, a provider label. */
+  baseline?: { prompt?: string; provider?: string };
 }
