@@ -52,7 +52,7 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
   const prompts = await normalizePrompts(fields.prompts, ctx, { seed: settings.seed, providers });
   const tests = await normalizeTests(fields.tests, ctx);
   const scorers = await normalizeScorers(fields.scorer, ctx, providers);
-  const combine = normalizeCombine(fields.combine, scorers, ctx);
+  const combine = normalizeCombine(fields.combine, scorers, ctx, fields.scorer);
   // Last, so that the more specific problems found above can claim the parts they explain.
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) problems.addIssues(parsed.error.issues, configSchema);

@@ -504,16 +504,19 @@ export function normalizeCombine(
   raw: unknown,
   scorers: readonly ScorerSpec[],
   ctx: NormalizeContext,
+  written: unknown,
 ): CombineSpec | undefined {
   if (!isRecord(raw)) return undefined;
   const threshold = typeof raw.threshold === "number" ? raw.threshold : 0.5;
   const combine: CombineSpec = { threshold };
   const weights = raw.weights;
+  // Counted as written: a scorer with a problem of its own still has its place in the list.
+  const count = Array.isArray(written) ? written.length : 1;
   if (Array.isArray(weights)) {
-    if (weights.length !== scorers.length && scorers.length > 0) {
+    if (weights.length !== count) {
       ctx.problems.add({
         path: ["combine", "weights"],
-        message: `expected ${scorers.length} weights (one per scorer), received ${weights.length}`,
+        message: `expected ${count} weights (one per scorer), received ${weights.length}`,
         hint: "list one weight per scorer, in order, or map scorer names to weights",
       });
     }

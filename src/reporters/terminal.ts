@@ -53,6 +53,9 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
   ];
   if (sampled) header.push("single", "agree");
   if (drawn) header.push("draws mean ± sd");
+  // Each scorer's own column when the cases carry per-scorer results: mean score, then pass rate.
+  const scorerNames = [...new Set(record.summary.flatMap((r) => Object.keys(r.scorers ?? {})))];
+  header.push(...scorerNames.map((name) => sanitizeForTerminal(name)));
   const best = Math.max(...record.summary.map((r) => r.accuracy));
   const rows = record.summary.map((row) => [
     ...summaryCells(row),
@@ -63,6 +66,10 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
         ]
       : []),
     ...(drawn ? [row.draws ? `${percent(row.draws.mean)} ± ${(row.draws.sd * 100).toFixed(1)}` : "–"] : []),
+    ...scorerNames.map((name) => {
+      const s = row.scorers?.[name];
+      return s ? `${s.mean.toFixed(2)} ${percent(s.passRate, 0)}` : "–";
+    }),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const numeric = new Set(header.map((_, i) => i).filter((i) => i >= 2 && i !== 3));
@@ -80,6 +87,10 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
   if (sampled)
     lines.push(
       c.dim("accuracy is the majority vote over the samples (maj@n); single is one sample's accuracy"),
+    );
+  if (scorerNames.length > 0)
+    lines.push(
+      c.dim(`${scorerNames.map(sanitizeForTerminal).join(", ")}: each scorer's mean score and pass rate`),
     );
   lines.push(...sweepCharts(record, c));
 

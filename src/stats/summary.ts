@@ -14,6 +14,16 @@ export interface SummaryInput {
   draw?: number;
   samples?: { pass: boolean }[];
   agreement?: number;
+  /** Each scorer's own result, when the case has them. */
+  scores?: Record<string, { pass: boolean; score: number; unparsed?: boolean }>;
+}
+
+/** Running totals of one scorer in one group. */
+interface ScorerTally {
+  n: number;
+  sum: number;
+  passes: number;
+  unparsed: number;
 }
 
 interface Group {
@@ -34,6 +44,8 @@ interface Group {
   maxSamples: number;
   /** Per draw: [passed, total]. */
   draws: Map<number, [number, number]>;
+  /** Per scorer name, in the order first seen. */
+  scorers: Map<string, ScorerTally>;
 }
 
 /**
@@ -67,6 +79,7 @@ export function createSummaryAccumulator() {
           agreementSum: 0,
           maxSamples: 0,
           draws: new Map(),
+          scorers: new Map(),
         };
         groups.set(key, group);
       }
@@ -84,6 +97,19 @@ export function createSummaryAccumulator() {
         group.samplePasses += result.samples.filter((s) => s.pass).length;
         group.agreementSum += result.agreement ?? 0;
         group.maxSamples = Math.max(group.maxSamples, result.samples.length);
+      }
+      if (result.scores && !result.error) {
+        for (const [name, part] of Object.entries(result.scores)) {
+          let tally = group.scorers.get(name);
+          if (!tally) {
+            tally = { n: 0, sum: 0, passes: 0, unparsed: 0 };
+            group.scorers.set(name, tally);
+          }
+          tally.n++;
+          tally.sum += part.score;
+          if (part.pass) tally.passes++;
+          if (part.unparsed) tally.unparsed++;
+        }
       }
       if (result.draw !== undefined) {
         const tally = group.draws.get(result.draw) ?? [0, 0];
@@ -127,6 +153,12 @@ export function createSummaryAccumulator() {
             .map(([, [passed, total]]) => (total === 0 ? 0 : passed / total));
           const { mean, sd } = meanAndSd(accuracies);
           row.draws = { n: accuracies.length, accuracies, mean, sd };
+        }
+        if (g.scorers.size > 0) {
+          row.scorers = {};
+          for (const [name, t] of g.scorers) {
+            row.scorers[name] = { n: t.n, mean: t.sum / t.n, passRate: t.passes / t.n, unparsed: t.unparsed };
+          }
         }
         return row;
       });
