@@ -127,11 +127,12 @@ export async function executeJob(
 
   const first = await generate(bound, rendered.messages, variant.prompt.params, samples, context);
   // What scorers that ask a model, embed or compare get; nothing for the plain ones.
+  if (context.scorerProviders && !context.modelCall) context.modelCall = createModelCall(context);
   const services: Partial<ScoreInput> | undefined =
     context.scorerProviders || context.embed || context.baseline
       ? {
           messages: rendered.messages,
-          ...(context.scorerProviders ? { call: (context.modelCall ??= createModelCall(context)) } : {}),
+          ...(context.modelCall ? { call: context.modelCall } : {}),
           ...(context.embed ? { embed: context.embed } : {}),
           ...(context.baseline ? { baseline: () => context.baseline!(job) } : {}),
         }
