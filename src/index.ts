@@ -16,6 +16,7 @@ export { isProviderError, ProviderError } from "./providers/types.js";
 export { type ReadRecordOptions, readRecord } from "./record/read.js";
 export type { CaseResult, RunRecord, SampleResult, SummaryRow } from "./record/types.js";
 export { createRecordWriter, writeRecord } from "./record/writer.js";
+export { renderCalibration } from "./reporters/calibration.js";
 export { renderEstimate } from "./reporters/estimate.js";
 export {
   type FileReporter,
@@ -28,6 +29,7 @@ export { renderJsonSummary } from "./reporters/json.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
 export { unreadBatches } from "./runner/batch-ledger.js";
 export { openCache, type ResponseCache } from "./runner/cache.js";
+export { type CalibrateOptions, type Calibration, calibrateJudge } from "./runner/calibrate.js";
 export { type Estimate, type EstimateOptions, type EstimateRow, estimate } from "./runner/estimate.js";
 export {
   checkResultsPath,
@@ -45,4 +47,5 @@ export { type RunPromptOptions, type RunPromptResult, runPrompt } from "./runner
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
 export { type ServeOptions, serve, startServer } from "./server/index.js";
 export { wilsonInterval } from "./stats/interval.js";
+export { cohenKappa, type Kappa } from "./stats/kappa.js";
 export { renderPromptText } from "./templates/index.js";
