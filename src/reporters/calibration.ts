@@ -49,10 +49,13 @@ export function renderCalibration(result: Calibration): string {
         (s.flippedIds.length > 0 ? `: ${sanitizeForTerminal(s.flippedIds.join(", "))}` : ""),
     );
   }
-  if (result.unparsed > 0) lines.push(`unparsed: ${result.unparsed} verdicts could not be read (first seed)`);
+  if (result.unparsed > 0)
+    lines.push(
+      `unparsed: ${result.unparsed} ${result.unparsed === 1 ? "verdict" : "verdicts"} could not be read (first seed)`,
+    );
   if (result.rows > result.labelled) {
     lines.push(
-      `unlabelled: ${result.rows - result.labelled} rows have no readable ${sanitizeForTerminal(result.humanLabel)}` +
+      `unlabelled: ${result.rows - result.labelled} ${result.rows - result.labelled === 1 ? "row has" : "rows have"} no readable ${sanitizeForTerminal(result.humanLabel)}` +
         (result.unlabelledIds.length > 0 ? ` (${sanitizeForTerminal(result.unlabelledIds.join(", "))})` : ""),
     );
   }
