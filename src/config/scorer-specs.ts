@@ -339,12 +339,20 @@ async function normalizeScorer(
       return spec;
     }
     case "similar": {
-      const resolved = resolveEmbedding(spec.embedding, at, ctx, providers, true, {
-        path: written ? at : [...at, "type"],
-        message:
-          "similar needs an OpenAI-compatible /v1/embeddings endpoint, and the suite has no openai: provider",
-        hint: "add an openai: provider whose endpoint serves embeddings, and name it in embedding.provider",
-      });
+      const resolved = resolveEmbedding(
+        spec.embedding,
+        at,
+        ctx,
+        providers,
+        true,
+        {
+          path: written ? at : [...at, "type"],
+          message:
+            "similar needs an OpenAI-compatible /v1/embeddings endpoint, and the suite has no openai: provider",
+          hint: "add an openai: provider whose endpoint serves embeddings and name it in embedding.provider, or name a local: provider to embed with its model",
+        },
+        true,
+      );
       if (!resolved.ok || !resolved.spec) return undefined;
       return { ...spec, embedding: resolved.spec };
     }

@@ -145,6 +145,8 @@ export function resolveEmbedding(
     message: "select: embedding needs an OpenAI-compatible endpoint, and the suite has no openai: provider",
     hint: "add an openai: provider (its baseURL and apiKeyEnv serve /v1/embeddings) and name it in shots.embedding.provider, or use select: similar",
   },
+  /** Whether a `local:` provider may embed (with its own model: the spec's model is its id). */
+  allowLocal = false,
 ): { ok: boolean; spec?: EmbeddingSpec } {
   const embeddingAt: ConfigPath = [...at, "embedding"];
   const fields = isRecord(raw) ? raw : {};
@@ -164,6 +166,17 @@ export function resolveEmbedding(
         hint: `${guess ? `did you mean "${guess}"? ` : ""}providers of this suite: ${names.join(", ") || "none"}`,
       });
       return { ok: false };
+    }
+    if (allowLocal && provider.id.startsWith("local:")) {
+      if (isNonEmptyString(fields.model)) {
+        ctx.problems.add({
+          path: [...embeddingAt, "model"],
+          message: `provider ${JSON.stringify(name)} is a local model: it embeds with its own weights`,
+          hint: "leave out model, or name an openai: provider whose endpoint serves that model",
+        });
+        return { ok: false };
+      }
+      return { ok: true, spec: { model: provider.id } };
     }
     if (!provider.id.startsWith("openai:")) {
       ctx.problems.add({

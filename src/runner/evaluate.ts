@@ -203,6 +203,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     }
   } catch (error) {
     cache?.close();
+    await embed?.close();
     throw error;
   }
 
@@ -521,6 +522,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     cache?.close();
     options.signal?.removeEventListener("abort", onOuterAbort);
     await Promise.allSettled([...bound, ...judgeBound].map((b) => b.provider.close?.()));
+    await embed?.close();
   }
 }
 
