@@ -241,6 +241,8 @@ export interface RecordConfig {
   }[];
   tests: { path: string; expected: string };
   scorers: Record<string, unknown>[];
+  /** How the scorers were weighed into one verdict (`combine:`), when they were. */
+  combine?: { weights?: number[] | Record<string, number>; threshold: number };
 }
 
 /** The contract between the runner and every reporter. */

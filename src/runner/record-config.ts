@@ -34,5 +34,6 @@ export function toRecordConfig(
     })),
     tests: { ...suite.tests },
     scorers: suite.scorers.map((s) => ({ ...s })),
+    ...(suite.combine ? { combine: suite.combine } : {}),
   };
 }
