@@ -1,4 +1,4 @@
-import type { Calibration } from "../runner/calibrate.js";
+import type { Calibration } from "../stats/calibration.js";
 import { percent, sanitizeForTerminal } from "./text.js";
 
 /** The report of `judge calibrate`: agreement with the people, the confusion table, self-consistency. */
