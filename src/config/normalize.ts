@@ -1,5 +1,6 @@
 import path from "node:path";
 import { UserError } from "../errors.js";
+import { normalizeComparison } from "./compare-specs.js";
 import { isNonEmptyString, isRecord, type NormalizeContext } from "./context.js";
 import {
   DEFAULT_CACHE_PATH,
@@ -53,6 +54,7 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
   const tests = await normalizeTests(fields.tests, ctx);
   const scorers = await normalizeScorers(fields.scorer, ctx, providers);
   const combine = normalizeCombine(fields.combine, scorers, ctx, fields.scorer);
+  const comparison = normalizeComparison(fields, ctx, { prompts, providers });
   // Last, so that the more specific problems found above can claim the parts they explain.
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) problems.addIssues(parsed.error.issues, configSchema);
@@ -69,14 +71,10 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
     tests,
     scorers,
     ...settings,
+    ...comparison,
   };
   if (typeof fields.description === "string") suite.description = fields.description;
   if (combine) suite.combine = combine;
-  if (isNonEmptyString(fields.baseline) || isNonEmptyString(fields.baselineProvider)) {
-    suite.baseline = {};
-    if (isNonEmptyString(fields.baseline)) suite.baseline.prompt = fields.baseline;
-    if (isNonEmptyString(fields.baselineProvider)) suite.baseline.provider = fields.baselineProvider;
-  }
   const listed = fields.providers;
   if (listed === undefined || listed === null || (Array.isArray(listed) && listed.length === 0)) {
     suite.providerNote = defaultProviderNote(options.env);

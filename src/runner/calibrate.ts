@@ -20,8 +20,8 @@ import {
   type CalibrationVerdict,
   summarizeCalibration,
 } from "../stats/calibration.js";
+import { openCache, type ResponseCache } from "../store/cache.js";
 import { createPromptEngine } from "../templates/index.js";
-import { openCache, type ResponseCache } from "./cache.js";
 import {
   type BoundProvider,
   type CacheMode,

@@ -19,8 +19,8 @@ import type {
   Scorer,
 } from "../scorers/types.js";
 import { majorityVote } from "../stats/vote.js";
-import type { ResponseCache } from "./cache.js";
-import { cacheKey, canonicalJson } from "./job-key.js";
+import type { ResponseCache } from "../store/cache.js";
+import { cacheKey, canonicalJson } from "../store/job-key.js";
 import { drawsOf, type JobOf } from "./jobs.js";
 import type { RenderedJob } from "./prepare.js";
 
@@ -124,8 +124,10 @@ export async function executeJob(
 ): Promise<CaseResult> {
   const { testCase, variant, bound, draw } = job;
   const samples = variant.prompt.samples;
+  // Each run of a repeated case asks for its own samples: its own cache keys, its own answers.
+  const offset = job.repeat * samples;
 
-  const first = await generate(bound, rendered.messages, variant.prompt.params, samples, context);
+  const first = await generate(bound, rendered.messages, variant.prompt.params, samples, context, offset);
   // What scorers that ask a model, embed or compare get; nothing for the plain ones.
   if (context.scorerProviders && !context.modelCall) context.modelCall = createModelCall(context);
   const services: Partial<ScoreInput> | undefined =
@@ -154,7 +156,7 @@ export async function executeJob(
         { ...variant.prompt.params, temperature: 0 },
         1,
         context,
-        index,
+        offset + index,
       );
       toScore = stripReasoning(second.outputs[0].output).answer;
       extraction = { messages, output: second.outputs[0].output };
@@ -175,6 +177,7 @@ export async function executeJob(
     provider: bound.provider.label,
   } as CaseResult;
   if (drawsOf(variant) > 1) base.draw = draw;
+  if (job.repeats > 1) base.repeat = job.repeat;
   base.vars = testCase.vars;
   base.messages = rendered.messages;
   if (rendered.shots) base.shots = rendered.shots;
@@ -401,7 +404,7 @@ export function responseKey(
   });
 }
 
-/** Whether the cache holds every one of `samples` samples of this request. */
+/** Whether the cache holds every one of `samples` samples of this request (from sample `firstIndex`). */
 export function isAnswered(
   cache: ResponseCache,
   spec: ProviderSpec,
@@ -409,8 +412,9 @@ export function isAnswered(
   messages: ChatMessage[],
   params: Record<string, unknown>,
   samples: number,
+  firstIndex = 0,
 ): boolean {
-  for (let i = 0; i < samples; i++) {
+  for (let i = firstIndex; i < firstIndex + samples; i++) {
     if (!cache.get(responseKey(spec, baseURL, messages, params, i))) return false;
   }
   return true;

@@ -78,7 +78,8 @@ export interface BaselineSource {
  * baseline's own job asks it, so the two share one call: whichever asks first pays and the other
  * waits for it in flight or reads it from the cache. Nothing waits on another job, so no order of
  * jobs can deadlock. With the cache off there is nothing to share, and the answer is asked again.
- * Null when the job is the baseline itself. The first sample's answer counts.
+ * Null when the job is the baseline itself. The first sample's answer counts; run r of a
+ * repeated case (`repeat: k`) is compared with the baseline's run r.
  */
 export function createBaselineAnswers(
   source: BaselineSource,
@@ -91,7 +92,9 @@ export function createBaselineAnswers(
       return null;
     const draw = Math.min(job.draw, drawsOf(variant) - 1);
     const rendered = await renderJob(variant, job.testCase, draw);
-    const generated = await generate(bound, rendered.messages, variant.prompt.params, 1, context);
+    // Run r of a repeated case is compared with the baseline's run r (its own sample indices).
+    const offset = job.repeat * variant.prompt.samples;
+    const generated = await generate(bound, rendered.messages, variant.prompt.params, 1, context, offset);
     return {
       output: stripReasoning(generated.outputs[0].output).answer,
       prompt: variant.prompt.id,
