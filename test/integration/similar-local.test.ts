@@ -17,7 +17,7 @@ describe("similar with a local model's embeddings", () => {
     writeFileSync(
       join(dir, "promptsmith.yaml"),
       lines(
-        "providers: [echo, { id: 'local:" + MODEL + "', label: tiny }]",
+        `providers: [echo, { id: 'local:${MODEL}', label: tiny }]`,
         'prompts: [{ id: echo, text: "{{question}}" }]',
         "tests: data/test.jsonl",
         "scorer: { type: similar, threshold: 0.9999, embedding: { provider: tiny } }",
