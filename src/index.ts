@@ -27,6 +27,7 @@ export type {
   SummaryRow,
 } from "./record/types.js";
 export { createRecordWriter, writeRecord } from "./record/writer.js";
+export { renderCalibration } from "./reporters/calibration.js";
 export { renderCompareMarkdown, renderCompareTerminal } from "./reporters/compare.js";
 export { renderEstimate } from "./reporters/estimate.js";
 export {
@@ -39,6 +40,7 @@ export {
 export { renderJsonSummary } from "./reporters/json.js";
 export { renderPlan } from "./reporters/plan.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
+export { type CalibrateOptions, type Calibration, calibrateJudge } from "./runner/calibrate.js";
 export { type CompareOptions, compareRecordFiles } from "./runner/compare.js";
 export {
   checkResultsPath,
@@ -62,6 +64,7 @@ export {
   startServer,
 } from "./server/index.js";
 export { wilsonInterval } from "./stats/interval.js";
+export { cohenKappa, type Kappa } from "./stats/kappa.js";
 export { bootstrapMean, holmAdjust, mcnemarExact, newcombePairedInterval } from "./stats/paired.js";
 export { minimumDetectableDifference, pairedSampleSize } from "./stats/power.js";
 export { openCache, type ResponseCache } from "./store/cache.js";

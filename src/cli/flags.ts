@@ -314,6 +314,16 @@ export const flags = {
     flags: "--quiet",
     description: "no access log line per request",
   }),
+  scorer: flag<string>({
+    flags: "--scorer <name>",
+    description: "the judge to use, by its name (its name:, else its type), when the config has several",
+  }),
+  seeds: flag<number>({
+    flags: "--seeds <n>",
+    description: "grade each output n times, each with its own seed, to measure self-consistency",
+    parse: positiveInt("--seeds"),
+    defaultValue: 2,
+  }),
 } as const;
 
 /** The typed values of the flags named by K. */

@@ -172,6 +172,18 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     exitCode = await initCommand(dir, options, io);
   });
 
+  const judge = program.command("judge").description("measure a model judge");
+  addFlags(
+    judge
+      .command("calibrate")
+      .description("grade human-labelled outputs with the config's judge: agreement, kappa, self-consistency")
+      .argument("[config]", "config file or directory (default: ./promptsmith.yaml)"),
+    ["config", "scorer", "seeds", "limit", "concurrency", "cache", "json"],
+  ).action(async (config, options) => {
+    const { judgeCalibrateCommand } = await import("./commands/judge.js");
+    exitCode = await judgeCalibrateCommand(config ?? options.config, options, io);
+  });
+
   try {
     await program.parseAsync(argv, { from: "user" });
     return exitCode;

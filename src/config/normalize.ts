@@ -15,7 +15,7 @@ import { createProblemCollector } from "./problems.js";
 import { normalizePrompts } from "./prompt-specs.js";
 import { normalizeProviders } from "./provider-specs.js";
 import { configSchema } from "./schema.js";
-import { normalizeScorers } from "./scorer-specs.js";
+import { normalizeCombine, normalizeScorers } from "./scorer-specs.js";
 import type { ConfigSource } from "./source.js";
 import type { Suite, TestsSpec } from "./types.js";
 
@@ -52,7 +52,8 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
   const settings = normalizeSettings(fields, ctx);
   const prompts = await normalizePrompts(fields.prompts, ctx, { seed: settings.seed, providers });
   const tests = await normalizeTests(fields.tests, ctx);
-  const scorers = await normalizeScorers(fields.scorer, ctx);
+  const scorers = await normalizeScorers(fields.scorer, ctx, providers);
+  const combine = normalizeCombine(fields.combine, scorers, ctx, fields.scorer);
   const comparison = normalizeComparison(fields, ctx, { prompts, providers });
   // Last, so that the more specific problems found above can claim the parts they explain.
   const parsed = configSchema.safeParse(raw, { reportInput: true });
@@ -73,6 +74,7 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
     ...comparison,
   };
   if (typeof fields.description === "string") suite.description = fields.description;
+  if (combine) suite.combine = combine;
   const listed = fields.providers;
   if (listed === undefined || listed === null || (Array.isArray(listed) && listed.length === 0)) {
     suite.providerNote = defaultProviderNote(options.env);

@@ -151,6 +151,14 @@ export const configSchema = z.strictObject({
   thresholds: thresholdsSchema.optional(),
   repeat: z.int().positive().optional(),
   require: z.enum(["all", "majority", "any"]).optional(),
+  combine: z
+    .strictObject({
+      weights: z
+        .union([z.array(z.number().nonnegative()), z.record(z.string(), z.number().nonnegative())])
+        .optional(),
+      threshold: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
 });
 
 /** A config as written by hand or in code (the input of `createSuite`). */

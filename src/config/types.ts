@@ -152,4 +152,6 @@ export interface Suite {
   thresholds?: Thresholds;
   /** Every case run `k` times; a case counts as passed by `require` (default 1, majority). */
   repeat: { k: number; require: "all" | "majority" | "any" };
+  /** How a list of scorers makes one verdict: weighted mean and pass threshold (else all must pass). */
+  combine?: { weights?: number[] | Record<string, number>; threshold: number };
 }

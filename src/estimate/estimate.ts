@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { scorerColumnName } from "../config/scorer-specs.js";
 import type { Suite } from "../config/types.js";
 import { createTokenCounter, encodingForModel, isOpenAIModelName } from "../fewshot/index.js";
 import { isEchoId } from "../providers/index.js";
@@ -8,6 +9,8 @@ import { endpointOf, isAnswered } from "../runner/execute.js";
 import { iterateJobs, type Shard } from "../runner/jobs.js";
 import { prepareVariants, renderJob } from "../runner/prepare.js";
 import { matchesAny, modelOf } from "../runner/select.js";
+import { BUILTIN_RUBRICS, PREFERENCE_INSTRUCTIONS, verdictInstructions } from "../scorers/rubrics.js";
+import type { ScorerSpec } from "../scorers/types.js";
 import { openCache, type ResponseCache } from "../store/cache.js";
 
 /** Options of estimate(): the same selection as evaluate(), and nothing is sent. */
@@ -24,9 +27,11 @@ export interface EstimateOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The expected size and cost of one prompt × provider. */
+/** The expected size and cost of one prompt × provider (or of a judge's calls on its answers). */
 export interface EstimateRow {
+  /** The prompt; for a judge's calls, `<prompt> · <scorer name>`. */
   prompt: string;
+  /** The provider; for a judge's calls, the judge's. */
   provider: string;
   /** HTTP requests (one per case, draw and extraction; samples go in one request with `n`). */
   requests: number;
@@ -88,6 +93,17 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
       );
     }
   }
+  const judges = judgesOf(suite.scorers);
+  for (const judge of judges) {
+    const model = modelOf(judge.provider) ?? "";
+    if (!counters.has(model)) counters.set(model, await createTokenCounter(model));
+  }
+  if (judges.length > 0) {
+    assumptions.add(
+      "judge calls counted as uncached (their cache keys depend on the answers); their prompts estimated from the rubric, the prompt, the expected answer and the answer's completion allowance",
+    );
+  }
+  const specOf = new Map<EstimateRow, ProviderSpec>();
   const useCache = options.useCache ?? suite.cache.enabled;
   // A dry run only reads the cache: it creates none where no run has written one.
   const cache: ResponseCache | undefined =
@@ -125,6 +141,7 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
         };
         rows.set(key, row);
         billable.set(row, { prompt: 0, completion: 0 });
+        specOf.set(row, spec);
       }
       const extraCalls = job.variant.extract ? samples : 0;
       row.requests += 1 + extraCalls;
@@ -142,6 +159,42 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
         bill.prompt += promptTokens;
         bill.completion += completionTokens;
       }
+      for (const judge of judges) {
+        const judgeKey = `${key}\u0000${judge.name}`;
+        let judgeRow = rows.get(judgeKey);
+        if (!judgeRow) {
+          judgeRow = {
+            prompt: `${job.variant.prompt.id} · ${judge.name}`,
+            provider: judge.provider.label,
+            requests: 0,
+            cached: 0,
+            promptTokens: 0,
+            completionTokens: 0,
+            cost: 0,
+          };
+          rows.set(judgeKey, judgeRow);
+          billable.set(judgeRow, { prompt: 0, completion: 0 });
+          specOf.set(judgeRow, judge.provider);
+        }
+        const judgeCount = counters.get(modelOf(judge.provider) ?? "")!;
+        const answer = maxTokens ?? ASSUMED_COMPLETION_TOKENS;
+        const expectedText = job.testCase.expected === undefined ? "" : JSON.stringify(job.testCase.expected);
+        // Each call shows the rubric, the prompt, the reference and the answer(s) judged.
+        const perCall =
+          judgeCount(judge.fixedText) +
+          countMessages(messages, judgeCount) +
+          judgeCount(expectedText) +
+          answer * judge.answersShown;
+        const calls = samples * judge.callsPerAnswer;
+        const judgeMax =
+          typeof judge.params.max_tokens === "number" ? judge.params.max_tokens : ASSUMED_COMPLETION_TOKENS;
+        judgeRow.requests += calls;
+        judgeRow.promptTokens += perCall * calls;
+        judgeRow.completionTokens += judgeMax * calls;
+        const bill = billable.get(judgeRow)!;
+        bill.prompt += perCall * calls;
+        bill.completion += judgeMax * calls;
+      }
     }
   } finally {
     cache?.close();
@@ -157,7 +210,7 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
   const discount = options.batch ? BATCH_DISCOUNT : 1;
   if (options.batch) assumptions.add("priced as the Batch API bills: half the list price");
   for (const row of list) {
-    const spec = providers.find((p) => p.label === row.provider)!;
+    const spec = specOf.get(row)!;
     const price = priceOf(spec);
     if (!price) {
       row.cost = null;
@@ -182,6 +235,47 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
     },
     assumptions: [...assumptions],
   };
+}
+
+/** A scorer that asks a model, as an estimate sees it. */
+interface JudgeEstimate {
+  name: string;
+  provider: ProviderSpec;
+  params: Record<string, unknown>;
+  /** The text every call carries whatever the case: instructions and rubric. */
+  fixedText: string;
+  /** Calls per answer judged (a pairwise judge asks in both orders). */
+  callsPerAnswer: number;
+  /** Answers shown per call (a pairwise judge shows two). */
+  answersShown: number;
+}
+
+function judgesOf(scorers: readonly ScorerSpec[]): JudgeEstimate[] {
+  const judges: JudgeEstimate[] = [];
+  for (const scorer of scorers) {
+    const type = scorer.type.replace(/^not-/, "");
+    if (type !== "judge" && type !== "llm-rubric" && type !== "preference") continue;
+    const provider = scorer.provider as ProviderSpec | undefined;
+    if (typeof provider !== "object" || provider === null) continue;
+    const pairwise = type === "preference";
+    const rubric = typeof scorer.rubric === "string" ? scorer.rubric : pairwise ? "builtin:preference" : "";
+    let rubricText = rubric;
+    if (rubric.startsWith("builtin:"))
+      rubricText = BUILTIN_RUBRICS[rubric.slice(8) as keyof typeof BUILTIN_RUBRICS] ?? "";
+    else if (existsSync(rubric)) rubricText = readFileSync(rubric, "utf8");
+    const instructions = pairwise
+      ? PREFERENCE_INSTRUCTIONS
+      : verdictInstructions((scorer.scale as "pass-fail" | "1-5" | "1-10" | undefined) ?? "pass-fail");
+    judges.push({
+      name: scorerColumnName(scorer),
+      provider,
+      params: { ...provider.params, ...(scorer.params as Record<string, unknown> | undefined) },
+      fixedText: `${instructions}\n${rubricText}`,
+      callsPerAnswer: pairwise ? 2 : 1,
+      answersShown: pairwise ? 2 : 1,
+    });
+  }
+  return judges;
 }
 
 function countMessages(messages: ChatMessage[], count: (text: string) => number): number {

@@ -499,7 +499,10 @@ const NO_BINARY_HINTS: Record<"cpu" | (typeof GPU_CHOICES)[number], string> = {
   metal: "metal runs on Apple silicon macOS only; PROMPTSMITH_GPU=auto picks what this machine has",
 };
 
-async function loadEngine(modelPath: string, settings: Settings): Promise<Engine> {
+/** node-llama-cpp and its llama.cpp binary, checked against the GPU setting. */
+async function loadLlama(
+  settings: Settings,
+): Promise<{ lib: typeof import("node-llama-cpp"); llama: Llama }> {
   const lib = await import("node-llama-cpp");
   let llama: Llama;
   try {
@@ -530,6 +533,11 @@ async function loadEngine(modelPath: string, settings: Settings): Promise<Engine
       hint: NO_BINARY_HINTS[settings.gpu],
     });
   }
+  return { lib, llama };
+}
+
+async function loadEngine(modelPath: string, settings: Settings): Promise<Engine> {
+  const { lib, llama } = await loadLlama(settings);
   try {
     const model = await llama.loadModel({ modelPath });
     const context = await model.createContext({
@@ -549,4 +557,78 @@ async function loadEngine(modelPath: string, settings: Settings): Promise<Engine
       cause: error,
     });
   }
+}
+
+/** An embedder over a local GGUF model, as `similar` uses it. */
+export interface LocalEmbedder {
+  /** One vector per text, in order (node-llama-cpp's embedding context, one text at a time). */
+  embed(texts: string[]): Promise<number[][]>;
+  /** Frees the model. */
+  close(): Promise<void>;
+}
+
+/**
+ * Embeds texts with the model of a `local:` provider spec (its gpu and threads settings apply),
+ * loaded at the first call, so a run the cache answers whole never loads it.
+ */
+export async function createLocalEmbedder(
+  spec: ProviderSpec,
+  options: LocalProviderOptions = {},
+): Promise<LocalEmbedder> {
+  const env = options.env ?? process.env;
+  const ref = spec.id.replace(/^local:/, "").trim() || defaultLocalModelRef(env);
+  const settings = readSettings(spec.params, env);
+  const modelPath = await resolveModelPath(ref, {
+    env,
+    fetch: options.fetch,
+    onProgress: options.onProgress,
+    cwd: options.cwd,
+  });
+  type Loaded = {
+    llama: Llama;
+    model: LlamaModel;
+    context: Awaited<ReturnType<LlamaModel["createEmbeddingContext"]>>;
+  };
+  let loaded: Promise<Loaded> | undefined;
+  const load = (): Promise<Loaded> =>
+    (loaded ??= (async () => {
+      const { llama } = await loadLlama(settings);
+      try {
+        const model = await llama.loadModel({ modelPath });
+        const context = await model.createEmbeddingContext({
+          contextSize: settings.contextSize ?? { max: DEFAULT_MAX_CONTEXT },
+          threads: settings.threads ?? defaultThreads(llama.cpuMathCores, availableParallelism()),
+        });
+        return { llama, model, context };
+      } catch (error) {
+        await llama.dispose().catch(() => {});
+        throw new UserError({
+          code: "provider-invalid",
+          message: `cannot load the model ${modelPath} for embeddings: ${error instanceof Error ? error.message : String(error)}`,
+          hint: "the file may be truncated or use an architecture this llama.cpp does not know",
+          cause: error,
+        });
+      }
+    })());
+  // One embedding context evaluates one text at a time.
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    embed(texts) {
+      const run = queue.then(async () => {
+        const { context } = await load();
+        const vectors: number[][] = [];
+        for (const text of texts) vectors.push([...(await context.getEmbeddingFor(text)).vector]);
+        return vectors;
+      });
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    async close() {
+      if (!loaded) return;
+      const { llama, model, context } = await loaded.catch(() => ({}) as Partial<Loaded>);
+      await context?.dispose();
+      await model?.dispose();
+      await llama?.dispose();
+    },
+  };
 }

@@ -41,5 +41,6 @@ export function toRecordConfig(
     compare: { ...DEFAULT_COMPARE, ...suite.compare },
     ...(suite.thresholds ? { thresholds: { ...suite.thresholds } } : {}),
     ...(suite.repeat && suite.repeat.k > 1 ? { repeat: { ...suite.repeat } } : {}),
+    ...(suite.combine ? { combine: suite.combine } : {}),
   };
 }

@@ -66,7 +66,35 @@ export interface CaseResult {
   repeat?: number;
   /** Contamination guard: ids of examples or passages excluded (or flagged) as copies of this case. */
   leaks?: { id: string; source: string; kind: "exact" | "near"; action: "excluded" | "flagged" }[];
+  /**
+   * Each scorer's own result by name (its `name:`, else its type), when several scorers are
+   * combined or one asked a model (a judge: its messages, answer and verdict are in `calls`).
+   */
+  scores?: Record<string, ScorerScore>;
   error: CaseError | null;
+}
+
+/** One scorer's result on a case. */
+export interface ScorerScore {
+  pass: boolean;
+  score: number;
+  reason: string;
+  unparsed?: boolean;
+  /** The model calls the scorer made: a judge's, or both orders of a pairwise judge. */
+  calls?: ScorerCallRecord[];
+}
+
+/** A call a scorer made to a model, as asked and answered. */
+export interface ScorerCallRecord {
+  /** The label of the provider that answered. */
+  provider: string;
+  messages: ChatMessage[];
+  /** The answer, <think> reasoning removed. */
+  output: string;
+  reasoning?: string;
+  /** What was read from the answer: "pass"/"fail", a score, "A"/"B"/"tie"; null when it could not be read. */
+  verdict: string | number | null;
+  cached?: boolean;
 }
 
 /** Aggregate numbers for one prompt × provider. */
@@ -100,6 +128,20 @@ export interface SummaryRow {
   repeat?: RepeatSummary;
   /** Contamination guard: cases that had an example or passage excluded or flagged as a copy. */
   leaks?: number;
+  /** Each scorer's own numbers by name, over the cases it scored (errored cases have none). */
+  scorers?: Record<string, ScorerSummary>;
+}
+
+/** One scorer's numbers in a summary row. */
+export interface ScorerSummary {
+  /** Cases scored. */
+  n: number;
+  /** Mean score. */
+  mean: number;
+  /** Share of the scored cases it passed. */
+  passRate: number;
+  /** Cases whose answer (or verdict) it could not read. */
+  unparsed: number;
 }
 
 /** What `repeat: k` adds to a summary row; `total` etc. then count cases, each folded by `require`. */
@@ -215,6 +257,8 @@ export interface RecordConfig {
   thresholds?: Thresholds;
   /** `repeat: k` and how a repeated case counts, when k > 1. */
   repeat?: { k: number; require: "all" | "majority" | "any" };
+  /** How the scorers were weighed into one verdict (`combine:`), when they were. */
+  combine?: { weights?: number[] | Record<string, number>; threshold: number };
 }
 
 /** The contract between the runner and every reporter. */

@@ -57,6 +57,9 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
   if (drawn) header.push("draws mean ± sd");
   const repeated = record.summary.some((r) => r.repeat);
   if (repeated) header.push("pass@k", "pass^k", "flaky");
+  // Each scorer's own column when the cases carry per-scorer results: mean score, then pass rate.
+  const scorerNames = [...new Set(record.summary.flatMap((r) => Object.keys(r.scorers ?? {})))];
+  header.push(...scorerNames.map((name) => sanitizeForTerminal(name)));
   const best = Math.max(...record.summary.map((r) => r.accuracy));
   const rows = record.summary.map((row) => [
     ...summaryCells(row),
@@ -72,6 +75,10 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
         ? [percent(row.repeat.passAtK), percent(row.repeat.passHatK), String(row.repeat.flaky)]
         : ["–", "–", "–"]
       : []),
+    ...scorerNames.map((name) => {
+      const s = row.scorers?.[name];
+      return s ? `${s.mean.toFixed(2)} ${percent(s.passRate, 0)}` : "–";
+    }),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const numeric = new Set(header.map((_, i) => i).filter((i) => i >= 2 && i !== 3));
@@ -98,6 +105,10 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
       ),
     );
   }
+  if (scorerNames.length > 0)
+    lines.push(
+      c.dim(`${scorerNames.map(sanitizeForTerminal).join(", ")}: each scorer's mean score and pass rate`),
+    );
   lines.push(...sweepCharts(record, c));
   lines.push(...comparisonLines(record.comparisons ?? [], c, { alpha: record.config.compare?.alpha }));
   lines.push(...failedGateLines(record.gates, c));

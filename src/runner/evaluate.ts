@@ -20,6 +20,7 @@ import {
   type SummaryRow,
 } from "../record/types.js";
 import { createRecordWriter, endFields, isResultsPath, type RecordWriter } from "../record/writer.js";
+import type { CompileTemplate } from "../scorers/options.js";
 import { createScorers } from "../scorers/registry.js";
 import type { BaseIndex } from "../stats/comparisons.js";
 import { createComparisonAccumulator } from "../stats/comparisons.js";
@@ -36,14 +37,31 @@ import {
   reopenJournalWriter,
 } from "../store/journal.js";
 import { compactSelection, isSameJob, journalHeaderFor, openResume } from "../store/resume.js";
+import { createPromptEngine } from "../templates/index.js";
 import { loadBaseIndex } from "./compare.js";
 import { createCachedEmbed, usesEmbedding } from "./embed.js";
-import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } from "./execute.js";
+import {
+  type BoundProvider,
+  type CacheMode,
+  type ExecuteContext,
+  endpointOf,
+  executeJob,
+  type Job,
+  scorerProviderKey,
+} from "./execute.js";
 import { failedCase, providerFailure } from "./failures.js";
 import { countJobs, iterateJobs, journalKeyOf, type Shard } from "./jobs.js";
 import { runOrdered } from "./ordered-pool.js";
-import { prepareVariants, renderJob } from "./prepare.js";
+import { prepareVariants, renderJob, type Variant } from "./prepare.js";
 import { createAdaptiveLimit, createTokenBucket, type TokenBucket } from "./rate-limit.js";
+import {
+  type BaselineSource,
+  baselinePrompt,
+  createBaselineAnswers,
+  scorerProviderSpecs,
+  usesPreference,
+  usesSimilar,
+} from "./scorer-services.js";
 import { matchesAny, modelOf, noMatch } from "./select.js";
 
 /** Progress of a run, reported after each finished job. */
@@ -174,7 +192,8 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
   }
   if (options.shard) checkShard(options.shard);
   for (const path of options.outputs ?? []) checkResultsPath(path);
-  if (options.budget !== undefined) requirePrices(providerSpecs, options.budget);
+  const judgeSpecs = scorerProviderSpecs(suite.scorers);
+  if (options.budget !== undefined) requirePrices([...providerSpecs, ...judgeSpecs], options.budget);
   if (options.regression && options.shard) {
     throw new UserError({
       code: "usage",
@@ -203,17 +222,33 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
   // Embedding shots need the cache already while preparing: the example pool is embedded then.
   let cache: ResponseCache | undefined;
   let embed: ReturnType<typeof createCachedEmbed> | undefined;
-  if (usesEmbedding(promptSpecs)) {
+  if (usesEmbedding(promptSpecs) || usesSimilar(suite.scorers)) {
     if (cacheMode !== "off") cache = openCache(suite.cache.path);
     embed = createCachedEmbed({ cache, refresh: cacheMode === "refresh", env, fetch: options.fetch });
   }
   let variants: Awaited<ReturnType<typeof prepareVariants>>;
   let scorer: Awaited<ReturnType<typeof createScorers>>;
+  /** The baseline's prompt and provider, when a pairwise judge compares with it. */
+  let baseline: { variant: Variant; providerLabel?: string } | undefined;
   try {
     variants = await prepareVariants(suite, promptSpecs, { model: modelOf(providerSpecs[0]), embed });
-    scorer = await createScorers(suite.scorers, { baseDir: suite.baseDir });
+    scorer = await createScorers(suite.scorers, {
+      baseDir: suite.baseDir,
+      combine: suite.combine,
+      compile: compileRubric(suite),
+      seed: suite.seed,
+    });
+    if (usesPreference(suite.scorers)) {
+      const spec = baselinePrompt(suite);
+      // The baseline runs even when --filter-prompt leaves it out: its answers are what the others are judged against.
+      const variant =
+        variants.find((v) => v.prompt.id === spec.id) ??
+        (await prepareVariants(suite, [spec], { model: modelOf(providerSpecs[0]), embed }))[0];
+      baseline = { variant, providerLabel: suite.baseline?.provider };
+    }
   } catch (error) {
     cache?.close();
+    await embed?.close();
     throw error;
   }
 
@@ -241,6 +276,8 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       createProvider(spec, { env, fetch: o.fetch, onProgress: options.onDownloadProgress }));
 
   const bound: BoundProvider[] = [];
+  /** Providers only scorers ask (a judge that is not under test): closed with the others. */
+  const judgeBound: BoundProvider[] = [];
   const buckets = new Map<BoundProvider, TokenBucket>();
   const writers: RecordWriter[] = [];
   let journal: ReturnType<typeof createJournalWriter> | undefined;
@@ -262,6 +299,36 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       bound.push(entry);
       if (spec.rpm !== undefined || spec.tpm !== undefined)
         buckets.set(entry, createTokenBucket({ rpm: spec.rpm, tpm: spec.tpm }));
+    }
+    // The providers scorers ask (judges) and the baseline's, when not among those under test.
+    const scorerProviders = new Map<string, BoundProvider>();
+    const extraSpecs = [...judgeSpecs];
+    if (baseline?.providerLabel !== undefined) {
+      const label = baseline.providerLabel;
+      const spec =
+        suite.providers.find((p) => p.label === label) ?? suite.providers.find((p) => p.id === label);
+      if (!spec) {
+        throw new UserError({
+          code: "config-invalid",
+          field: "baselineProvider",
+          message: `baselineProvider "${label}" names no provider`,
+          hint: `name one of: ${suite.providers.map((p) => p.label).join(", ")}`,
+        });
+      }
+      extraSpecs.push(spec);
+    }
+    for (const spec of extraSpecs) {
+      const key = scorerProviderKey(spec);
+      if (scorerProviders.has(key)) continue;
+      let entry = bound.find((b) => scorerProviderKey(b.spec) === key);
+      if (!entry) {
+        const provider = await makeProvider(spec, { fetch: observedFetch });
+        entry = { provider, spec, baseURL: endpointOf(spec, env) };
+        judgeBound.push(entry);
+        if (spec.rpm !== undefined || spec.tpm !== undefined)
+          buckets.set(entry, createTokenBucket({ rpm: spec.rpm, tpm: spec.tpm }));
+      }
+      scorerProviders.set(key, entry);
     }
     if (cacheMode !== "off") cache ??= openCache(suite.cache.path);
     // A new run's journal is made once the providers are up, so a bad key leaves no empty run behind.
@@ -312,12 +379,14 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     let stopReason: string | undefined;
     let lastError: string | undefined;
 
-    const context = {
+    const context: ExecuteContext = {
       scorer,
       cache,
       cacheMode,
       signal: controller.signal,
       inFlight: new Map(),
+      ...(scorerProviders.size > 0 ? { scorerProviders } : {}),
+      ...(embed && usesSimilar(suite.scorers) ? { embed } : {}),
       // -j bounds the calls in flight, not the jobs: a call's slot frees the moment its answer is
       // in, so the next job's request (already rendered, waiting here) goes out before this one is
       // scored and written. The stop rules are judged then too, before the slot is handed on, so
@@ -346,6 +415,16 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
         adaptive.release();
       },
     };
+    if (baseline) {
+      const source: BaselineSource = { variant: baseline.variant };
+      if (baseline.providerLabel !== undefined) {
+        const label = baseline.providerLabel;
+        source.bound = [...scorerProviders.values()].find(
+          (b) => b.spec.label === label || b.spec.id === label,
+        );
+      }
+      context.baseline = createBaselineAnswers(source, context);
+    }
     /** A wait cut short by the run stopping is an aborted call, which the job treats as unfinished. */
     const stoppable = async (wait: Promise<void> | undefined): Promise<void> => {
       try {
@@ -509,8 +588,18 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     replay?.close();
     cache?.close();
     options.signal?.removeEventListener("abort", onOuterAbort);
-    await Promise.allSettled(bound.map((b) => b.provider.close?.()));
+    await Promise.allSettled([...bound, ...judgeBound].map((b) => b.provider.close?.()));
+    await embed?.close();
   }
+}
+
+/** Compiles judge rubrics with the prompt engine (strict, unescaped, the suite's partials). */
+function compileRubric(suite: Suite): CompileTemplate {
+  let engine: ReturnType<typeof createPromptEngine> | undefined;
+  return (source, file) => {
+    engine ??= createPromptEngine({ partialsDir: suite.partialsDir });
+    return engine.compile(source, { file });
+  };
 }
 
 /** The gates of a finished run: the config's thresholds, and the regression rule when asked for. */

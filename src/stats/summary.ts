@@ -40,6 +40,16 @@ export interface SummaryInput {
   id?: string;
   score?: number;
   repeat?: number;
+  /** Each scorer's own result, when the case has them. */
+  scores?: Record<string, { pass: boolean; score: number; unparsed?: boolean }>;
+}
+
+/** Running totals of one scorer in one group. */
+interface ScorerTally {
+  n: number;
+  sum: number;
+  passes: number;
+  unparsed: number;
 }
 
 interface Group {
@@ -60,6 +70,8 @@ interface Group {
   maxSamples: number;
   /** Per draw: [passed, total]. */
   draws: Map<number, [number, number]>;
+  /** Per scorer name, in the order first seen: every run it scored counts. */
+  scorers: Map<string, ScorerTally>;
   /** Every counted case's score, for the mean and its interval. */
   scores: Float64Array;
   scoreCount: number;
@@ -160,6 +172,7 @@ export function createSummaryAccumulator(options: SummaryOptions = {}) {
           agreementSum: 0,
           maxSamples: 0,
           draws: new Map(),
+          scorers: new Map(),
           scores: new Float64Array(64),
           scoreCount: 0,
           graded: false,
@@ -176,6 +189,19 @@ export function createSummaryAccumulator(options: SummaryOptions = {}) {
         group.samplePasses += result.samples.filter((s) => s.pass).length;
         group.agreementSum += result.agreement ?? 0;
         group.maxSamples = Math.max(group.maxSamples, result.samples.length);
+      }
+      if (result.scores && !result.error) {
+        for (const [name, part] of Object.entries(result.scores)) {
+          let tally = group.scorers.get(name);
+          if (!tally) {
+            tally = { n: 0, sum: 0, passes: 0, unparsed: 0 };
+            group.scorers.set(name, tally);
+          }
+          tally.n++;
+          tally.sum += part.score;
+          if (part.pass) tally.passes++;
+          if (part.unparsed) tally.unparsed++;
+        }
       }
       const score = result.error ? 0 : (result.score ?? (result.pass ? 1 : 0));
       if (result.repeat === undefined) {
@@ -259,6 +285,12 @@ export function createSummaryAccumulator(options: SummaryOptions = {}) {
             .map(([, [passed, total]]) => (total === 0 ? 0 : passed / total));
           const { mean, sd } = meanAndSd(accuracies);
           row.draws = { n: accuracies.length, accuracies, mean, sd };
+        }
+        if (g.scorers.size > 0) {
+          row.scorers = {};
+          for (const [name, t] of g.scorers) {
+            row.scorers[name] = { n: t.n, mean: t.sum / t.n, passRate: t.passes / t.n, unparsed: t.unparsed };
+          }
         }
         return row;
       });

@@ -33,7 +33,8 @@ const ALLOWED: Record<string, string[]> = {
   ],
   // A batch is judged against --budget on the dry-run estimate before it is submitted.
   batch: ["config", "errors", "estimate", "key-set", "providers", "record", "runner", "store"],
-  estimate: ["config", "errors", "fewshot", "providers", "runner", "store"],
+  // A judge's calls are priced from its rubric and its verdict instructions.
+  estimate: ["config", "errors", "fewshot", "providers", "runner", "scorers", "store"],
   server: ["errors", "providers"],
   init: ["errors"],
   reporters: ["errors", "estimate", "record", "stats"],
