@@ -20,11 +20,34 @@ export { renderEstimate } from "./reporters/estimate.js";
 export {
   type FileReporter,
   isReportPath,
+  type ReportOptions,
   splitOutputs,
   writeReport,
   writeReportsFrom,
 } from "./reporters/files.js";
+export {
+  escapeCommandData,
+  escapeCommandProperty,
+  type GithubOptions,
+  type GithubOutputs,
+  renderGithub,
+  UNPARSED_WARNING,
+  workflowCommand,
+} from "./reporters/github.js";
 export { renderJsonSummary } from "./reporters/json.js";
+export { type JunitOptions, renderJunit } from "./reporters/junit.js";
+export {
+  type Align,
+  comparisonsTable,
+  escapeMarkdown,
+  fencedBlock,
+  formatP,
+  gatesList,
+  type MarkdownReportOptions,
+  markdownTable,
+  renderMarkdownReport,
+  summaryTable,
+} from "./reporters/markdown.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
 export { unreadBatches } from "./runner/batch-ledger.js";
 export { openCache, type ResponseCache } from "./runner/cache.js";
