@@ -49,6 +49,7 @@ export {
   summaryTable,
 } from "./reporters/markdown.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
+export { sanitizeForTerminal } from "./reporters/text.js";
 export { unreadBatches } from "./runner/batch-ledger.js";
 export { openCache, type ResponseCache } from "./runner/cache.js";
 export { type Estimate, type EstimateOptions, type EstimateRow, estimate } from "./runner/estimate.js";
@@ -65,6 +66,16 @@ export { type MergeFilesOptions, mergeRecordFiles, mergeRecords } from "./runner
 export { type RenderedPrompt, type RenderPromptOptions, renderPrompt } from "./runner/render.js";
 export { killedRun } from "./runner/resume.js";
 export { type RunPromptOptions, type RunPromptResult, runPrompt } from "./runner/run-prompt.js";
+export {
+  requestText,
+  type SnapshotChange,
+  type SnapshotOptions,
+  type SnapshotRequest,
+  type SnapshotRequestId,
+  type SnapshotResult,
+  snapshot,
+  snapshotPath,
+} from "./runner/snapshot.js";
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
 export { type ServeOptions, serve, startServer } from "./server/index.js";
 export { wilsonInterval } from "./stats/interval.js";

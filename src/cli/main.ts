@@ -128,6 +128,17 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     exitCode = await initCommand(dir, options, io);
   });
 
+  addFlags(
+    program
+      .command("snapshot")
+      .description("write every request the config would send to a snapshot file beside it; calls no model")
+      .argument("[config]", "config file or directory (default: ./promptsmith.yaml)"),
+    ["config", "check", "update"],
+  ).action(async (config, options) => {
+    const { snapshotCommand } = await import("./commands/snapshot.js");
+    exitCode = await snapshotCommand(config ?? options.config, options, io);
+  });
+
   try {
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
