@@ -25,6 +25,18 @@ export interface CompletionRequest {
   signal?: AbortSignal;
   /** Called with each piece of text as it streams in; when set, the provider streams. */
   onToken?: (text: string) => void;
+  /**
+   * Set by the runner for a provider that answers from a recording (`replay:`): each sample's
+   * cassette key, the index of the first, and the job they belong to, so a miss can name it.
+   */
+  lookup?: {
+    keys: string[];
+    firstSample: number;
+    caseId: string;
+    promptId: string;
+    draw?: number;
+    call?: "extract";
+  };
 }
 
 /** What came back: one output per sample, with usage and the wall time of the call. */
@@ -36,7 +48,7 @@ export interface CompletionResponse {
   model?: string;
 }
 
-/** A model back end. Implementations: openai.ts (any OpenAI-compatible endpoint), echo.ts, local.ts. */
+/** A model back end. Implementations: openai.ts (any OpenAI-compatible endpoint), echo.ts, local.ts, replay.ts. */
 export interface Provider {
   /** The provider id as configured, e.g. `openai:gpt-4o-mini`. */
   readonly id: string;
