@@ -46,6 +46,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       "dryRun",
       "batch",
       "batchId",
+      "record",
+      "replay",
+      "replayMissing",
+      "junitUnparsed",
     ],
   ).action(async (config, options) => {
     const { evalCommand } = await import("./commands/eval.js");
@@ -68,7 +72,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       .command("report")
       .description("print the report of a results file again (no model, no config needed)")
       .argument("<results>", "a results file written by eval -o (.json)"),
-    ["json", "output"],
+    ["json", "output", "junitUnparsed"],
   ).action(async (file, options) => {
     const { reportCommand } = await import("./commands/report.js");
     exitCode = await reportCommand(file, options, io);
