@@ -18,7 +18,7 @@ export interface Keyed {
 export interface ExternalSortOptions {
   /** Orders two keys. */
   compare: (a: string[], b: string[]) => number;
-  /** Characters gathered before a run is sorted and written out (default 16 M, about 32 MB). */
+  /** Characters gathered before a run is sorted and written out (default 4 M: a few MB of text). */
   runChars?: number;
   /** Where the runs' temporary folder is made (default the system's temporary folder). */
   tmpDir?: string;
@@ -32,7 +32,7 @@ export async function* externalSort(
   items: AsyncIterable<Keyed>,
   options: ExternalSortOptions,
 ): AsyncGenerator<Keyed> {
-  const limit = options.runChars ?? 16 * 1024 * 1024;
+  const limit = options.runChars ?? 4 * 1024 * 1024;
   const byKey = (a: Keyed, b: Keyed) => options.compare(a.key, b.key);
   let run: Keyed[] = [];
   let chars = 0;

@@ -58,8 +58,8 @@ export interface SnapshotRequestId {
 /** One difference between the snapshot file and what the config renders now. */
 export type SnapshotChange =
   | { kind: "added" | "removed"; request: SnapshotRequestId }
-  /** `diff`: a unified diff of the request as text, snapshot (---) to now (+++). */
-  | { kind: "changed"; request: SnapshotRequestId; diff: string };
+  /** `diff()`: a unified diff of the request as text, snapshot (---) to now (+++), made when asked for. */
+  | { kind: "changed"; request: SnapshotRequestId; diff: () => string };
 
 /** Options of snapshot(). */
 export interface SnapshotOptions {
@@ -70,7 +70,7 @@ export interface SnapshotOptions {
   path?: string;
   /** Called with each difference, in file order (check mode; in write mode only counted). */
   onChange?: (change: SnapshotChange) => void;
-  /** Characters of rendered requests held before they are sorted into a temporary file (default 16 M). */
+  /** Characters of rendered requests held before they are sorted into a temporary file (default 4 M). */
   runChars?: number;
   /** Where those temporary files go (default the system's temporary folder). */
   tmpDir?: string;
@@ -149,8 +149,8 @@ export async function snapshot(options: SnapshotOptions): Promise<SnapshotResult
         }
         result.changed++;
         if (!onChange) return;
-        diff ??= await import("diff");
-        onChange({ kind: "changed", request: idOf(now.key), diff: requestDiff(diff, old.line, now.line) });
+        const loaded = (diff ??= await import("diff"));
+        onChange({ kind: "changed", request: idOf(now.key), diff: () => requestDiff(loaded, old.line, now.line) });
       } else if (now) {
         result.added++;
         onChange?.({ kind: "added", request: idOf(now.key) });

@@ -111,8 +111,8 @@ describe("snapshot", () => {
     expect(changes.every((c) => c.kind === "changed" && c.request.prompt === "plain")).toBe(true);
     const first = changes[0] as Extract<SnapshotChange, { kind: "changed" }>;
     expect(first.request).toEqual({ case: "1", prompt: "plain", provider: "echo" });
-    expect(first.diff).toContain("--- snapshot\n+++ now\n");
-    expect(first.diff).toContain("-Answer with a number.\n+Answer with a number!\n");
+    expect(first.diff()).toContain("--- snapshot\n+++ now\n");
+    expect(first.diff()).toContain("-Answer with a number.\n+Answer with a number!\n");
     expect(readFileSync(path, "utf8")).toBe(before);
   });
 

@@ -9,6 +9,7 @@ import {
 import { ExitCode } from "../exit-codes.js";
 import type { FlagValues } from "../flags.js";
 import { type CliIo, useColor } from "../io.js";
+import { tuneHeapForLongRuns } from "../v8-flags.js";
 
 /** Changed requests whose diff is printed in full; past them a line each, then a count. */
 const FULL_DIFFS = 20;
@@ -33,6 +34,8 @@ export async function snapshotCommand(
     });
   }
   const suite = await loadConfig(configPath, { env: io.env, cwd: io.cwd });
+  // Every request passes through memory once: as for eval, the heap grows in small steps.
+  tuneHeapForLongRuns();
   if (!flags.check) {
     const result = await snapshot({ suite, mode: "write" });
     const since = result.existed
@@ -53,7 +56,7 @@ export async function snapshotCommand(
     if (change.kind === "changed" && diffs < FULL_DIFFS) {
       diffs++;
       io.stdout.write(
-        `${paint ? paint.bold(title) : title}\n${colorDiff(sanitizeForTerminal(change.diff), paint)}\n`,
+        `${paint ? paint.bold(title) : title}\n${colorDiff(sanitizeForTerminal(change.diff()), paint)}\n`,
       );
       return;
     }
