@@ -301,7 +301,9 @@ export async function createReplayProviderFromSpec(
   const cassette = await openCassette(spec.id.slice("replay:".length));
   const recorded = cassette.header.providers;
   const named = recorded.find((p) => p.label === spec.label);
-  const chosen = named ?? (spec.label === spec.id && recorded.length === 1 ? recorded[0] : undefined);
+  // With no label of its own, its label is its id as written: `replay:…`.
+  const unlabelled = spec.label.startsWith("replay:");
+  const chosen = named ?? (unlabelled && recorded.length === 1 ? recorded[0] : undefined);
   if (!chosen) {
     cassette.close();
     throw new UserError({
@@ -310,7 +312,9 @@ export async function createReplayProviderFromSpec(
       message:
         recorded.length === 0
           ? "the cassette has no provider to replay"
-          : `the cassette has no provider labelled ${JSON.stringify(spec.label)}; it holds ${recorded.map((p) => JSON.stringify(p.label)).join(", ")}`,
+          : unlabelled
+            ? `the cassette holds ${recorded.length} providers (${recorded.map((p) => JSON.stringify(p.label)).join(", ")}): which one does this provider replay?`
+            : `the cassette has no provider labelled ${JSON.stringify(spec.label)}; it holds ${recorded.map((p) => JSON.stringify(p.label)).join(", ")}`,
       hint:
         recorded.length === 0
           ? "record it again with promptsmith eval --record"
