@@ -178,8 +178,13 @@ describe("the replay provider", () => {
       createReplayProviderFromSpec({ id: `replay:${path}`, label: "replay:cassette.jsonl", params: {} }),
     );
     expect(error.message).toBe(
-      'the cassette has no provider labelled "replay:cassette.jsonl"; it holds "big", "small"',
+      'the cassette holds 2 providers ("big", "small"): which one does this provider replay?',
     );
+    expect(error.hint).toBe("give the replay provider the label of the one it stands for, e.g. label: big");
+    const wrong = await userError(
+      createReplayProviderFromSpec({ id: `replay:${path}`, label: "medium", params: {} }),
+    );
+    expect(wrong.message).toBe('the cassette has no provider labelled "medium"; it holds "big", "small"');
     const single = cassetteFile([{ ...HEADER, providers: [HEADER.providers[0]] }, entry("k1")]);
     const only = await createReplayProviderFromSpec({
       id: `replay:${single}`,
