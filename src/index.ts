@@ -1,8 +1,11 @@
 /** The promptsmith library: everything the CLI does, callable from code. */
+
+export { unreadBatches } from "./batch/batch-ledger.js";
 export { defaultProviderNote, loadConfig } from "./config/index.js";
 export type { PromptSpec, ShotsSpec, Suite, TestsSpec } from "./config/types.js";
 export type { Case } from "./dataset/types.js";
 export { formatUserError, isUserError, UserError, type UserErrorCode } from "./errors.js";
+export { type Estimate, type EstimateOptions, type EstimateRow, estimate } from "./estimate/estimate.js";
 export { type InitProjectOptions, initProject } from "./init/init-project.js";
 export { createProvider } from "./providers/index.js";
 export type {
@@ -50,9 +53,6 @@ export {
 } from "./reporters/markdown.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
 export { sanitizeForTerminal } from "./reporters/text.js";
-export { unreadBatches } from "./runner/batch-ledger.js";
-export { openCache, type ResponseCache } from "./runner/cache.js";
-export { type Estimate, type EstimateOptions, type EstimateRow, estimate } from "./runner/estimate.js";
 export {
   checkResultsPath,
   type EvaluateOptions,
@@ -64,7 +64,6 @@ export {
 } from "./runner/evaluate.js";
 export { type MergeFilesOptions, mergeRecordFiles, mergeRecords } from "./runner/merge.js";
 export { type RenderedPrompt, type RenderPromptOptions, renderPrompt } from "./runner/render.js";
-export { killedRun } from "./runner/resume.js";
 export { type RunPromptOptions, type RunPromptResult, runPrompt } from "./runner/run-prompt.js";
 export {
   requestText,
@@ -79,4 +78,6 @@ export {
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
 export { type ServeOptions, serve, startServer } from "./server/index.js";
 export { wilsonInterval } from "./stats/interval.js";
+export { openCache, type ResponseCache } from "./store/cache.js";
+export { killedRun } from "./store/resume.js";
 export { renderPromptText } from "./templates/index.js";

@@ -2,12 +2,14 @@
  * JUnit XML (`-o results.xml`), the format every CI shows as tests: one `<testsuite>` per
  * prompt × provider, one `<testcase>` per case (name = case id, classname = prompt · provider),
  * `<failure>` for a wrong answer (type "wrong") or one that could not be read (type "unparsed", or
- * `<skipped>` when asked), `<error>` for a call that failed. Failed quality gates, when the record
+ * `<skipped>` when asked), `<error>` for a call that failed. A case run several times (`repeat: k`)
+ * is one test case, folded as the summary folds it, so the counts are the summary's. Failed quality gates, when the record
  * has them, are a last suite of their own, so a gate that fails is red in the CI's test view too.
  * Model output is untrusted: characters XML 1.0 cannot hold (and other control characters) are
  * removed, everything else is escaped, so any output gives a well-formed file.
  */
 import type { CaseResult, Comparison, GateResult, RunRecord, SummaryRow } from "../record/types.js";
+import { emptyTally, foldedFailure, foldedPass, type RepeatRequire, tallyRun } from "../stats/fold.js";
 import { oneLine, showValue } from "./text.js";
 
 /** Options of the JUnit reporter. */
@@ -81,7 +83,12 @@ export function renderJunit(record: RunRecord, options: JunitOptions = {}): stri
   for (const [key, cases] of groups) {
     const [prompt, provider] = key.split("\u0000");
     const tally: Tally = { tests: 0, failures: 0, errors: 0, skipped: 0, timeMs: 0 };
-    const body = cases.map((result) => testCase(result, `${prompt} · ${provider}`, skipUnparsed, tally));
+    const require = rows.get(key)?.repeat?.require ?? "majority";
+    const body = unitsOf(cases).map((runs) =>
+      runs.length === 1 && runs[0].repeat === undefined
+        ? testCase(runs[0], `${prompt} · ${provider}`, skipUnparsed, tally)
+        : repeatedCase(runs, `${prompt} · ${provider}`, require, skipUnparsed, tally),
+    );
     const properties = suiteProperties(rows.get(key), comparisons.get(key));
     suites.push(
       `  <testsuite${attributes({
@@ -199,11 +206,71 @@ function testCase(result: CaseResult, classname: string, skipUnparsed: boolean, 
     `extracted: ${result.extracted ?? "(nothing)"}`,
     `reason: ${result.reason}`,
     "output:",
-    output.length > MAX_OUTPUT
-      ? `${output.slice(0, MAX_OUTPUT)}\n… (${output.length - MAX_OUTPUT} more characters)`
-      : output,
+    clip(output),
   ].join("\n");
   return `${open}>\n      <failure${attributes({ message, type })}>${xmlText(text)}</failure>\n    </testcase>\n`;
+}
+
+/** The cases of one variant, a repeated case's runs (which come one after another) kept together. */
+function unitsOf(cases: CaseResult[]): CaseResult[][] {
+  const units: CaseResult[][] = [];
+  for (const result of cases) {
+    const last = units.at(-1);
+    if (result.repeat !== undefined && last && last[0].id === result.id && last[0].draw === result.draw)
+      last.push(result);
+    else units.push([result]);
+  }
+  return units;
+}
+
+/** A case run k times, as one test case: passed, errored or failed as the summary folds its runs. */
+function repeatedCase(
+  runs: CaseResult[],
+  classname: string,
+  require: RepeatRequire,
+  skipUnparsed: boolean,
+  tally: Tally,
+): string {
+  const fold = emptyTally();
+  for (const run of runs) tallyRun(fold, run);
+  const [first] = runs;
+  const timeMs = runs.reduce((ms, run) => ms + run.latencyMs, 0);
+  tally.tests++;
+  tally.timeMs += timeMs;
+  const name = [first.id, first.draw !== undefined ? `draw ${first.draw}` : undefined]
+    .filter((part) => part !== undefined)
+    .join(" · ");
+  const open = `    <testcase${attributes({ name, classname, time: seconds(timeMs) })}`;
+  if (foldedPass(fold, require)) return `${open}/>\n`;
+  const verdict = `${fold.passes} of ${runs.length} runs passed (require: ${require})`;
+  const lines = runs.map(
+    (run) =>
+      `run ${run.repeat ?? 0}: ${run.error ? `error ${run.error.kind}: ${run.error.message}` : `${run.pass ? "passed" : run.unparsed ? "unparsed" : "wrong"}, extracted ${run.extracted ?? "(nothing)"}`}`,
+  );
+  const shown = runs.find((run) => !run.pass && !run.error) ?? first;
+  const text = [
+    verdict,
+    `expected: ${showValue(first.expected)}`,
+    ...lines,
+    ...(shown.output ? [`output of run ${shown.repeat ?? 0}:`, clip(shown.output)] : []),
+  ].join("\n");
+  const kind = foldedFailure(fold);
+  if (kind === "error") {
+    tally.errors++;
+    return `${open}>\n      <error${attributes({ message: `every run failed: ${oneLine(`${first.error?.kind}: ${first.error?.message}`, 400)}`, type: first.error?.kind ?? "error" })}>${xmlText(text)}</error>\n    </testcase>\n`;
+  }
+  if (kind === "unparsed" && skipUnparsed) {
+    tally.skipped++;
+    return `${open}>\n      <skipped${attributes({ message: `unparsed: ${verdict}` })}/>\n    </testcase>\n`;
+  }
+  tally.failures++;
+  return `${open}>\n      <failure${attributes({ message: verdict, type: kind === "unparsed" ? "unparsed" : "wrong" })}>${xmlText(text)}</failure>\n    </testcase>\n`;
+}
+
+function clip(output: string): string {
+  return output.length > MAX_OUTPUT
+    ? `${output.slice(0, MAX_OUTPUT)}\n… (${output.length - MAX_OUTPUT} more characters)`
+    : output;
 }
 
 function gateCase(gate: GateResult, tally: Tally): string {

@@ -12,9 +12,9 @@ import type { CaseResult, ExtractionRecord, SampleResult } from "../record/types
 import { stripReasoning } from "../scorers/reasoning.js";
 import type { ScoreResult, Scorer } from "../scorers/types.js";
 import { majorityVote } from "../stats/vote.js";
-import type { ResponseCache } from "./cache.js";
+import type { ResponseCache } from "../store/cache.js";
+import { cacheKey, cassetteKey } from "../store/job-key.js";
 import type { TapeEntry } from "./cassette.js";
-import { cacheKey, cassetteKey } from "./job-key.js";
 import { drawsOf, type JobOf } from "./jobs.js";
 import type { RenderedJob } from "./prepare.js";
 
@@ -87,8 +87,13 @@ export async function executeJob(
 ): Promise<CaseResult> {
   const { testCase, variant, bound, draw } = job;
   const samples = variant.prompt.samples;
+  // Each run of a repeated case asks for its own samples: its own cache keys, its own answers.
+  const offset = job.repeat * samples;
 
-  const first = await generate(job, rendered.messages, variant.prompt.params, samples, context, { tape });
+  const first = await generate(job, rendered.messages, variant.prompt.params, samples, context, {
+    firstIndex: offset,
+    tape,
+  });
   const scored: ScoredSample[] = [];
   for (const [index, generation] of first.outputs.entries()) {
     const { answer, reasoning } = stripReasoning(generation.output);
@@ -101,7 +106,7 @@ export async function executeJob(
       );
       // The extraction of sample i is cached under sample i too, so a re-run replays it.
       const second = await generate(job, messages, { ...variant.prompt.params, temperature: 0 }, 1, context, {
-        firstIndex: index,
+        firstIndex: offset + index,
         tape,
         call: "extract",
       });
@@ -126,6 +131,7 @@ export async function executeJob(
     provider: bound.provider.label,
   } as CaseResult;
   if (drawsOf(variant) > 1) base.draw = draw;
+  if (job.repeats > 1) base.repeat = job.repeat;
   base.vars = testCase.vars;
   base.messages = rendered.messages;
   if (rendered.shots) base.shots = rendered.shots;
@@ -456,7 +462,7 @@ export function responseKey(
   });
 }
 
-/** Whether the cache holds every one of `samples` samples of this request. */
+/** Whether the cache holds every one of `samples` samples of this request (from sample `firstIndex`). */
 export function isAnswered(
   cache: ResponseCache,
   spec: ProviderSpec,
@@ -464,8 +470,9 @@ export function isAnswered(
   messages: ChatMessage[],
   params: Record<string, unknown>,
   samples: number,
+  firstIndex = 0,
 ): boolean {
-  for (let i = 0; i < samples; i++) {
+  for (let i = firstIndex; i < firstIndex + samples; i++) {
     if (!cache.get(responseKey(spec, baseURL, messages, params, i))) return false;
   }
   return true;

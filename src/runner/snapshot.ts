@@ -17,8 +17,8 @@ import { createInterface } from "node:readline";
 import type { Suite } from "../config/types.js";
 import { UserError, unwritableFileError } from "../errors.js";
 import type { ChatMessage, ProviderSpec } from "../providers/types.js";
+import { canonicalJson } from "../store/job-key.js";
 import { compareKeys, externalSort, type Keyed } from "./external-sort.js";
-import { canonicalJson } from "./job-key.js";
 import { drawsOf, iterateJobs } from "./jobs.js";
 import { prepareVariants, renderJob } from "./prepare.js";
 import { modelOf } from "./select.js";
@@ -149,8 +149,13 @@ export async function snapshot(options: SnapshotOptions): Promise<SnapshotResult
         }
         result.changed++;
         if (!onChange) return;
-        const loaded = (diff ??= await import("diff"));
-        onChange({ kind: "changed", request: idOf(now.key), diff: () => requestDiff(loaded, old.line, now.line) });
+        diff ??= await import("diff");
+        const loaded = diff;
+        onChange({
+          kind: "changed",
+          request: idOf(now.key),
+          diff: () => requestDiff(loaded, old.line, now.line),
+        });
       } else if (now) {
         result.added++;
         onChange?.({ kind: "added", request: idOf(now.key) });

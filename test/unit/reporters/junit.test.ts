@@ -1,7 +1,8 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import type { GateResult } from "../../../src/record/types.js";
+import type { CaseResult, GateResult } from "../../../src/record/types.js";
 import { renderJunit, xmlAttribute, xmlText } from "../../../src/reporters/junit.js";
+import { caseResult } from "../../helpers/records.js";
 import { HOSTILE_OUTPUT, mixedCases, recordOf, withoutControls } from "../../helpers/run-record.js";
 
 type Node = Record<string, unknown>;
@@ -57,6 +58,40 @@ describe("renderJunit", () => {
     const error = plain[4].error as Node;
     expect(error.type).toBe("server");
     expect(error.message).toBe("server: 503 <Service Unavailable> &  gone");
+  });
+
+  it("folds a case run k times into one test case, as the summary folds it, so the counts still agree", () => {
+    const runs = (id: string, outputs: string[], extra: Partial<CaseResult> = {}) =>
+      outputs.map((output, repeat) =>
+        caseResult(id, output, {
+          repeat,
+          ...(output === "?" ? { unparsed: true, extracted: null } : {}),
+          ...(output === "!"
+            ? { error: { kind: "server", message: "503" }, output: null, extracted: null }
+            : {}),
+          ...extra,
+        }),
+      );
+    const cases = [
+      ...runs("a", ["4", "4", "5"]), // 2 of 3: passes by majority
+      ...runs("b", ["5", "5", "4"]),
+      ...runs("c", ["!", "!", "!"]),
+      ...runs("d", ["?", "?", "4"]),
+    ];
+    const record = recordOf(cases);
+    const [row] = record.summary;
+    expect([row.total, row.passed, row.failed, row.errors, row.unparsed]).toEqual([4, 1, 1, 1, 1]);
+    const { root, suites } = parse(renderJunit(record));
+    expect([root.tests, root.failures, root.errors]).toEqual(["4", "2", "1"]);
+    const [a, b, c, d] = suites[0].testcase as Node[];
+    expect(a.failure).toBeUndefined();
+    expect((b.failure as Node).message).toBe("1 of 3 runs passed (require: majority)");
+    expect((b.failure as Node)["#text"]).toContain(
+      "run 0: wrong, extracted 5\nrun 1: wrong, extracted 5\nrun 2: passed, extracted 4",
+    );
+    expect((c.error as Node).type).toBe("server");
+    expect((d.failure as Node).type).toBe("unparsed");
+    expect(Number(parse(renderJunit(record, { unparsed: "skipped" })).root.skipped)).toBe(row.unparsed);
   });
 
   it("writes unparsed answers as skipped when asked", () => {
