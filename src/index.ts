@@ -21,10 +21,19 @@ export {
   type FileReporter,
   isReportPath,
   splitOutputs,
+  writeComparisonReport,
   writeReport,
   writeReportsFrom,
 } from "./reporters/files.js";
+export { type ComparisonLabels, renderHtmlComparison, renderHtmlReport } from "./reporters/html/render.js";
 export { renderJsonSummary } from "./reporters/json.js";
+export {
+  diffRuns,
+  type Flip,
+  type RunDiff,
+  type RunDiffVariant,
+  renderRunDiff,
+} from "./reporters/run-diff.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
 export { unreadBatches } from "./runner/batch-ledger.js";
 export { openCache, type ResponseCache } from "./runner/cache.js";

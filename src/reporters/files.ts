@@ -12,7 +12,9 @@ export type FileReporter = (record: RunRecord) => string;
  * The report formats `-o` writes, by extension, each loaded only when asked for. Results formats
  * (`.json`, `.jsonl`) are not here: the record writer streams those as the run goes.
  */
-const FILE_REPORTERS: Record<string, () => Promise<FileReporter>> = {};
+const FILE_REPORTERS: Record<string, () => Promise<FileReporter>> = {
+  ".html": async () => (await import("./html/render.js")).renderHtmlReport,
+};
 
 /** The report extensions `-o` accepts besides the results formats. */
 export function reportExtensions(): string[] {
@@ -31,7 +33,11 @@ export function isReportPath(path: string): boolean {
 export async function writeReport(path: string, record: RunRecord): Promise<void> {
   const load = FILE_REPORTERS[extname(path).toLowerCase()];
   if (!load) throw new Error(`no reporter for ${path}; check isReportPath first`);
-  const text = (await load())(record);
+  writeWhole(path, (await load())(record));
+}
+
+/** Writes `text` under a temporary name and moves it into place. */
+function writeWhole(path: string, text: string): void {
   const partial = `${path}.partial-${process.pid}`;
   try {
     writeFileSync(partial, text);
@@ -72,4 +78,18 @@ export async function writeReportsFrom(resultsPath: string, reports: string[]): 
   if (reports.length === 0) return;
   const record = await readRecord(resultsPath);
   for (const path of reports) await writeReport(path, record);
+}
+
+/**
+ * Renders two runs side by side into `path` (`report base.json head.json -o diff.html`); only the
+ * HTML report shows two runs, so the caller checks the extension.
+ */
+export async function writeComparisonReport(
+  path: string,
+  base: RunRecord,
+  head: RunRecord,
+  labels?: { base: string; head: string },
+): Promise<void> {
+  const { renderHtmlComparison } = await import("./html/render.js");
+  writeWhole(path, renderHtmlComparison(base, head, labels));
 }

@@ -1,8 +1,13 @@
+import { basename, extname } from "node:path";
 import {
+  diffRuns,
   readRecord,
   renderJsonSummary,
+  renderRunDiff,
   renderTerminalReport,
   splitOutputs,
+  UserError,
+  writeComparisonReport,
   writeRecord,
   writeReport,
 } from "../../index.js";
@@ -10,12 +15,21 @@ import { ExitCode } from "../exit-codes.js";
 import type { FlagValues } from "../flags.js";
 import { type CliIo, useColor } from "../io.js";
 
-/** `promptsmith report`: re-render a results file, with no model and no config. */
+/** `promptsmith report`: re-render a results file, or compare two, with no model and no config. */
 export async function reportCommand(
-  path: string,
+  paths: string[],
   flags: FlagValues<"json" | "output">,
   io: CliIo,
 ): Promise<number> {
+  if (paths.length === 2) return compareCommand(paths[0], paths[1], flags, io);
+  if (paths.length > 2) {
+    throw new UserError({
+      code: "usage",
+      message: `report takes one results file, or two to compare; received ${paths.length}`,
+      hint: "compare two runs with promptsmith report base.json head.json -o diff.html; combine shards with promptsmith merge",
+    });
+  }
+  const [path] = paths;
   const { results, reports } = splitOutputs(flags.output);
   if (results.length > 0 || reports.length > 0) {
     // A file out: every case is needed, so the record is read whole.
@@ -35,4 +49,50 @@ export async function reportCommand(
       : renderTerminalReport(record, { color: useColor(io.stdout, io.env), width: io.stdout.columns ?? 100 }),
   );
   return ExitCode.ok;
+}
+
+/**
+ * `report base.json head.json`: with -o, an HTML report of both side by side; without, the change
+ * per variant and the flipped cases in the terminal (or as JSON).
+ */
+async function compareCommand(
+  basePath: string,
+  headPath: string,
+  flags: FlagValues<"json" | "output">,
+  io: CliIo,
+): Promise<number> {
+  const { results, reports } = splitOutputs(flags.output);
+  const wrong = [...results, ...reports].find((path) => extname(path).toLowerCase() !== ".html");
+  if (wrong) {
+    throw new UserError({
+      code: "usage",
+      field: "--output",
+      message: `two runs side by side are an HTML report; cannot write them to ${wrong}`,
+      hint: "name the file .html (report base.json head.json -o diff.html); combine shards with promptsmith merge",
+    });
+  }
+  const [base, head] = [await readRecord(basePath), await readRecord(headPath)];
+  const labels = runLabels(basePath, headPath);
+  for (const target of reports) {
+    await writeComparisonReport(target, base, head, labels);
+    io.stderr.write(`written to ${target}\n`);
+  }
+  if (reports.length > 0) return ExitCode.ok;
+  const diff = diffRuns(base, head);
+  io.stdout.write(
+    flags.json
+      ? `${JSON.stringify({ base: basePath, head: headPath, ...diff }, null, 2)}\n`
+      : `promptsmith · ${labels.base} → ${labels.head}\n\n${renderRunDiff(diff, {
+          labels,
+          color: useColor(io.stdout, io.env),
+          width: io.stdout.columns ?? 100,
+        })}`,
+  );
+  return ExitCode.ok;
+}
+
+/** The runs' names: their file names, or their paths when the names are the same. */
+function runLabels(basePath: string, headPath: string): { base: string; head: string } {
+  const [base, head] = [basename(basePath), basename(headPath)];
+  return base === head ? { base: basePath, head: headPath } : { base, head };
 }
