@@ -1,5 +1,5 @@
 import { Chalk } from "chalk";
-import type { CaseResult, RunRecord, SummaryRow } from "../record/types.js";
+import type { CaseResult, SummaryRow } from "../record/types.js";
 import { oneLine, percent, sanitizeForTerminal, showValue } from "./text.js";
 
 /** What a case came to in one variant of one run: its results (draws, repeats) taken together. */
@@ -39,19 +39,25 @@ export interface RunDiff {
   flips: Flip[];
 }
 
-type Cell = Pick<
+/** What a comparison reads of a case: its verdict, and what the flip list shows. */
+export type DiffCase = Pick<
   CaseResult,
   "id" | "prompt" | "provider" | "pass" | "unparsed" | "error" | "expected" | "extracted" | "output"
 >;
+
+/** What a comparison reads of a run: a record, or its summary and its cases' verdicts alone. */
+export interface DiffInput {
+  summary: SummaryRow[];
+  cases: DiffCase[];
+}
+
+type Cell = DiffCase;
 
 /**
  * Compares two runs of the same cases. A case passes in a variant when every result it has there
  * passed (several with shot draws or repeats), as the HTML report colours its cells.
  */
-export function diffRuns(
-  base: Pick<RunRecord, "summary" | "cases">,
-  head: Pick<RunRecord, "summary" | "cases">,
-): RunDiff {
+export function diffRuns(base: DiffInput, head: DiffInput): RunDiff {
   const before = groupCells(base.cases);
   const after = groupCells(head.cases);
   const flips: Flip[] = [];
