@@ -51,6 +51,7 @@ export { type MergeFilesOptions, mergeRecordFiles, mergeRecords } from "./runner
 export { type RenderedPrompt, type RenderPromptOptions, renderPrompt } from "./runner/render.js";
 export { killedRun } from "./runner/resume.js";
 export { type RunPromptOptions, type RunPromptResult, runPrompt } from "./runner/run-prompt.js";
+export { type WatchOptions, type WatchRun, watchEvaluate, watchedFiles } from "./runner/watch.js";
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
 export { type ServeOptions, serve, startServer } from "./server/index.js";
 export { wilsonInterval } from "./stats/interval.js";

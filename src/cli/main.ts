@@ -35,6 +35,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       "limit",
       "filterPrompt",
       "filterProvider",
+      "filterCase",
+      "watch",
       "json",
       "cache",
       "refreshCache",

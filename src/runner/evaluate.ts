@@ -14,7 +14,7 @@ import { openCache, type ResponseCache } from "./cache.js";
 import { createCachedEmbed, usesEmbedding } from "./embed.js";
 import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } from "./execute.js";
 import { failedCase, providerFailure } from "./failures.js";
-import { countJobs, iterateJobs, journalKeyOf, type Shard } from "./jobs.js";
+import { countJobs, iterateJobs, journalKeyOf, requireCaseMatch, type Shard } from "./jobs.js";
 import {
   createJournalWriter,
   type JournalReplay,
@@ -52,6 +52,8 @@ export interface EvaluateOptions {
   filterPrompt?: string[];
   /** Only providers whose id or label matches one of these (exact, or a glob with *). */
   filterProvider?: string[];
+  /** Only cases whose id matches one of these (exact, or a glob with *); `limit` counts what is left. */
+  filterCase?: string[];
   /** Result files to write as the run goes (`.json`, or `.jsonl` for one case per line). */
   outputs?: string[];
   /**
@@ -151,6 +153,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     );
   }
   if (options.shard) checkShard(options.shard);
+  if (options.filterCase?.length) await requireCaseMatch(suite, options.filterCase);
   for (const path of options.outputs ?? []) checkResultsPath(path);
   if (options.budget !== undefined) requirePrices(providerSpecs, options.budget);
 
@@ -378,6 +381,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       const jobs = iterateJobs(suite, variants, bound, {
         limit: options.limit,
         shard: options.shard,
+        filterCase: options.filterCase,
         onEnd: (count) => {
           total = count;
         },
@@ -388,6 +392,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
         countJobs(suite, variants, bound.length, {
           limit: options.limit,
           shard: options.shard,
+          filterCase: options.filterCase,
           signal: counting.signal,
         }).then(
           (count) => {

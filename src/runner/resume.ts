@@ -20,6 +20,7 @@ export interface RunSelection {
   limit?: number;
   filterPrompt?: string[];
   filterProvider?: string[];
+  filterCase?: string[];
   shard?: Shard;
 }
 
@@ -152,7 +153,7 @@ function checkResumable(
   const recorded: RunSelection = header.selection ?? (header.shard ? { shard: header.shard } : {});
   const selection: RunSelection = { ...recorded };
   const wanted = compactSelection(given);
-  for (const name of ["limit", "filterPrompt", "filterProvider", "shard"] as const) {
+  for (const name of ["limit", "filterPrompt", "filterProvider", "filterCase", "shard"] as const) {
     const value = wanted[name];
     if (value === undefined) continue;
     if (header.selection === undefined && name !== "shard") {
@@ -234,6 +235,7 @@ export function compactSelection(selection: RunSelection): RunSelection {
   if (selection.limit !== undefined) out.limit = selection.limit;
   if (selection.filterPrompt?.length) out.filterPrompt = selection.filterPrompt;
   if (selection.filterProvider?.length) out.filterProvider = selection.filterProvider;
+  if (selection.filterCase?.length) out.filterCase = selection.filterCase;
   if (selection.shard) out.shard = selection.shard;
   return out;
 }
@@ -243,6 +245,7 @@ function flagOf(name: keyof RunSelection): string {
     limit: "--limit",
     filterPrompt: "--filter-prompt",
     filterProvider: "--filter-provider",
+    filterCase: "--filter-case",
     shard: "--shard",
   }[name];
 }
