@@ -24,7 +24,8 @@ declare const document: {
   body: { insertAdjacentHTML(where: string, html: string): void; append(node: unknown): void };
   createElement(tag: string): { textContent: string | null };
 };
-declare const window: { __pwned?: number };
+declare const window: { __pwned?: number; dispatchEvent(event: unknown): boolean };
+declare function getComputedStyle(node: unknown): { backgroundColor: string };
 type Details = { open: boolean };
 
 let browser: Awaited<ReturnType<typeof openBrowser>>;
@@ -127,6 +128,60 @@ describe("the HTML report in Chromium", () => {
     expect(cards[1]).toContain("+25.0 pts [+2.0 pts, +45.0 pts]");
     expect(await page.textContent("#gates h2")).toBe("Gates: 1 of 1 failed");
     expect(await page.textContent("#comparisons tbody")).toContain("no detectable difference");
+    await page.close();
+  });
+
+  it("shows the optional numbers a record may carry: repeats, compliance, mean score, samples, draws", async () => {
+    const record = interactiveRecord();
+    record.summary[0] = {
+      ...record.summary[0],
+      compliance: 0.9167,
+      meanScore: 0.6123,
+      scoreCi95: [0.41, 0.8],
+      repeat: {
+        k: 3,
+        require: "all",
+        passAtK: 0.75,
+        passHatK: 0.5,
+        passAt1: 0.6,
+        flaky: 2,
+        flakyIds: ["c3", "c9"],
+      },
+    };
+    record.summary[1] = { ...record.summary[1], samples: { n: 5, singleAccuracy: 0.7, agreement: 0.82 } };
+    record.summary[2] = {
+      ...record.summary[2],
+      draws: { n: 2, accuracies: [0.4, 0.5], mean: 0.45, sd: 0.0707 },
+    };
+    const { page, errors } = await openReport(context, write("optional.html", renderHtmlReport(record)));
+    const cards = await page.$$eval("#summary .card", (nodes) => nodes.map((n) => n.textContent ?? ""));
+    expect(cards[0]).toContain("compliance91.7%");
+    expect(cards[0]).toContain("mean score0.612 [0.410, 0.800]");
+    expect(cards[0]).toContain("pass@3 75.0% · pass^3 50.0% · pass@1 60.0% · 2 flaky");
+    expect(cards[0]).toContain("flaky casesc3, c9");
+    expect(cards[1]).toContain("maj@5 83.3% · single sample 70.0% · agreement 82%");
+    expect(cards[2]).toContain("2 draws: 45.0% ± 7.1 (40.0%, 50.0%)");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("prints every row (not only those on screen) without its controls, and follows a dark colour scheme", async () => {
+    const record = syntheticRecord({ cases: 300, variants: VARIANTS, verdict: verdictOf });
+    const file = write("print.html", renderHtmlReport(record));
+    const { page, errors } = await openReport(context, file);
+    expect((await drawnRowIds(page)).length).toBeLessThan(100);
+    const light = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.emulateMedia({ media: "print" });
+    await page.evaluate(() => window.dispatchEvent(new Event("beforeprint")));
+    expect(await drawnRowIds(page)).toHaveLength(300);
+    expect(await page.isVisible("#filter")).toBe(false);
+    // As a browser does: back on screen, then afterprint.
+    await page.emulateMedia({ media: "screen", colorScheme: "dark" });
+    await page.evaluate(() => window.dispatchEvent(new Event("afterprint")));
+    expect((await drawnRowIds(page)).length).toBeLessThan(100);
+    const dark = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect([light, dark]).toEqual(["rgb(255, 255, 255)", "rgb(20, 23, 27)"]);
+    expect(errors).toEqual([]);
     await page.close();
   });
 
