@@ -185,6 +185,22 @@ describe("the HTML report in Chromium", () => {
     await page.close();
   });
 
+  it("a run stopped before any case finished opens with no error and says so", async () => {
+    const record = {
+      ...syntheticRecord({ cases: 0, variants: VARIANTS, verdict: verdictOf }),
+      status: "stopped" as const,
+    };
+    record.stopReason = "the estimated spend reached $5.0000 (--budget 5)";
+    const { page, errors } = await openReport(context, write("empty.html", renderHtmlReport(record)));
+    expect(await page.textContent(".notice")).toBe(
+      "stopped early: the estimated spend reached $5.0000 (--budget 5)",
+    );
+    expect(await caseCount(page)).toBe("0 of 0 cases");
+    expect(await page.textContent("#matrix")).toContain("No case matches.");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("the filters and the search change the visible rows", async () => {
     const file = write("filters.html", renderHtmlReport(interactiveRecord()));
     const { page, errors } = await openReport(context, file);
