@@ -27,13 +27,7 @@ export {
 } from "./reporters/files.js";
 export { type ComparisonLabels, renderHtmlComparison, renderHtmlReport } from "./reporters/html/render.js";
 export { renderJsonSummary } from "./reporters/json.js";
-export {
-  diffRuns,
-  type Flip,
-  type RunDiff,
-  type RunDiffVariant,
-  renderRunDiff,
-} from "./reporters/run-diff.js";
+export { type RunDiffReportOptions, renderRunDiff } from "./reporters/run-diff.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
 export { unreadBatches } from "./runner/batch-ledger.js";
 export { openCache, type ResponseCache } from "./runner/cache.js";
@@ -55,4 +49,11 @@ export { type WatchOptions, type WatchRun, watchEvaluate, watchedFiles } from ".
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
 export { type ServeOptions, serve, startServer } from "./server/index.js";
 export { wilsonInterval } from "./stats/interval.js";
+export {
+  type DiffInput,
+  diffRuns,
+  type RunDiff,
+  type RunDiffFlip,
+  type RunDiffVariant,
+} from "./stats/run-diff.js";
 export { renderPromptText } from "./templates/index.js";

@@ -10,7 +10,7 @@ import path from "node:path";
 import { findConfigFile, loadConfig } from "../config/index.js";
 import type { Suite } from "../config/types.js";
 import { isUserError } from "../errors.js";
-import { type DiffCase, type DiffInput, diffRuns, type RunDiff } from "../reporters/run-diff.js";
+import { type DiffCase, type DiffInput, diffRuns, type RunDiff } from "../stats/run-diff.js";
 import { type EvaluateOptions, type EvaluateResult, evaluate } from "./evaluate.js";
 
 /** Options of {@link watchEvaluate}: evaluate's, less what a watch decides itself. */

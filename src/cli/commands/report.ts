@@ -1,9 +1,7 @@
 import { basename, extname } from "node:path";
 import {
-  diffRuns,
   readRecord,
   renderJsonSummary,
-  renderRunDiff,
   renderTerminalReport,
   splitOutputs,
   UserError,
@@ -52,8 +50,8 @@ export async function reportCommand(
 }
 
 /**
- * `report base.json head.json`: with -o, an HTML report of both side by side; without, the change
- * per variant and the flipped cases in the terminal (or as JSON).
+ * `report base.json head.json -o diff.html`: the two runs side by side in an HTML report. In the
+ * terminal, two runs are `compare`'s job (paired differences, flips, the regression gate).
  */
 async function compareCommand(
   basePath: string,
@@ -63,12 +61,14 @@ async function compareCommand(
 ): Promise<number> {
   const { results, reports } = splitOutputs(flags.output);
   const wrong = [...results, ...reports].find((path) => extname(path).toLowerCase() !== ".html");
-  if (wrong) {
+  if (wrong || reports.length === 0) {
     throw new UserError({
       code: "usage",
-      field: "--output",
-      message: `two runs side by side are an HTML report; cannot write them to ${wrong}`,
-      hint: "name the file .html (report base.json head.json -o diff.html); combine shards with promptsmith merge",
+      field: wrong ? "--output" : undefined,
+      message: wrong
+        ? `two runs side by side are an HTML report; cannot write them to ${wrong}`
+        : "two results files are shown side by side in an HTML report: name one with -o",
+      hint: `report ${basePath} ${headPath} -o diff.html; in the terminal: promptsmith compare ${basePath} ${headPath}`,
     });
   }
   const [base, head] = [await readRecord(basePath), await readRecord(headPath)];
@@ -77,17 +77,6 @@ async function compareCommand(
     await writeComparisonReport(target, base, head, labels);
     io.stderr.write(`written to ${target}\n`);
   }
-  if (reports.length > 0) return ExitCode.ok;
-  const diff = diffRuns(base, head);
-  io.stdout.write(
-    flags.json
-      ? `${JSON.stringify({ base: basePath, head: headPath, ...diff }, null, 2)}\n`
-      : `promptsmith · ${labels.base} → ${labels.head}\n\n${renderRunDiff(diff, {
-          labels,
-          color: useColor(io.stdout, io.env),
-          width: io.stdout.columns ?? 100,
-        })}`,
-  );
   return ExitCode.ok;
 }
 
