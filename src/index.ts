@@ -1,8 +1,11 @@
 /** The promptsmith library: everything the CLI does, callable from code. */
+
+export { unreadBatches } from "./batch/batch-ledger.js";
 export { defaultProviderNote, loadConfig } from "./config/index.js";
 export type { PromptSpec, ShotsSpec, Suite, TestsSpec } from "./config/types.js";
 export type { Case } from "./dataset/types.js";
 export { formatUserError, isUserError, UserError, type UserErrorCode } from "./errors.js";
+export { type Estimate, type EstimateOptions, type EstimateRow, estimate } from "./estimate/estimate.js";
 export { type InitProjectOptions, initProject } from "./init/init-project.js";
 export { createProvider } from "./providers/index.js";
 export type {
@@ -29,9 +32,6 @@ export { type ComparisonLabels, renderHtmlComparison, renderHtmlReport } from ".
 export { renderJsonSummary } from "./reporters/json.js";
 export { type RunDiffReportOptions, renderRunDiff } from "./reporters/run-diff.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
-export { unreadBatches } from "./runner/batch-ledger.js";
-export { openCache, type ResponseCache } from "./runner/cache.js";
-export { type Estimate, type EstimateOptions, type EstimateRow, estimate } from "./runner/estimate.js";
 export {
   checkResultsPath,
   type EvaluateOptions,
@@ -43,7 +43,6 @@ export {
 } from "./runner/evaluate.js";
 export { type MergeFilesOptions, mergeRecordFiles, mergeRecords } from "./runner/merge.js";
 export { type RenderedPrompt, type RenderPromptOptions, renderPrompt } from "./runner/render.js";
-export { killedRun } from "./runner/resume.js";
 export { type RunPromptOptions, type RunPromptResult, runPrompt } from "./runner/run-prompt.js";
 export { type WatchOptions, type WatchRun, watchEvaluate, watchedFiles } from "./runner/watch.js";
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
@@ -56,4 +55,6 @@ export {
   type RunDiffFlip,
   type RunDiffVariant,
 } from "./stats/run-diff.js";
+export { openCache, type ResponseCache } from "./store/cache.js";
+export { killedRun } from "./store/resume.js";
 export { renderPromptText } from "./templates/index.js";

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { UserError } from "../errors.js";
+import { normalizeComparison } from "./compare-specs.js";
 import { isNonEmptyString, isRecord, type NormalizeContext } from "./context.js";
 import {
   DEFAULT_CACHE_PATH,
@@ -52,6 +53,7 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
   const prompts = await normalizePrompts(fields.prompts, ctx, { seed: settings.seed, providers });
   const tests = await normalizeTests(fields.tests, ctx);
   const scorers = await normalizeScorers(fields.scorer, ctx);
+  const comparison = normalizeComparison(fields, ctx, { prompts, providers });
   // Last, so that the more specific problems found above can claim the parts they explain.
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) problems.addIssues(parsed.error.issues, configSchema);
@@ -68,6 +70,7 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
     tests,
     scorers,
     ...settings,
+    ...comparison,
   };
   if (typeof fields.description === "string") suite.description = fields.description;
   const listed = fields.providers;

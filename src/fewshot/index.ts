@@ -1,4 +1,6 @@
 /** The few-shot room's public surface: pools, selection, budgets, retrieval, seeded randomness. */
+
+export { createRng, hashSeed, type Rng } from "../rng.js";
 export {
   type Bm25Doc,
   type Bm25Hit,
@@ -38,7 +40,6 @@ export {
   poolTexts,
   queryText,
 } from "./embedding.js";
-export { createRng, hashSeed, type Rng } from "./rng.js";
 export {
   arrangeShots,
   createShotSelector,

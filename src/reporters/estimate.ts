@@ -1,4 +1,4 @@
-import type { Estimate } from "../runner/estimate.js";
+import type { Estimate } from "../estimate/estimate.js";
 import { compactNumber } from "./text.js";
 
 /** The dry-run report: requests, tokens and cost per prompt × provider, then the totals and assumptions. */

@@ -8,8 +8,8 @@ import type { EmbeddingSpec, PromptSpec } from "../config/types.js";
 import { UserError, type UserErrorCode } from "../errors.js";
 import { createEmbedder, type Embedder, type EmbedderSpec } from "../providers/index.js";
 import { isProviderError, type ProviderErrorKind } from "../providers/types.js";
-import type { ResponseCache } from "./cache.js";
-import { canonicalJson } from "./job-key.js";
+import type { ResponseCache } from "../store/cache.js";
+import { canonicalJson } from "../store/job-key.js";
 
 /** Embeds texts with the model and endpoint of `spec`: one vector per text, in order. */
 export type EmbedTexts = (texts: string[], spec: EmbeddingSpec) => Promise<Float32Array[]>;

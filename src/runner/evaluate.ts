@@ -1,20 +1,31 @@
 import { setMaxListeners } from "node:events";
-import { extname } from "node:path";
+import { basename, extname } from "node:path";
+import { DEFAULT_COMPARE } from "../config/defaults.js";
 import type { Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
 import { createProvider, defaultFetch } from "../providers/index.js";
+import { costOf, requirePrices } from "../providers/pricing.js";
 import type { Provider, ProviderSpec, TokenUsage } from "../providers/types.js";
 import { isProviderError, ProviderError } from "../providers/types.js";
+import { toRecordConfig } from "../record/record-config.js";
 import { createCaseRetainer } from "../record/retain.js";
-import { type CaseResult, RECORD_VERSION, type RunRecord, type RunStatus } from "../record/types.js";
-import { createRecordWriter, isResultsPath, type RecordWriter } from "../record/writer.js";
+import {
+  type CaseResult,
+  type Comparison,
+  type GateResult,
+  RECORD_VERSION,
+  type RecordConfig,
+  type RunRecord,
+  type RunStatus,
+  type SummaryRow,
+} from "../record/types.js";
+import { createRecordWriter, endFields, isResultsPath, type RecordWriter } from "../record/writer.js";
 import { createScorers } from "../scorers/registry.js";
-import { createSummaryAccumulator } from "../stats/summary.js";
-import { openCache, type ResponseCache } from "./cache.js";
-import { createCachedEmbed, usesEmbedding } from "./embed.js";
-import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } from "./execute.js";
-import { failedCase, providerFailure } from "./failures.js";
-import { countJobs, iterateJobs, journalKeyOf, requireCaseMatch, type Shard } from "./jobs.js";
+import type { BaseIndex } from "../stats/comparisons.js";
+import { createComparisonAccumulator } from "../stats/comparisons.js";
+import { judgeGates, thresholdsOf } from "../stats/gates.js";
+import { createRecordStats } from "../stats/record-stats.js";
+import { openCache, type ResponseCache } from "../store/cache.js";
 import {
   createJournalWriter,
   type JournalReplay,
@@ -23,13 +34,16 @@ import {
   openJournalReplay,
   pruneJournals,
   reopenJournalWriter,
-} from "./journal.js";
+} from "../store/journal.js";
+import { compactSelection, isSameJob, journalHeaderFor, openResume } from "../store/resume.js";
+import { loadBaseIndex } from "./compare.js";
+import { createCachedEmbed, usesEmbedding } from "./embed.js";
+import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } from "./execute.js";
+import { failedCase, providerFailure } from "./failures.js";
+import { countJobs, iterateJobs, journalKeyOf, requireCaseMatch, type Shard } from "./jobs.js";
 import { runOrdered } from "./ordered-pool.js";
 import { prepareVariants, renderJob } from "./prepare.js";
-import { costOf, requirePrices } from "./pricing.js";
 import { createAdaptiveLimit, createTokenBucket, type TokenBucket } from "./rate-limit.js";
-import { toRecordConfig } from "./record-config.js";
-import { compactSelection, isSameJob, journalHeaderFor, openResume } from "./resume.js";
 import { matchesAny, modelOf, noMatch } from "./select.js";
 
 /** Progress of a run, reported after each finished job. */
@@ -75,6 +89,14 @@ export interface EvaluateOptions {
   budget?: number;
   /** Run only this slice of the cases (`--shard 2/4`). */
   shard?: Shard;
+  /** Run every case this many times (`--repeat`; default the config's `repeat:`). */
+  repeat?: number;
+  /**
+   * The regression gate (`--fail-on-regression`): a variant significantly worse than the baseline
+   * (the config's `baseline:`, or the same variant in the results file `against`) at `alpha`, or
+   * worse by more than `maxDrop` percentage points, fails the run's gates.
+   */
+  regression?: { against?: string; alpha?: number; maxDrop?: number };
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
@@ -156,6 +178,29 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
   if (options.filterCase?.length) await requireCaseMatch(suite, options.filterCase);
   for (const path of options.outputs ?? []) checkResultsPath(path);
   if (options.budget !== undefined) requirePrices(providerSpecs, options.budget);
+  if (options.regression && options.shard) {
+    throw new UserError({
+      code: "usage",
+      field: "--fail-on-regression",
+      message: "a shard holds part of the cases: its regression is judged on the merged record",
+      hint: "merge the shards, then run promptsmith compare base.json merged.json --fail-on-regression",
+    });
+  }
+  if (options.regression && !options.regression.against && !suite.baseline) {
+    throw new UserError({
+      code: "usage",
+      field: "--fail-on-regression",
+      message:
+        "there is nothing to regress against: the config has no baseline and no --against file was given",
+      hint: "set baseline: <prompt id> in the config, or pass --against base.json (a results file of an earlier run)",
+    });
+  }
+  const compare = { ...DEFAULT_COMPARE, ...suite.compare };
+  const require = suite.repeat?.require ?? "majority";
+  // Read before any call: a base file that is missing or broken stops the run before it costs anything.
+  const against: BaseIndex | undefined = options.regression?.against
+    ? await loadBaseIndex(options.regression.against, { require, onError: compare.onError })
+    : undefined;
 
   const cacheMode: CacheMode = options.cache ?? (suite.cache.enabled ? "use" : "off");
   // Embedding shots need the cache already while preparing: the example pool is embedded then.
@@ -247,7 +292,10 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     };
     for (const path of options.outputs ?? []) writers.push(createRecordWriter(path, header));
 
-    const summary = createSummaryAccumulator();
+    const stats = createRecordStats(header);
+    const againstComparisons = against
+      ? createComparisonAccumulator({ baseline: {}, compare, seed: suite.seed, require, against })
+      : undefined;
     const retained: CaseResult[] = [];
     /** Per provider: whether it has answered yet, and the network failures since its last answer. */
     const reachability = new Map<BoundProvider, { ok: boolean; networkErrors: number }>(
@@ -354,7 +402,8 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       finished++;
       if (result.error) errors++;
       if (result.cached) hits++;
-      summary.add(result);
+      stats.add(result);
+      againstComparisons?.add(result);
       for (const writer of writers) writer.write(result, json);
       if (keep(result)) retained.push(result);
       options.onResult?.(result);
@@ -426,12 +475,30 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     }
 
     const status: RunStatus = stopReason ? "stopped" : options.signal?.aborted ? "interrupted" : "complete";
-    const end = {
-      summary: summary.rows(),
+    const { summary: rows, comparisons } = stats.end();
+    // Gates judge a whole run: one cut short by Ctrl-C or a stop has its own exit code, and a
+    // shard's are judged on the merged record.
+    const gates =
+      status === "complete" && !options.shard
+        ? gatesOf(
+            header.config,
+            rows,
+            options.regression && {
+              comparisons: againstComparisons ? againstComparisons.comparisons() : (comparisons ?? []),
+              alpha: options.regression.alpha ?? compare.alpha,
+              maxDrop: options.regression.maxDrop,
+              against: options.regression.against ? basename(options.regression.against) : "the baseline",
+            },
+          )
+        : undefined;
+    const end = endFields({
+      summary: rows,
+      comparisons,
+      gates,
       finishedAt: now().toISOString(),
       status,
-      ...(stopReason ? { stopReason } : {}),
-    };
+      stopReason,
+    });
     for (const writer of writers) writer.finish(end);
     return {
       record: { ...header, ...end, cases: retained },
@@ -449,6 +516,26 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     options.signal?.removeEventListener("abort", onOuterAbort);
     await Promise.allSettled(bound.map((b) => b.provider.close?.()));
   }
+}
+
+/** The gates of a finished run: the config's thresholds, and the regression rule when asked for. */
+function gatesOf(
+  config: RecordConfig,
+  summary: SummaryRow[],
+  regression?: { comparisons: Comparison[]; alpha: number; maxDrop?: number; against: string },
+): GateResult[] | undefined {
+  const thresholds = thresholdsOf(config);
+  if (!thresholds && !regression) return undefined;
+  return judgeGates({
+    summary,
+    comparisons: regression?.comparisons,
+    thresholds,
+    regression: regression && {
+      alpha: regression.alpha,
+      maxDrop: regression.maxDrop,
+      against: regression.against,
+    },
+  });
 }
 
 /** The record's `selection` field: present only when the run took part of its config. */

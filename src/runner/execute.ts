@@ -10,8 +10,8 @@ import type { CaseResult, ExtractionRecord, SampleResult } from "../record/types
 import { stripReasoning } from "../scorers/reasoning.js";
 import type { ScoreResult, Scorer } from "../scorers/types.js";
 import { majorityVote } from "../stats/vote.js";
-import type { ResponseCache } from "./cache.js";
-import { cacheKey } from "./job-key.js";
+import type { ResponseCache } from "../store/cache.js";
+import { cacheKey } from "../store/job-key.js";
 import { drawsOf, type JobOf } from "./jobs.js";
 import type { RenderedJob } from "./prepare.js";
 
@@ -75,8 +75,10 @@ export async function executeJob(
 ): Promise<CaseResult> {
   const { testCase, variant, bound, draw } = job;
   const samples = variant.prompt.samples;
+  // Each run of a repeated case asks for its own samples: its own cache keys, its own answers.
+  const offset = job.repeat * samples;
 
-  const first = await generate(bound, rendered.messages, variant.prompt.params, samples, context);
+  const first = await generate(bound, rendered.messages, variant.prompt.params, samples, context, offset);
   const scored: ScoredSample[] = [];
   for (const [index, generation] of first.outputs.entries()) {
     const { answer, reasoning } = stripReasoning(generation.output);
@@ -94,7 +96,7 @@ export async function executeJob(
         { ...variant.prompt.params, temperature: 0 },
         1,
         context,
-        index,
+        offset + index,
       );
       toScore = stripReasoning(second.outputs[0].output).answer;
       extraction = { messages, output: second.outputs[0].output };
@@ -117,6 +119,7 @@ export async function executeJob(
     provider: bound.provider.label,
   } as CaseResult;
   if (drawsOf(variant) > 1) base.draw = draw;
+  if (job.repeats > 1) base.repeat = job.repeat;
   base.vars = testCase.vars;
   base.messages = rendered.messages;
   if (rendered.shots) base.shots = rendered.shots;
@@ -340,7 +343,7 @@ export function responseKey(
   });
 }
 
-/** Whether the cache holds every one of `samples` samples of this request. */
+/** Whether the cache holds every one of `samples` samples of this request (from sample `firstIndex`). */
 export function isAnswered(
   cache: ResponseCache,
   spec: ProviderSpec,
@@ -348,8 +351,9 @@ export function isAnswered(
   messages: ChatMessage[],
   params: Record<string, unknown>,
   samples: number,
+  firstIndex = 0,
 ): boolean {
-  for (let i = 0; i < samples; i++) {
+  for (let i = firstIndex; i < firstIndex + samples; i++) {
     if (!cache.get(responseKey(spec, baseURL, messages, params, i))) return false;
   }
   return true;

@@ -23,9 +23,9 @@ import {
   toShotRows,
 } from "../fewshot/index.js";
 import type { ChatMessage } from "../providers/types.js";
+import { canonicalJson } from "../store/job-key.js";
 import { createPromptEngine, type PromptTemplate } from "../templates/index.js";
 import type { EmbedTexts } from "./embed.js";
-import { canonicalJson } from "./job-key.js";
 
 /** The zero-shot chain-of-thought trigger of Kojima et al. (2022). */
 export const DEFAULT_COT_TRIGGER = "Let's think step by step.";

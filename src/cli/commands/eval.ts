@@ -132,7 +132,7 @@ export async function evalCommand(
       onDownloadProgress: createDownloadProgress(io),
     };
     const result = !online
-      ? await (await import("../../runner/batch.js"))
+      ? await (await import("../../batch/batch.js"))
           .evaluateBatch({
             ...options,
             batchId: flags.batchId,

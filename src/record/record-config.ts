@@ -1,5 +1,6 @@
+import { DEFAULT_COMPARE } from "../config/defaults.js";
 import type { PromptSpec, Suite } from "../config/types.js";
-import type { RecordConfig } from "../record/types.js";
+import type { RecordConfig } from "./types.js";
 
 /** The config as recorded in a run: paths and parameters, never an API key (only the variable's name). */
 export function toRecordConfig(
@@ -31,8 +32,14 @@ export function toRecordConfig(
       ...(p.extract
         ? { extract: { templatePath: p.extract.templatePath, template: p.extract.template } }
         : {}),
+      ...(p.thresholds ? { thresholds: p.thresholds } : {}),
     })),
     tests: { ...suite.tests },
     scorers: suite.scorers.map((s) => ({ ...s })),
+    ...(suite.baseline ? { baseline: { ...suite.baseline } } : {}),
+    // A suite built in code may leave these out: the defaults then, as the config would give.
+    compare: { ...DEFAULT_COMPARE, ...suite.compare },
+    ...(suite.thresholds ? { thresholds: { ...suite.thresholds } } : {}),
+    ...(suite.repeat && suite.repeat.k > 1 ? { repeat: { ...suite.repeat } } : {}),
   };
 }

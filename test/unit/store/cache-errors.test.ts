@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isUserError, type UserError } from "../../../src/errors.js";
-import { refusedWrite } from "../../../src/runner/cache.js";
+import { refusedWrite } from "../../../src/store/cache.js";
 
 const sqlite = (code: string) => Object.assign(new Error(`${code}: from SQLite`), { code });
 

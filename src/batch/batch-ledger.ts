@@ -8,11 +8,11 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Suite } from "../config/types.js";
 import type { ProviderSpec } from "../providers/types.js";
-import { endpointOf } from "./execute.js";
-import { canonicalJson } from "./job-key.js";
-import { toRecordConfig } from "./record-config.js";
-import { compactSelection, type RunSelection } from "./resume.js";
-import { matchesAny } from "./select.js";
+import { toRecordConfig } from "../record/record-config.js";
+import { endpointOf } from "../runner/execute.js";
+import { matchesAny } from "../runner/select.js";
+import { canonicalJson } from "../store/job-key.js";
+import { compactSelection, type RunSelection } from "../store/resume.js";
 
 /** A submission not yet read back. */
 export interface PendingBatch {

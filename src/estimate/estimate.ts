@@ -2,13 +2,13 @@ import { existsSync } from "node:fs";
 import type { Suite } from "../config/types.js";
 import { createTokenCounter, encodingForModel, isOpenAIModelName } from "../fewshot/index.js";
 import { isEchoId } from "../providers/index.js";
+import { BATCH_DISCOUNT, priceOf } from "../providers/pricing.js";
 import type { ChatMessage, ProviderSpec } from "../providers/types.js";
-import { openCache, type ResponseCache } from "./cache.js";
-import { endpointOf, isAnswered } from "./execute.js";
-import { iterateJobs, type Shard } from "./jobs.js";
-import { prepareVariants, renderJob } from "./prepare.js";
-import { BATCH_DISCOUNT, priceOf } from "./pricing.js";
-import { matchesAny, modelOf } from "./select.js";
+import { endpointOf, isAnswered } from "../runner/execute.js";
+import { iterateJobs, type Shard } from "../runner/jobs.js";
+import { prepareVariants, renderJob } from "../runner/prepare.js";
+import { matchesAny, modelOf } from "../runner/select.js";
+import { openCache, type ResponseCache } from "../store/cache.js";
 
 /** Options of estimate(): the same selection as evaluate(), and nothing is sent. */
 export interface EstimateOptions {
@@ -135,7 +135,11 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
       const completionTokens = samples * (maxTokens ?? ASSUMED_COMPLETION_TOKENS);
       row.promptTokens += promptTokens;
       row.completionTokens += completionTokens;
-      if (cache && isAnswered(cache, spec, endpointOf(spec, env), messages, params, samples)) row.cached++;
+      if (
+        cache &&
+        isAnswered(cache, spec, endpointOf(spec, env), messages, params, samples, job.repeat * samples)
+      )
+        row.cached++;
       else {
         const bill = billable.get(row)!;
         bill.prompt += promptTokens;

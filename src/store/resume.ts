@@ -8,12 +8,11 @@
 import { existsSync } from "node:fs";
 import type { Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
-import type { CaseResult, RecordConfig } from "../record/types.js";
+import type { ChatMessage } from "../providers/types.js";
+import { toRecordConfig } from "../record/record-config.js";
+import type { CaseResult, RecordConfig, Shard } from "../record/types.js";
 import { canonicalJson } from "./job-key.js";
-import type { Shard } from "./jobs.js";
 import { configJournals, journalPath, listJournals, lockHolder, readJournalHeader } from "./journal.js";
-import type { RenderedJob } from "./prepare.js";
-import { toRecordConfig } from "./record-config.js";
 
 /** What picks a run's jobs out of its config; recorded in the journal so a resume picks the same. */
 export interface RunSelection {
@@ -176,7 +175,11 @@ function checkResumable(
  * messages (template, partials, examples, data) and the same expected answer. A job that changed
  * is run again, so the resumed record is the one a clean run of the current config writes.
  */
-export function isSameJob(previous: CaseResult, rendered: RenderedJob, expected: unknown): boolean {
+export function isSameJob(
+  previous: CaseResult,
+  rendered: { messages: ChatMessage[]; promptHash: string },
+  expected: unknown,
+): boolean {
   const samePrompt =
     previous.promptHash !== undefined
       ? previous.promptHash === rendered.promptHash
@@ -189,10 +192,21 @@ export function isSameJob(previous: CaseResult, rendered: RenderedJob, expected:
  * is kept. Every other field changes answers or verdicts in ways no journal line records.
  */
 function comparable(config: RecordConfig): unknown {
-  const { configPath: _path, description: _description, ...rest } = config;
+  // How the results are compared and gated changes no answer: a resumed run judges by the config
+  // it is resumed with.
+  const {
+    configPath: _path,
+    description: _description,
+    baseline: _baseline,
+    compare: _compare,
+    thresholds: _thresholds,
+    ...rest
+  } = config;
   return {
     ...rest,
-    prompts: config.prompts.map(({ template: _t, templatePath: _p, ...prompt }) => prompt),
+    prompts: config.prompts.map(
+      ({ template: _t, templatePath: _p, thresholds: _gates, ...prompt }) => prompt,
+    ),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng, hashSeed } from "../../../src/fewshot/rng.js";
+import { createRng, hashSeed } from "../../src/rng.js";
 
 describe("createRng", () => {
   it("repeats the same stream for the same seed and differs for another seed", () => {

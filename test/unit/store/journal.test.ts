@@ -16,7 +16,7 @@ import {
   readJournal,
   readJournalHeader,
   reopenJournalWriter,
-} from "../../../src/runner/journal.js";
+} from "../../../src/store/journal.js";
 import { transpileForChild } from "../../helpers/transpile.js";
 
 const _root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -366,7 +366,7 @@ describe("journal under SIGKILL", () => {
 
   beforeAll(async () => {
     built = join(dir, "built");
-    await transpileForChild(["runner/journal.ts", "errors.ts", "key-set.ts", "record/writer.ts"], built);
+    await transpileForChild(["store/journal.ts", "errors.ts", "key-set.ts", "record/writer.ts"], built);
   });
 
   it("keeps every line flushed before the kill, and nothing but whole lines and one cut-off tail", async () => {
@@ -376,7 +376,7 @@ describe("journal under SIGKILL", () => {
     // Other flushes come from the 1 s timer and the 64 KiB limit, as in a real run.
     writeFileSync(
       script,
-      `import { createJournalWriter } from "./runner/journal.js";
+      `import { createJournalWriter } from "./store/journal.js";
        const writer = createJournalWriter(process.argv[2], { run: "kill-test" });
        const pad = "x".repeat(300);
        for (let i = 0; ; i++) {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openOutcomeStore } from "../../../src/runner/batch-outcomes.js";
+import { openOutcomeStore } from "../../../src/batch/batch-outcomes.js";
 
 describe("openOutcomeStore", () => {
   it("keeps outcomes by custom id across commits, the later one winning, and deletes its file on close", () => {

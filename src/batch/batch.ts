@@ -2,8 +2,19 @@ import { UserError } from "../errors.js";
 import { createKeySet, type KeySet } from "../key-set.js";
 import { createProvider } from "../providers/index.js";
 import type { BatchClient, BatchRequest } from "../providers/openai-batch.js";
+import { requirePrices } from "../providers/pricing.js";
 import { type Provider, ProviderError, type ProviderSpec } from "../providers/types.js";
 import type { CaseResult } from "../record/types.js";
+import { createCachedEmbed, usesEmbedding } from "../runner/embed.js";
+import { type EvaluateOptions, type EvaluateResult, evaluate } from "../runner/evaluate.js";
+import { endpointOf, isAnswered, responseKey } from "../runner/execute.js";
+import { providerFailure } from "../runner/failures.js";
+import { iterateJobs, journalKeyOf, repeatsOf } from "../runner/jobs.js";
+import { prepareVariants, renderJob } from "../runner/prepare.js";
+import { matchesAny, modelOf } from "../runner/select.js";
+import { openCache } from "../store/cache.js";
+import { openJournalReplay } from "../store/journal.js";
+import { isSameJob, openResume } from "../store/resume.js";
 import {
   findPending,
   ledgerPath,
@@ -14,17 +25,6 @@ import {
   submissionKey,
 } from "./batch-ledger.js";
 import { type OutcomeStore, openOutcomeStore } from "./batch-outcomes.js";
-import { openCache } from "./cache.js";
-import { createCachedEmbed, usesEmbedding } from "./embed.js";
-import { type EvaluateOptions, type EvaluateResult, evaluate } from "./evaluate.js";
-import { endpointOf, isAnswered, responseKey } from "./execute.js";
-import { providerFailure } from "./failures.js";
-import { iterateJobs, journalKeyOf } from "./jobs.js";
-import { openJournalReplay } from "./journal.js";
-import { prepareVariants, renderJob } from "./prepare.js";
-import { requirePrices } from "./pricing.js";
-import { isSameJob, openResume } from "./resume.js";
-import { matchesAny, modelOf } from "./select.js";
 
 /** Options of evaluateBatch: evaluate's, plus how to follow the batch. */
 export interface EvaluateBatchOptions extends EvaluateOptions {
@@ -54,6 +54,14 @@ export async function evaluateBatch(given: EvaluateBatchOptions): Promise<Evalua
   const env = options.env ?? process.env;
   const say = options.onBatchProgress ?? (() => undefined);
   const specs = suite.providers.filter((p) => matchesAny(options.filterProvider, [p.id, p.label]));
+  if (repeatsOf(suite) > 1) {
+    throw new UserError({
+      code: "usage",
+      field: "repeat",
+      message: "--batch does not run repeated cases (repeat: k) yet",
+      hint: "run repeats online (without --batch), or set repeat: 1 for the batch",
+    });
+  }
   const notOpenAI = specs.find((s) => !s.id.startsWith("openai:"));
   if (notOpenAI) {
     throw new UserError({
@@ -266,7 +274,7 @@ async function checkBatchBudget(
 ): Promise<void> {
   requirePrices(specs, budget);
   const mode = options.cache ?? (options.suite.cache.enabled ? "use" : "off");
-  const { estimate } = await import("./estimate.js");
+  const { estimate } = await import("../estimate/estimate.js");
   const { totals } = await estimate({
     suite: options.suite,
     limit: options.limit,

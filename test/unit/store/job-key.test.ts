@@ -5,7 +5,7 @@ import {
   canonicalJson,
   jobId,
   parseJobId,
-} from "../../../src/runner/job-key.js";
+} from "../../../src/store/job-key.js";
 
 const base: CacheKeyParts = {
   providerId: "openai:gpt-4o-mini",

@@ -82,6 +82,8 @@ export interface JobIdParts {
   caseId: string;
   /** Sample index when a case is sampled more than once; omitted means the single sample. */
   sample?: number;
+  /** Which run of the case, when every case is run more than once (`repeat: k`). */
+  repeat?: number;
 }
 
 // `|` separates the parts and `#s` starts the sample suffix; `%` is escaped so decoding is exact.
@@ -91,22 +93,28 @@ const unescapePart = (part: string): string =>
   part.replace(/%(25|7C|23)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 
 /**
- * A stable, readable job id such as `cot|openai:gpt-4o-mini|17` or `cot|openai:gpt-4o-mini|17#s2`.
+ * A stable, readable job id such as `cot|openai:gpt-4o-mini|17`, `cot|openai:gpt-4o-mini|17#s2`
+ * (shot draw 2) or `…|17#r1` (the second run of a repeated case).
  * Used as the journal key and the Batch `custom_id`. `%`, `|` and `#` inside a part are written
  * `%25`, `%7C` and `%23`, so different parts never give the same id.
  */
 export function jobId(parts: JobIdParts): string {
   const base = [parts.promptId, parts.providerLabel, parts.caseId].map(escapePart).join("|");
-  if (parts.sample === undefined) return base;
-  if (!Number.isInteger(parts.sample) || parts.sample < 0) {
-    throw new RangeError(`jobId: sample must be a non-negative integer, got ${parts.sample}`);
+  for (const [name, value] of [
+    ["sample", parts.sample],
+    ["repeat", parts.repeat],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 0))
+      throw new RangeError(`jobId: ${name} must be a non-negative integer, got ${value}`);
   }
-  return `${base}#s${parts.sample}`;
+  const sample = parts.sample === undefined ? "" : `#s${parts.sample}`;
+  const repeat = parts.repeat === undefined ? "" : `#r${parts.repeat}`;
+  return `${base}${sample}${repeat}`;
 }
 
 /** The inverse of `jobId`; undefined when the text is not a job id. */
 export function parseJobId(id: string): JobIdParts | undefined {
-  const match = /^([^|#]*)\|([^|#]*)\|([^|#]*)(?:#s(\d+))?$/.exec(id);
+  const match = /^([^|#]*)\|([^|#]*)\|([^|#]*)(?:#s(\d+))?(?:#r(\d+))?$/.exec(id);
   if (!match) return undefined;
   const parts: JobIdParts = {
     promptId: unescapePart(match[1]),
@@ -114,5 +122,6 @@ export function parseJobId(id: string): JobIdParts | undefined {
     caseId: unescapePart(match[3]),
   };
   if (match[4] !== undefined) parts.sample = Number(match[4]);
+  if (match[5] !== undefined) parts.repeat = Number(match[5]);
   return parts;
 }

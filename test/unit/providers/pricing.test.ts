@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { costOf, priceOf, requirePrices } from "../../../src/providers/pricing.js";
 import type { ProviderSpec } from "../../../src/providers/types.js";
-import { costOf, priceOf, requirePrices } from "../../../src/runner/pricing.js";
 
 const spec = (id: string, price?: ProviderSpec["price"]): ProviderSpec => ({
   id,

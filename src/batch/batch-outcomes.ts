@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BatchOutcome } from "../providers/openai-batch.js";
-import { loadSqlite, type SqliteDatabase, type SqliteStatement } from "./cache.js";
+import { loadSqlite, type SqliteDatabase, type SqliteStatement } from "../store/cache.js";
 
 /** A batch's outcomes by custom id; `close` deletes the file. */
 export interface OutcomeStore {

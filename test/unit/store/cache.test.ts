@@ -6,8 +6,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isUserError } from "../../../src/errors.js";
-import { type CacheValue, openCache, type ResponseCache } from "../../../src/runner/cache.js";
-import { cacheKey } from "../../../src/runner/job-key.js";
+import { type CacheValue, openCache, type ResponseCache } from "../../../src/store/cache.js";
+import { cacheKey } from "../../../src/store/job-key.js";
 import { transpileForChild } from "../../helpers/transpile.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -224,7 +224,7 @@ describe("openCache across processes", () => {
 
   beforeAll(async () => {
     built = join(dir, "built");
-    await transpileForChild(["runner/cache.ts", "errors.ts"], built);
+    await transpileForChild(["store/cache.ts", "errors.ts"], built);
   });
 
   interface ChildRun {
@@ -264,7 +264,7 @@ describe("openCache across processes", () => {
 
   it("does not load better-sqlite3 just by importing the module", async () => {
     const result = await runChild(
-      `import "./runner/cache.js";
+      `import "./store/cache.js";
        import { createRequire } from "node:module";
        const loaded = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes("better-sqlite3"));
        console.log(JSON.stringify({ loaded }));`,
@@ -278,7 +278,7 @@ describe("openCache across processes", () => {
     const path = freshPath();
     const count = 400;
     const childRun = runChild(
-      `import { openCache } from "./runner/cache.js";
+      `import { openCache } from "./store/cache.js";
        const [path, count] = [process.argv[2], Number(process.argv[3])];
        const cache = openCache(path);
        console.log("ready");

@@ -1,5 +1,5 @@
 import { UserError } from "../errors.js";
-import type { ProviderSpec, TokenUsage } from "../providers/types.js";
+import type { ProviderSpec, TokenUsage } from "./types.js";
 
 /** USD per million tokens. */
 export interface Price {
