@@ -74,7 +74,12 @@ export async function watchCommand(
     recordFile && !outputs.results.includes(recordFile) ? [...outputs.results, recordFile] : outputs.results;
 
   const controller = new AbortController();
-  const onInterrupt = () => controller.abort();
+  let interrupts = 0;
+  // The first Ctrl-C stops the run under way and the watch; a second quits at once, as in eval.
+  const onInterrupt = () => {
+    if (++interrupts > 1) process.exit(ExitCode.interrupted);
+    controller.abort();
+  };
   process.on("SIGINT", onInterrupt);
   process.on("SIGTERM", onInterrupt);
   const color = useColor(io.stdout, io.env);
