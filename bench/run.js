@@ -1,10 +1,14 @@
-// The promptsmith benchmark: start-up, throughput against a plain-fetch floor, and memory versus
-// dataset size, each measured on a child process from spawn to exit. A report, not a test: it exits 0
-// when a target fails, and says so loudly.
+// The promptsmith benchmark: start-up, time to first request, throughput against a plain-fetch
+// floor at 0 ms and at 200 ms latency, and memory versus dataset size, each measured on a child
+// process from spawn to exit. A report, not a test: it exits 0 when a target fails, and says so loudly.
 //
-//   npm run bench                        (builds first; ~6.5 min on 2 cores, ~8 while the 100k run hits its cap)
-//   node bench/run.js [--quick] [--all]  (--quick: small sizes, a smoke run of about half a minute;
-//                                         --all: add 20,000 jobs at -j 16 and 50 ms, one more minute)
+//   npm run bench                        (builds first; ~8 min on 2 cores)
+//   node bench/run.js [--quick] [--all] [--only <sections>]
+//       --quick: small sizes, a smoke run of about a minute;
+//       --all: add the 50 ms rows and 20,000 jobs at 50 ms, two more minutes;
+//       --only startup,first-request,throughput,latency,memory,promptfoo: just those sections
+//   PROMPTFOO_BIN=<path to an installed promptfoo> adds promptfoo's time on the same 2,000 calls
+//   (the bench never installs it)
 //   node bench/cpuprofile-top.js <file>  (where a `node --cpu-prof` run spent its time)
 import { spawn, spawnSync } from "node:child_process";
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -21,18 +25,25 @@ const MODEL = "bench-model";
 const TEMPLATES = { a: "Q: {{question}}", b: "Question: {{question}}\nAnswer:" };
 
 const QUICK = process.argv.includes("--quick");
-/** Also run 20,000 jobs at -j 16 and 50 ms: a minute of waiting that only confirms the -j 64 row. */
+/** Also the 50 ms rows of earlier rounds: a couple of minutes that only confirm the 200 ms rows. */
 const ALL = process.argv.includes("--all");
+const SECTIONS = ["startup", "first-request", "throughput", "latency", "memory", "promptfoo"];
+const onlyArg = process.argv.indexOf("--only");
+/** The sections to run (`--only a,b`); all by default. */
+const ONLY = new Set(onlyArg === -1 ? SECTIONS : (process.argv[onlyArg + 1] ?? "").split(","));
+for (const name of ONLY) {
+  if (!SECTIONS.includes(name))
+    throw new Error(`--only: no section "${name}" (sections: ${SECTIONS.join(", ")})`);
+}
+const PROMPTFOO_BIN = process.env.PROMPTFOO_BIN;
 
 /**
  * One throughput row: `cases` × 2 prompts at `concurrency` and `latency` ms. `repeats` > 1 for short
- * runs, where one scheduler hiccup is a big share of a second (eval and floor alternate; the
- * median counts). `floor: false` where the target is absolute (c ÷ latency) and the floor's run
- * would only add a minute of waiting. `diagnostics`: also the bare loop over eval's transport
- * (undici) and the `openai` SDK over that transport, rows that split eval's cost into transport,
- * SDK and promptsmith's own share.
+ * runs, where one scheduler hiccup is a big share of a second (the tools alternate; the median
+ * counts). `floor: false` where no comparison is made and the floor's run would only add waiting.
+ * `diagnostics`: rows with no target that split eval's cost (see DIAGNOSTICS).
  */
-const runOf = (latency, cases, concurrency, repeats = 1, floor = true, diagnostics = false) => ({
+const runOf = (latency, cases, concurrency, repeats = 1, floor = true, diagnostics = []) => ({
   latency,
   cases,
   concurrency,
@@ -46,29 +57,38 @@ const DIAGNOSTICS = {
   sdk: "openai SDK over eval's transport",
   cached: "eval, cache on (its default), first run",
 };
+const ALL_DIAGNOSTICS = Object.keys(DIAGNOSTICS);
 const PLAN = QUICK
   ? {
       startupRuns: 5,
-      throughput: [
-        runOf(0, 200, 16),
-        runOf(0, 200, 64, 1, true, true),
-        runOf(50, 200, 16, 1, true, true),
-        runOf(50, 200, 64, 1, true, true),
-      ],
+      firstRequestRuns: 2,
+      firstRequestCases: 200,
+      throughput: [runOf(0, 200, 16), runOf(0, 200, 64, 1, true, ALL_DIAGNOSTICS)],
+      latency: [runOf(200, 200, 16, 1, true, ["undici"]), runOf(200, 200, 64, 1, true, ["undici"])],
       memoryCases: [200, 2_000],
       memoryTimeoutMs: 60_000,
     }
   : {
-      startupRuns: 15,
+      startupRuns: 21,
+      firstRequestRuns: 7,
+      firstRequestCases: 1_000,
       throughput: [
         runOf(0, 1_000, 16, 3),
         runOf(0, 1_000, 64, 3),
         runOf(0, 10_000, 16),
-        runOf(0, 10_000, 64, 1, true, true),
-        runOf(50, 1_000, 16, 1, true, true),
-        runOf(50, 1_000, 64, 1, true, true),
-        ...(ALL ? [runOf(50, 10_000, 16, 1, false)] : []),
-        runOf(50, 10_000, 64, 1, false),
+        runOf(0, 10_000, 64, 1, true, ALL_DIAGNOSTICS),
+      ],
+      // Whole processes timed, so start-up, the first wave and the last one's tail all count.
+      latency: [
+        runOf(200, 1_000, 16, 1, true, ["undici"]),
+        runOf(200, 1_000, 64, 3, true, ["undici"]),
+        ...(ALL
+          ? [
+              runOf(50, 1_000, 16, 1, true, ["undici", "sdk"]),
+              runOf(50, 1_000, 64, 1, true, ["undici", "sdk"]),
+              runOf(50, 10_000, 64, 1, false),
+            ]
+          : []),
       ],
       memoryCases: [1_000, 100_000],
       // 200,000 jobs take 2–4 minutes here; past this the run is stopped (SIGTERM, as Ctrl-C) and failed.
@@ -78,11 +98,16 @@ const PLAN = QUICK
 const RUN_TIMEOUT_MS = 180_000;
 const CHECK_CASES = 200;
 const MEMORY_CONCURRENCY = 64;
+/** The promptfoo row: the first 0 ms row's calls, 1,000 cases × 2 prompts at -j 16. */
+const PROMPTFOO_CASES = QUICK ? 200 : 1_000;
+const PROMPTFOO_CONCURRENCY = 16;
 
 const TARGETS = {
-  startupMs: 150,
+  /** `--version` and `--help`, each against `node -e 0` in the same rounds. */
+  startupRatio: 1.25,
   floorRatio: 1.3,
-  latencyEfficiency: 0.95,
+  /** At 200 ms: eval's jobs/s, spawn to exit, against the bare fetch loop's in the same run. */
+  latencyShareOfFloor: 0.95,
   memoryRatio: 1.3,
 };
 
@@ -110,14 +135,20 @@ async function main() {
   log(`promptsmith bench${QUICK ? " (quick)" : ""} in ${tmp}`);
 
   const datasets = new Map();
-  for (const n of new Set([CHECK_CASES, ...PLAN.throughput.map((r) => r.cases), ...PLAN.memoryCases])) {
+  const rows = [...PLAN.throughput, ...PLAN.latency];
+  for (const n of new Set([
+    CHECK_CASES,
+    PLAN.firstRequestCases,
+    PROMPTFOO_CASES,
+    ...rows.map((r) => r.cases),
+    ...PLAN.memoryCases,
+  ])) {
     datasets.set(n, writeDataset(n));
   }
 
   const stubs = new Map();
-  for (const latency of new Set([0, ...PLAN.throughput.map((r) => r.latency)])) {
-    stubs.set(latency, await startStub(latency));
-  }
+  const latencies = [0, ...(ONLY.has("latency") ? PLAN.latency.map((r) => r.latency) : [])];
+  for (const latency of new Set(latencies)) stubs.set(latency, await startStub(latency));
   const loadBefore = loadavg();
 
   const evalEnv = { ...process.env, NO_COLOR: "1", CI: "1" };
@@ -183,49 +214,96 @@ async function main() {
       : `request bodies DIFFER: eval ${evalBodies.captured} (${evalBodies.digest}) vs floor ${floorBodies.captured} (${floorBodies.digest}): the floor comparison is not like for like`,
   );
 
-  // 1. Start-up.
-  log("start-up …");
+  // 1. Start-up, each command against `node -e 0` in the same rounds: one round runs every command
+  // once, so a busy minute on the machine slows them all alike and the ratio stands.
   const startup = {};
-  // The last two rows have no target: what a prompt engineer waits for at each try, a rendered
-  // prompt and a one-case eval (2 calls to the stub at 0 ms), start-up and exit included.
-  const startupConfig = writeConfig(stubs.get(0), CHECK_CASES, datasets, cacheKey);
-  for (const [name, args] of [
-    ["node -e 0", ["-e", "0"]],
-    ["promptsmith --version", [CLI, "--version"]],
-    ["promptsmith --help", [CLI, "--help"]],
-    ["promptsmith render (first case)", [CLI, "render", startupConfig]],
-    [
-      "promptsmith eval --limit 1 (2 calls)",
-      [CLI, "eval", startupConfig, "--limit", "1", "--json", ...cacheFlag],
-    ],
-  ]) {
-    const times = [];
+  if (ONLY.has("startup")) {
+    log("start-up …");
+    // The last two rows have no target: what a prompt engineer waits for at each try, a rendered
+    // prompt and a one-case eval (2 calls to the stub at 0 ms), start-up and exit included.
+    const startupConfig = writeConfig(stubs.get(0), CHECK_CASES, datasets, cacheKey);
+    const commands = [
+      ["node -e 0", ["-e", "0"]],
+      ["promptsmith --version", [CLI, "--version"]],
+      ["promptsmith --help", [CLI, "--help"]],
+      ["promptsmith render (first case)", [CLI, "render", startupConfig]],
+      [
+        "promptsmith eval --limit 1 (2 calls)",
+        [CLI, "eval", startupConfig, "--limit", "1", "--json", ...cacheFlag],
+      ],
+    ];
+    const times = new Map(commands.map(([name]) => [name, []]));
     for (let i = 0; i < PLAN.startupRuns; i++) {
-      const run = await measure(args, { env: evalEnv, rss: "none" });
-      if (run.code !== 0) throw new Error(`${name} exited ${run.code}: ${run.stderr}`);
-      times.push(run.wallMs);
+      for (const [name, args] of commands) {
+        const run = await measure(args, { env: evalEnv, rss: "none" });
+        if (run.code !== 0) throw new Error(`${name} exited ${run.code}: ${run.stderr}`);
+        times.get(name).push(run.wallMs);
+      }
     }
-    startup[name] = { median: median(times), min: Math.min(...times), max: Math.max(...times) };
-  }
-  for (const name of ["promptsmith --version", "promptsmith --help"]) {
-    const { median: ms } = startup[name];
-    targets.push({
-      name: `start-up: ${name} median < ${TARGETS.startupMs} ms`,
-      pass: ms < TARGETS.startupMs,
-      detail: `${fmt(ms, 0)} ms (node -e 0: ${fmt(startup["node -e 0"].median, 0)} ms)`,
-    });
+    for (const [name, list] of times) {
+      startup[name] = { median: median(list), min: Math.min(...list), max: Math.max(...list) };
+    }
+    const base = startup["node -e 0"].median;
+    for (const name of ["promptsmith --version", "promptsmith --help"]) {
+      const { median: ms } = startup[name];
+      targets.push({
+        name: `start-up: ${name} ≤ ${TARGETS.startupRatio}× node -e 0 (medians, interleaved)`,
+        pass: ms / base <= TARGETS.startupRatio,
+        detail: `${fmt(ms / base, 2)}× (${fmt(ms, 0)} ms; node -e 0: ${fmt(base, 0)} ms)`,
+      });
+    }
   }
 
-  // 2. Throughput: eval against the floor on the same stub, same bodies, same concurrency.
+  // 2. Time to first request: spawn → the first request at the stub, for 1,000 cases × 2 prompts
+  // with shots (random for one prompt, BM25-similar for the other). Eval as users run it (the cache
+  // on, from an empty cache, a journal kept) and with the cache off, beside the bare fetch loop
+  // (its own dataset, no shots: what Node and a first fetch cost). Each run goes to its end.
+  const firstRequest = {};
+  if (ONLY.has("first-request")) {
+    const cases = PLAN.firstRequestCases;
+    log(`time to first request: ${cases} cases × 2 prompts with shots (×${PLAN.firstRequestRuns}) …`);
+    const stub = stubs.get(0);
+    const config = writeShotsConfig(stub, cases, datasets);
+    const tools = {
+      "bare fetch loop (no shots)": () => floorArgs(0, cases, 16),
+      "eval (cache on, empty; journal)": () => {
+        rmSync(join(dirname(config), ".promptsmith"), { recursive: true, force: true });
+        return [CLI, "eval", config, "-j", "16", "--json"];
+      },
+      "eval --no-cache": () => [CLI, "eval", config, "-j", "16", "--json", "--no-cache"],
+    };
+    const times = Object.fromEntries(Object.keys(tools).map((name) => [name, []]));
+    for (let i = 0; i < PLAN.firstRequestRuns; i++) {
+      for (const [name, args] of Object.entries(tools)) {
+        await stub.reset(false);
+        const run = await measure(args(), { env: evalEnv, rss: "none" });
+        const stats = await stub.stats();
+        // With the cache on, a repeated question is answered from the cache: fewer requests, all results.
+        const sent = name.includes("cache on") && stats.requests > 0 ? stats.requests : cases * 2;
+        const check = validate(name.startsWith("eval") ? "eval" : "floor", run, stats, cases * 2, sent);
+        if (!check.ok) throw new Error(`time to first request, ${name}: ${check.problem}`);
+        times[name].push(stats.firstEpochMs - run.startedEpochMs);
+      }
+    }
+    for (const [name, list] of Object.entries(times)) {
+      firstRequest[name] = { median: median(list), min: Math.min(...list), max: Math.max(...list) };
+    }
+  }
+
+  // 3. Throughput at 0 ms, and 4. latency-bound runs at 200 ms: eval against the floor on the same
+  // stub, same bodies, same concurrency, the tools taking turns.
   const throughput = [];
-  for (const { latency, cases, concurrency, repeats, floor: withFloor, diagnostics } of PLAN.throughput) {
+  for (const { latency, cases, concurrency, repeats, floor: withFloor, diagnostics } of [
+    ...(ONLY.has("throughput") ? PLAN.throughput : []),
+    ...(ONLY.has("latency") ? PLAN.latency : []),
+  ]) {
     const jobs = cases * 2;
     const stub = stubs.get(latency);
     log(`throughput: ${jobs} jobs, -j ${concurrency}, ${latency} ms latency (×${repeats}) …`);
     const runs = { eval: [], floor: [], undici: [], sdk: [], cached: [] };
     // The cache row only where nothing is waited on: it measures what writing the cache costs.
-    const diagnosticTools = Object.keys(DIAGNOSTICS).filter((t) => t !== "cached" || latency === 0);
-    const tools = [...(withFloor ? ["floor"] : []), ...(diagnostics ? diagnosticTools : []), "eval"];
+    const diagnosticTools = diagnostics.filter((t) => t !== "cached" || latency === 0);
+    const tools = [...(withFloor ? ["floor"] : []), ...diagnosticTools, "eval"];
     for (let i = 0; i < repeats; i++) {
       for (const tool of tools) {
         await stub.reset(false);
@@ -240,19 +318,12 @@ async function main() {
         runs[tool].push({ ...run, ...validate(tool, run, await stub.stats(), jobs, sent) });
       }
     }
-    const floor = withFloor ? medianRun(runs.floor) : null;
-    const evalRun = medianRun(runs.eval);
-    throughput.push({
-      latency,
-      jobs,
-      concurrency,
-      floor,
-      undici: diagnostics ? medianRun(runs.undici) : null,
-      sdk: diagnostics ? medianRun(runs.sdk) : null,
-      cached: runs.cached.length > 0 ? medianRun(runs.cached) : null,
-      eval: evalRun,
-      repeats,
-    });
+    const row = { latency, jobs, concurrency, repeats, eval: medianRun(runs.eval) };
+    for (const tool of ["floor", "undici", "sdk", "cached"]) {
+      row[tool] = runs[tool].length > 0 ? medianRun(runs[tool]) : null;
+    }
+    throughput.push(row);
+    const { eval: evalRun, floor } = row;
     if (latency === 0) {
       const ratio = evalRun.wallMs / floor.wallMs;
       targets.push({
@@ -260,90 +331,151 @@ async function main() {
         pass: evalRun.ok && floor.ok && ratio <= TARGETS.floorRatio,
         detail: `${fmt(ratio, 2)}× wall (${fmt(evalRun.wallMs / 1000, 2)} s vs ${fmt(floor.wallMs / 1000, 2)} s); busy window ${fmt(evalRun.windowMs / floor.windowMs, 2)}×; CPU ${fmt(evalRun.cpuS / floor.cpuS, 2)}×${problems(evalRun, floor)}`,
       });
-    } else {
-      const ideal = concurrency / (latency / 1000);
-      const rate = evalRun.windowRate;
-      // The best this machine gave a client: the bare loop over eval's own transport, same stub.
-      const best = diagnostics ? medianRun(runs.undici) : null;
+      continue;
+    }
+    // Spawn to exit: what a user waits for, start-up, first wave and last wave's tail included.
+    const ideal = concurrency / (latency / 1000);
+    const share = (run) => `${fmt((run.wallRate / ideal) * 100, 1)}%`;
+    const shares = [
+      `eval ${share(evalRun)}`,
+      ...(floor ? [`bare fetch loop ${share(floor)}`] : []),
+      ...(row.undici ? [`bare undici loop ${share(row.undici)}`] : []),
+    ].join(", ");
+    const detail = `of ${fmt(ideal, 0)} jobs/s (concurrency ÷ latency), spawn to exit: ${shares}; over the stub's busy window eval ${fmt((evalRun.windowRate / ideal) * 100, 1)}%${floor ? `, bare fetch loop ${fmt((floor.windowRate / ideal) * 100, 1)}%` : ""}${heldNote(evalRun, latency, ideal)}`;
+    if (!floor) {
+      notes.push(
+        `${jobs} jobs -j ${concurrency} at ${latency} ms (no target): ${detail}${problems(evalRun)}`,
+      );
+      continue;
+    }
+    const ratio = evalRun.wallRate / floor.wallRate;
+    targets.push({
+      name: `latency-bound: ${jobs} jobs -j ${concurrency} at ${latency} ms, whole process, eval ≥ ${TARGETS.latencyShareOfFloor * 100}% of the bare fetch loop's jobs/s`,
+      pass: evalRun.ok && floor.ok && ratio >= TARGETS.latencyShareOfFloor,
+      detail: `${fmt(ratio * 100, 1)}% (${fmt(evalRun.wallMs / 1000, 2)} s vs ${fmt(floor.wallMs / 1000, 2)} s); ${detail}${problems(evalRun, floor)}`,
+    });
+  }
+
+  // 5. promptfoo on the same calls, when an install is named (never installed here).
+  let promptfoo;
+  if (ONLY.has("promptfoo") && PROMPTFOO_BIN) {
+    const jobs = PROMPTFOO_CASES * 2;
+    log(`promptfoo: ${jobs} jobs, -j ${PROMPTFOO_CONCURRENCY}, 0 ms latency …`);
+    const config = writePromptfooConfig(stub0, PROMPTFOO_CASES, datasets);
+    const env = {
+      ...evalEnv,
+      PROMPTFOO_DISABLE_TELEMETRY: "1",
+      PROMPTFOO_DISABLE_UPDATE: "1",
+      PROMPTFOO_CONFIG_DIR: join(tmp, "promptfoo-home"),
+      OPENAI_API_KEY: "sk-no-key-required",
+    };
+    await stub0.reset(false);
+    const pf = await measure(
+      [
+        "eval",
+        "-c",
+        config,
+        "-j",
+        String(PROMPTFOO_CONCURRENCY),
+        "--no-cache",
+        "--no-table",
+        "--no-write",
+        "--no-progress-bar",
+      ],
+      { command: PROMPTFOO_BIN, env, rss },
+    );
+    const pfStats = await stub0.stats();
+    await stub0.reset(false);
+    const ev = await measure(evalArgs(0, PROMPTFOO_CASES, PROMPTFOO_CONCURRENCY), { env: evalEnv, rss });
+    const evCheck = validate("eval", ev, await stub0.stats(), jobs);
+    const pfOk = pf.code === 0 && pfStats.requests === jobs;
+    promptfoo = {
+      jobs,
+      version: firstLine(spawnSync(PROMPTFOO_BIN, ["--version"], { encoding: "utf8", env }).stdout ?? ""),
+      promptfoo: pf,
+      eval: { ...ev, ...evCheck },
+      ok: pfOk && evCheck.ok,
+      problem: pfOk
+        ? evCheck.problem
+        : `promptfoo exit ${pf.code}, stub saw ${pfStats.requests} of ${jobs} requests: ${firstLine(pf.stderr)}`,
+    };
+  }
+
+  const memory = [];
+  async function measureMemory() {
+    // 6. Memory: peak RSS against dataset size, writing every case to a .jsonl file.
+    for (const cases of PLAN.memoryCases) {
+      const jobs = cases * 2;
+      const out = join(tmp, `out-${cases}.jsonl`);
+      log(`memory: ${cases} cases × 2 prompts, -j ${MEMORY_CONCURRENCY}, -o out.jsonl …`);
+      await stub0.reset(false);
+      // --trace-gc shows how much of the peak is live data and how much is garbage V8 had not yet
+      // collected: a diagnostic column, the target stays on peak RSS.
+      const run = await measure(["--trace-gc", ...evalArgs(0, cases, MEMORY_CONCURRENCY, ["-o", out])], {
+        env: evalEnv,
+        rss,
+        timeoutMs: PLAN.memoryTimeoutMs,
+      });
+      const gc = splitGcTrace(run.stdout);
+      run.stdout = gc.rest;
+      const stats = await stub0.stats();
+      const lines = run.code === 0 ? await countLines(out) : 0;
+      const check = validate("eval", run, stats, jobs);
+      if (check.ok && lines !== jobs) {
+        check.ok = false;
+        check.problem = `${lines} lines in out.jsonl, expected ${jobs}`;
+      }
+      rmSync(out, { force: true });
+      memory.push({ cases, jobs, gc, run: { ...run, ...check } });
+    }
+    const [small, large] = memory;
+    const memoryRatio = large.run.rssKb / small.run.rssKb;
+    targets.push({
+      name: `memory: peak RSS at ${large.cases} cases ≤ ${TARGETS.memoryRatio}× at ${small.cases} cases`,
+      pass: small.run.ok && large.run.ok && memoryRatio <= TARGETS.memoryRatio,
+      detail: `${fmt(memoryRatio, 2)}× (${mb(large.run.rssKb)} MB vs ${mb(small.run.rssKb)} MB${large.run.timedOut ? "; the stopped run's peak so far, a lower bound" : ""})${problems(small.run, large.run)}`,
+    });
+
+    // 6b. Resuming the large run once it is finished: every job is replayed from its journal, none
+    // is sent. The journal is read back line by line as jobs come up, so this too must stay flat.
+    if (large.run.ok) {
+      const out = join(tmp, "out-resumed.jsonl");
+      log(
+        `memory: --resume of the finished ${large.cases}-case run (replays ${large.jobs} jobs from its journal) …`,
+      );
+      await stub0.reset(false);
+      const run = await measure(
+        ["--trace-gc", ...evalArgs(0, large.cases, MEMORY_CONCURRENCY, ["--resume", "-o", out])],
+        { env: evalEnv, rss, timeoutMs: PLAN.memoryTimeoutMs },
+      );
+      const gc = splitGcTrace(run.stdout);
+      run.stdout = gc.rest;
+      const check = validate("eval", run, await stub0.stats(), large.jobs, 0);
+      const lines = run.code === 0 ? await countLines(out) : 0;
+      if (check.ok && lines !== large.jobs) {
+        check.ok = false;
+        check.problem = `${lines} lines in out.jsonl, expected ${large.jobs}`;
+      }
+      rmSync(out, { force: true });
+      memory.push({ cases: large.cases, jobs: large.jobs, resumed: true, gc, run: { ...run, ...check } });
+      const ratio = run.rssKb / small.run.rssKb;
       targets.push({
-        name: `throughput: ${jobs} jobs -j ${concurrency} at ${latency} ms, eval ≥ ${TARGETS.latencyEfficiency * 100}% of ${fmt(ideal, 0)} jobs/s`,
-        pass: evalRun.ok && rate >= TARGETS.latencyEfficiency * ideal,
-        detail: `${fmt((rate / ideal) * 100, 1)}% (${fmt(rate, 0)} jobs/s over the busy window; ${fmt(evalRun.wallRate, 0)} jobs/s spawn-to-exit${floor ? `; floor ${fmt((floor.windowRate / ideal) * 100, 1)}%` : ""}${best ? `; bare undici loop ${fmt((best.windowRate / ideal) * 100, 1)}%` : ""}${heldNote(evalRun, latency, ideal)})${problems(evalRun)}`,
+        name: `memory: peak RSS resuming the finished ${large.cases}-case run ≤ ${TARGETS.memoryRatio}× a ${small.cases}-case run`,
+        pass: check.ok && small.run.ok && ratio <= TARGETS.memoryRatio,
+        detail: `${fmt(ratio, 2)}× (${mb(run.rssKb)} MB vs ${mb(small.run.rssKb)} MB)${problems(small.run, { ...run, ...check })}`,
       });
     }
   }
 
-  // 3. Memory: peak RSS against dataset size, writing every case to a .jsonl file.
-  const memory = [];
-  for (const cases of PLAN.memoryCases) {
-    const jobs = cases * 2;
-    const out = join(tmp, `out-${cases}.jsonl`);
-    log(`memory: ${cases} cases × 2 prompts, -j ${MEMORY_CONCURRENCY}, -o out.jsonl …`);
-    await stub0.reset(false);
-    // --trace-gc shows how much of the peak is live data and how much is garbage V8 had not yet
-    // collected: a diagnostic column, the target stays on peak RSS.
-    const run = await measure(["--trace-gc", ...evalArgs(0, cases, MEMORY_CONCURRENCY, ["-o", out])], {
-      env: evalEnv,
-      rss,
-      timeoutMs: PLAN.memoryTimeoutMs,
-    });
-    const gc = splitGcTrace(run.stdout);
-    run.stdout = gc.rest;
-    const stats = await stub0.stats();
-    const lines = run.code === 0 ? await countLines(out) : 0;
-    const check = validate("eval", run, stats, jobs);
-    if (check.ok && lines !== jobs) {
-      check.ok = false;
-      check.problem = `${lines} lines in out.jsonl, expected ${jobs}`;
-    }
-    rmSync(out, { force: true });
-    memory.push({ cases, jobs, gc, run: { ...run, ...check } });
-  }
-  const [small, large] = memory;
-  const memoryRatio = large.run.rssKb / small.run.rssKb;
-  targets.push({
-    name: `memory: peak RSS at ${large.cases} cases ≤ ${TARGETS.memoryRatio}× at ${small.cases} cases`,
-    pass: small.run.ok && large.run.ok && memoryRatio <= TARGETS.memoryRatio,
-    detail: `${fmt(memoryRatio, 2)}× (${mb(large.run.rssKb)} MB vs ${mb(small.run.rssKb)} MB${large.run.timedOut ? "; the stopped run's peak so far, a lower bound" : ""})${problems(small.run, large.run)}`,
-  });
-
-  // 3b. Resuming the large run once it is finished: every job is replayed from its journal, none
-  // is sent. The journal is read back line by line as jobs come up, so this too must stay flat.
-  if (large.run.ok) {
-    const out = join(tmp, "out-resumed.jsonl");
-    log(
-      `memory: --resume of the finished ${large.cases}-case run (replays ${large.jobs} jobs from its journal) …`,
-    );
-    await stub0.reset(false);
-    const run = await measure(
-      ["--trace-gc", ...evalArgs(0, large.cases, MEMORY_CONCURRENCY, ["--resume", "-o", out])],
-      { env: evalEnv, rss, timeoutMs: PLAN.memoryTimeoutMs },
-    );
-    const gc = splitGcTrace(run.stdout);
-    run.stdout = gc.rest;
-    const check = validate("eval", run, await stub0.stats(), large.jobs, 0);
-    const lines = run.code === 0 ? await countLines(out) : 0;
-    if (check.ok && lines !== large.jobs) {
-      check.ok = false;
-      check.problem = `${lines} lines in out.jsonl, expected ${large.jobs}`;
-    }
-    rmSync(out, { force: true });
-    memory.push({ cases: large.cases, jobs: large.jobs, resumed: true, gc, run: { ...run, ...check } });
-    const ratio = run.rssKb / small.run.rssKb;
-    targets.push({
-      name: `memory: peak RSS resuming the finished ${large.cases}-case run ≤ ${TARGETS.memoryRatio}× a ${small.cases}-case run`,
-      pass: check.ok && small.run.ok && ratio <= TARGETS.memoryRatio,
-      detail: `${fmt(ratio, 2)}× (${mb(run.rssKb)} MB vs ${mb(small.run.rssKb)} MB)${problems(small.run, { ...run, ...check })}`,
-    });
-  }
+  if (ONLY.has("memory")) await measureMemory();
 
   notes.push(
     `load average (1 min) before / after: ${loadBefore} / ${loadavg()} (other work on this machine shows up in wall times; CPU s is less sensitive to it)`,
   );
-  printReport({ machine, rss, startup, throughput, memory });
+  printReport({ machine, rss, startup, firstRequest, throughput, promptfoo, memory });
 }
 
-function printReport({ machine, rss, startup, throughput, memory }) {
+function printReport({ machine, rss, startup, firstRequest, throughput, promptfoo, memory }) {
   const out = [];
   const flags = process.argv.slice(2).join(" ");
   const command =
@@ -369,47 +501,88 @@ function printReport({ machine, rss, startup, throughput, memory }) {
   );
   for (const note of notes) out.push(`- ${note}`);
   out.push("");
-  out.push(`## Start-up (median of ${PLAN.startupRuns} runs)`);
-  out.push("");
-  out.push("| command | median ms | min | max | over node -e 0 |");
-  out.push("|---|---:|---:|---:|---:|");
-  const base = startup["node -e 0"].median;
-  for (const [name, s] of Object.entries(startup)) {
-    out.push(
-      `| \`${name}\` | ${fmt(s.median, 0)} | ${fmt(s.min, 0)} | ${fmt(s.max, 0)} | ${name === "node -e 0" ? "–" : `+${fmt(s.median - base, 0)}`} |`,
-    );
-  }
-  out.push("");
-  out.push("## Throughput (2 prompts × cases = jobs)");
-  out.push("");
-  out.push(
-    "| latency | jobs | -j | tool | wall s | × floor | CPU s | jobs/s (wall) | jobs/s (busy window) | peak RSS MB | check |",
-  );
-  out.push("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|");
-  for (const row of throughput) {
-    for (const tool of ["floor", "undici", "sdk", "cached", "eval"].filter((t) => row[t])) {
-      const run = row[tool];
-      const ratio = tool === "floor" ? "1.00" : row.floor ? fmt(run.wallMs / row.floor.wallMs, 2) : "–";
-      const name = DIAGNOSTICS[tool] ?? tool;
+  if (startup["node -e 0"]) {
+    out.push(`## Start-up (median of ${PLAN.startupRuns} rounds, each running every command once)`);
+    out.push("");
+    out.push("| command | median ms | min | max | × node -e 0 |");
+    out.push("|---|---:|---:|---:|---:|");
+    const base = startup["node -e 0"].median;
+    for (const [name, s] of Object.entries(startup)) {
       out.push(
-        `| ${row.latency} ms | ${row.jobs} | ${row.concurrency} | ${name}${row.repeats > 1 ? ` (median of ${row.repeats})` : ""} | ${fmt(run.wallMs / 1000, 2)} | ${ratio} | ${fmt(run.cpuS, 2)} | ${fmt(run.wallRate, 0)} | ${fmt(run.windowRate, 0)} | ${mb(run.rssKb)} | ${run.ok ? "ok" : `**${run.problem}**`} |`,
+        `| \`${name}\` | ${fmt(s.median, 0)} | ${fmt(s.min, 0)} | ${fmt(s.max, 0)} | ${name === "node -e 0" ? "1.00" : fmt(s.median / base, 2)} |`,
       );
     }
+    out.push("");
   }
-  out.push("");
-  out.push(`## Memory (eval, 0 ms latency, -j ${MEMORY_CONCURRENCY}, -o out.jsonl)`);
-  out.push("");
-  out.push(
-    "| cases | jobs | wall s | CPU s | jobs/s (wall) | peak RSS MB | live heap after full GCs, MB: last / max | full GCs | check |",
-  );
-  out.push("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
-  for (const row of memory) {
-    const { lastLiveMb, maxLiveMb, fullGcs } = row.gc;
+  if (Object.keys(firstRequest).length > 0) {
     out.push(
-      `| ${row.cases}${row.resumed ? " (--resume, all replayed)" : ""} | ${row.jobs} | ${fmt(row.run.wallMs / 1000, 2)} | ${fmt(row.run.cpuS, 2)} | ${fmt(row.run.wallRate, 0)} | ${mb(row.run.rssKb)} | ${fmt(lastLiveMb, 1)} / ${fmt(maxLiveMb, 1)} | ${fullGcs} | ${row.run.ok ? "ok" : `**${row.run.problem}**`} |`,
+      `## Time to first request (${PLAN.firstRequestCases} cases × 2 prompts with shots, spawn → first request at the stub; median of ${PLAN.firstRequestRuns} rounds)`,
     );
+    out.push("");
+    out.push("| client | median ms | min | max |");
+    out.push("|---|---:|---:|---:|");
+    for (const [name, s] of Object.entries(firstRequest)) {
+      out.push(`| ${name} | ${fmt(s.median, 0)} | ${fmt(s.min, 0)} | ${fmt(s.max, 0)} |`);
+    }
+    out.push("");
   }
-  out.push("");
+  if (throughput.length > 0) {
+    out.push("## Throughput (2 prompts × cases = jobs)");
+    out.push("");
+    out.push(
+      "At 200 ms the rows are latency-bound: the share column is jobs/s spawn to exit over concurrency ÷ latency, the most any client could do.",
+    );
+    out.push("");
+    out.push(
+      "| latency | jobs | -j | tool | wall s | × floor | CPU s | jobs/s (wall) | jobs/s (busy window) | share of c ÷ latency (wall) | peak RSS MB | check |",
+    );
+    out.push("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (const row of throughput) {
+      const ideal = row.latency > 0 ? row.concurrency / (row.latency / 1000) : undefined;
+      for (const tool of ["floor", "undici", "sdk", "cached", "eval"].filter((t) => row[t])) {
+        const run = row[tool];
+        const ratio = tool === "floor" ? "1.00" : row.floor ? fmt(run.wallMs / row.floor.wallMs, 2) : "–";
+        const name = DIAGNOSTICS[tool] ?? tool;
+        const share = ideal ? `${fmt((run.wallRate / ideal) * 100, 1)}%` : "–";
+        out.push(
+          `| ${row.latency} ms | ${row.jobs} | ${row.concurrency} | ${name}${row.repeats > 1 ? ` (median of ${row.repeats})` : ""} | ${fmt(run.wallMs / 1000, 2)} | ${ratio} | ${fmt(run.cpuS, 2)} | ${fmt(run.wallRate, 0)} | ${fmt(run.windowRate, 0)} | ${share} | ${mb(run.rssKb)} | ${run.ok ? "ok" : `**${run.problem}**`} |`,
+        );
+      }
+    }
+    out.push("");
+  }
+  if (promptfoo) {
+    out.push(
+      `## promptfoo side by side (${promptfoo.jobs} jobs, -j ${PROMPTFOO_CONCURRENCY}, 0 ms, cache off; ${promptfoo.version || "version unknown"})`,
+    );
+    out.push("");
+    out.push("| tool | wall s | × eval | CPU s | peak RSS MB | check |");
+    out.push("|---|---:|---:|---:|---:|---|");
+    for (const [name, run] of [
+      ["promptfoo", promptfoo.promptfoo],
+      ["promptsmith eval", promptfoo.eval],
+    ]) {
+      out.push(
+        `| ${name} | ${fmt(run.wallMs / 1000, 2)} | ${fmt(run.wallMs / promptfoo.eval.wallMs, 2)} | ${fmt(run.cpuS, 2)} | ${mb(run.rssKb)} | ${promptfoo.ok ? "ok" : `**${promptfoo.problem}**`} |`,
+      );
+    }
+    out.push("");
+  }
+  if (memory.length > 0) {
+    out.push(`## Memory (eval, 0 ms latency, -j ${MEMORY_CONCURRENCY}, -o out.jsonl)`);
+    out.push("");
+    out.push(
+      "| cases | jobs | wall s | CPU s | jobs/s (wall) | peak RSS MB | live heap after full GCs, MB: last / max | full GCs | check |",
+    );
+    out.push("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (const row of memory) {
+      const { lastLiveMb, maxLiveMb, fullGcs } = row.gc;
+      out.push(
+        `| ${row.cases}${row.resumed ? " (--resume, all replayed)" : ""} | ${row.jobs} | ${fmt(row.run.wallMs / 1000, 2)} | ${fmt(row.run.cpuS, 2)} | ${fmt(row.run.wallRate, 0)} | ${mb(row.run.rssKb)} | ${fmt(lastLiveMb, 1)} / ${fmt(maxLiveMb, 1)} | ${fullGcs} | ${row.run.ok ? "ok" : `**${row.run.problem}**`} |`,
+      );
+    }
+    out.push("");
+  }
   out.push("## Targets");
   out.push("");
   for (const t of targets) out.push(`- ${t.pass ? "PASS" : "**FAIL**"} ${t.name}: ${t.detail}`);
@@ -460,14 +633,17 @@ function validate(tool, run, stats, jobs, sent = jobs) {
   return result;
 }
 
-/** Spawns `node <args>` and times it from spawn to exit; peak RSS as chosen by `rss`. */
-async function measure(args, { env = process.env, rss = "none", timeoutMs = RUN_TIMEOUT_MS } = {}) {
+/** Spawns `node <args>` (or `command <args>`) and times it from spawn to exit; peak RSS as chosen by `rss`. */
+async function measure(
+  args,
+  { command: program = process.execPath, env = process.env, rss = "none", timeoutMs = RUN_TIMEOUT_MS } = {},
+) {
   const timeFile = join(tmp, `time-${Math.random().toString(36).slice(2)}.txt`);
   const [command, argv] =
-    rss === "time"
-      ? ["/usr/bin/time", ["-v", "-o", timeFile, process.execPath, ...args]]
-      : [process.execPath, args];
+    rss === "time" ? ["/usr/bin/time", ["-v", "-o", timeFile, program, ...args]] : [program, args];
   const started = performance.now();
+  // On the wall clock, as the stub's first request is: their difference is the time to first request.
+  const startedEpochMs = performance.timeOrigin + started;
   const child = spawn(command, argv, { cwd: tmp, env, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   let stdout = "";
@@ -522,7 +698,7 @@ async function measure(args, { env = process.env, rss = "none", timeoutMs = RUN_
     cpuS = field("User time \\(seconds\\)") + field("System time \\(seconds\\)");
     rmSync(timeFile, { force: true });
   }
-  return { code, wallMs, rssKb, cpuS, timedOut, stdout, stderr };
+  return { code, wallMs, startedEpochMs, rssKb, cpuS, timedOut, stdout, stderr };
 }
 
 /** Separates `node --trace-gc` lines from the program's own stdout; live heap = size after each Mark-Compact. */
@@ -632,6 +808,62 @@ function writeConfig(stub, cases, datasets, cacheKey) {
     `tests: { path: ${JSON.stringify(datasets.get(cases))}, expected: answer }`,
     "scorer: numeric",
     ...(cacheKey ? ["cache: false"] : []),
+  ];
+  writeFileSync(path, `${yaml.join("\n")}\n`);
+  return path;
+}
+
+/**
+ * The time-to-first-request config: 2 prompts with 4 shots each from a 200-row pool, one drawn at
+ * random per case and one by BM25 similarity (an index built before the first call).
+ */
+function writeShotsConfig(stub, cases, datasets) {
+  const dir = join(tmp, `config-shots-${cases}`);
+  mkdirSync(dir, { recursive: true });
+  const pool = join(dir, "train.jsonl");
+  writeFileSync(
+    pool,
+    readFileSync(datasets.get(CHECK_CASES), "utf8").replaceAll('"id":"case-', '"id":"train-'),
+  );
+  const shots = "{{#each shots}}Q: {{question}}\\nA: {{answer}}\\n\\n{{/each}}";
+  const path = join(dir, "promptsmith.yaml");
+  const yaml = [
+    "providers:",
+    `  - id: openai:${MODEL}`,
+    `    baseURL: ${stub.url}`,
+    "    maxRetries: 0",
+    "prompts:",
+    "  - id: random-shots",
+    `    text: "${shots}Q: {{question}}\\nA:"`,
+    `    shots: { from: ${JSON.stringify(pool)}, k: 4, select: random }`,
+    "  - id: similar-shots",
+    `    text: "${shots}Question: {{question}}\\nAnswer:"`,
+    `    shots: { from: ${JSON.stringify(pool)}, k: 4, select: similar }`,
+    `tests: { path: ${JSON.stringify(datasets.get(cases))}, expected: answer }`,
+    "scorer: numeric",
+  ];
+  writeFileSync(path, `${yaml.join("\n")}\n`);
+  return path;
+}
+
+/** The promptfoo config of the 0 ms row's calls: the same two templates, cases from a CSV, no assertions. */
+function writePromptfooConfig(stub, cases, datasets) {
+  const dir = join(tmp, `promptfoo-${cases}`);
+  mkdirSync(dir, { recursive: true });
+  const csv = join(dir, "cases.csv");
+  const rows = readFileSync(datasets.get(cases), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.stringify(JSON.parse(line).question));
+  writeFileSync(csv, `question\n${rows.join("\n")}\n`);
+  const path = join(dir, "promptfooconfig.yaml");
+  const yaml = [
+    "prompts:",
+    ...Object.values(TEMPLATES).map((text) => `  - ${JSON.stringify(text)}`),
+    "providers:",
+    `  - id: openai:chat:${MODEL}`,
+    `    config: { apiBaseUrl: ${JSON.stringify(stub.url)}, apiKey: sk-no-key-required }`,
+    `tests: ${JSON.stringify(`file://${csv}`)}`,
   ];
   writeFileSync(path, `${yaml.join("\n")}\n`);
   return path;

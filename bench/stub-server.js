@@ -5,7 +5,9 @@
 //
 // Prints one line `{"port":N}` once listening. Every POST .../chat/completions gets the same
 // precomputed JSON answer after <ms>. Control routes for the benchmark itself:
-//   GET  /__stats              → {"requests":n,"windowMs":ms|null,"digest":"…"|null,"heldMs":{mean,p99}|null}
+//   GET  /__stats              → {"requests":n,"windowMs":ms|null,"firstEpochMs":ms|null,"digest":"…"|null,"heldMs":{mean,p99}|null}
+//                                firstEpochMs: when the first request arrived, on the wall clock, so a
+//                                client's spawn-to-first-request time can be taken across processes
 //                                heldMs: how long answers were really held (body in → answer out);
 //                                the timer fires late by a millisecond or so, and that is the
 //                                stub's share of any shortfall from concurrency ÷ latency
@@ -45,13 +47,18 @@ let capture = null;
 // the client's start-up and exit, which a spawn-to-exit time cannot.
 let firstAt = null;
 let lastAt = null;
+/** The first request's arrival on the wall clock (ms since the epoch), for the client's time to first request. */
+let firstEpochMs = null;
 /** Per answer since the last reset: ms from the request's body in to the answer written. */
 let held = [];
 
 const server = createServer((req, res) => {
   if (req.method === "POST" && req.url.endsWith("/chat/completions")) {
     requests++;
-    firstAt ??= performance.now();
+    if (firstAt === null) {
+      firstAt = performance.now();
+      firstEpochMs = performance.timeOrigin + firstAt;
+    }
     const chunks = capture ? [] : null;
     // The body must be read (or drained) for the socket to be reused.
     req.on("data", (chunk) => chunks?.push(chunk));
@@ -79,7 +86,7 @@ const server = createServer((req, res) => {
       p99: sorted[Math.floor(0.99 * (sorted.length - 1))],
     };
     res.end(
-      JSON.stringify({ requests, windowMs, digest, captured: capture ? capture.length : null, heldMs }),
+      JSON.stringify({ requests, windowMs, firstEpochMs, digest, captured: capture ? capture.length : null, heldMs }),
     );
     return;
   }
@@ -87,6 +94,7 @@ const server = createServer((req, res) => {
     requests = 0;
     held = [];
     firstAt = null;
+    firstEpochMs = null;
     lastAt = null;
     capture = req.url.includes("capture=1") ? [] : null;
     req.resume();
