@@ -52,6 +52,12 @@ export interface UserErrorInit {
   cause?: unknown;
 }
 
+/**
+ * Marks a UserError of any copy of this module: the command line's front is a CommonJS bundle with
+ * its own copy, and its commands are ES modules with theirs (scripts/bundle-cli.mjs).
+ */
+const USER_ERROR = Symbol.for("promptsmith.UserError");
+
 /** A problem with the user's input; printed without a stack, exit code 2. */
 export class UserError extends Error {
   readonly code: UserErrorCode;
@@ -74,10 +80,20 @@ export class UserError extends Error {
   all(): UserError[] {
     return [this, ...this.related];
   }
+
+  get [USER_ERROR](): true {
+    return true;
+  }
 }
 
+/** A UserError, from this copy of the module or another one (the CLI's front and its commands). */
 export function isUserError(value: unknown): value is UserError {
-  return value instanceof UserError;
+  return (
+    value instanceof UserError ||
+    (typeof value === "object" &&
+      value !== null &&
+      (value as { [USER_ERROR]?: unknown })[USER_ERROR] === true)
+  );
 }
 
 /** `file:line:col` with whatever parts are known. */

@@ -1,3 +1,7 @@
+import { fstatSync, writeSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { OutputConfiguration } from "commander";
+
 /** What a command may touch of the outside world; injected so commands run in tests. */
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -6,11 +10,82 @@ export interface CliIo {
   cwd: string;
 }
 
-/** The real process's streams, environment and directory. */
+/** The ios processIo() made: their commander output may go straight to the file descriptors. */
+const processIos = new WeakSet<CliIo>();
+
+/**
+ * The real process's streams, environment and directory. The streams are made when first used:
+ * Node builds `process.stdout` on first access (a socket for a pipe, some 3 ms at start-up), and
+ * `--version` or `--help` need none (see writeCommanderOutput).
+ */
 export function processIo(): CliIo {
-  ignoreClosedReader(process.stdout);
-  ignoreClosedReader(process.stderr);
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  const io: CliIo = {
+    get stdout() {
+      ignoreClosedReader(process.stdout);
+      return process.stdout;
+    },
+    get stderr() {
+      ignoreClosedReader(process.stderr);
+      return process.stderr;
+    },
+    env: process.env,
+    cwd: process.cwd(),
+  };
+  processIos.add(io);
+  return io;
+}
+
+/**
+ * Commander's output settings. Its help, version and usage errors are a few KB written once: for
+ * the process's own io they go straight to the file descriptor, and the terminal's width and
+ * colours are asked of a stream only on a terminal, so that `--help` into a pipe builds no stream.
+ * (Commander's defaults read `process.stdout.isTTY`, which builds one.)
+ */
+export function commanderOutput(io: CliIo): OutputConfiguration {
+  const terminal = (fd: 1 | 2) => processIos.has(io) && isTerminal(fd);
+  return {
+    writeOut: (text: string) => writeCommanderOutput(io, "stdout", text),
+    writeErr: (text: string) => writeCommanderOutput(io, "stderr", text),
+    // 80 off a terminal, as commander has it.
+    getOutHelpWidth: () => (terminal(1) ? process.stdout.columns : 80),
+    getErrHelpWidth: () => (terminal(2) ? process.stderr.columns : 80),
+    // Nothing promptsmith prints through commander is coloured: this only decides whether commander
+    // strips colour codes that are not there.
+    getOutHasColors: () => terminal(1) && process.stdout.hasColors?.() === true,
+    getErrHasColors: () => terminal(2) && process.stderr.hasColors?.() === true,
+  };
+}
+
+/**
+ * Whether a file descriptor is a terminal. node:tty loads net and the streams (some 4 ms), so a
+ * pipe or a file, which is no character device, is told apart without it.
+ */
+function isTerminal(fd: number): boolean {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return (createRequire(import.meta.url)("node:tty") as typeof import("node:tty")).isatty(fd);
+}
+
+function writeCommanderOutput(io: CliIo, to: "stdout" | "stderr", text: string): void {
+  if (processIos.has(io)) {
+    const bytes = Buffer.from(text);
+    let written = 0;
+    try {
+      while (written < bytes.length) written += writeSync(to === "stdout" ? 1 : 2, bytes, written);
+      return;
+    } catch (error) {
+      // `promptsmith --help | head -1`: the reader is gone, the rest is dropped (as ignoreClosedReader).
+      if ((error as NodeJS.ErrnoException).code === "EPIPE") return;
+      // A non-blocking pipe that is full: the stream waits for it.
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+      io[to].write(bytes.subarray(written));
+      return;
+    }
+  }
+  io[to].write(text);
 }
 
 const guarded = new WeakSet<NodeJS.WritableStream>();

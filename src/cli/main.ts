@@ -3,7 +3,7 @@ import { Command, CommanderError } from "commander";
 import { formatUserError, isUserError } from "../errors.js";
 import { ExitCode } from "./exit-codes.js";
 import { addFlags } from "./flags.js";
-import { type CliIo, processIo } from "./io.js";
+import { type CliIo, commanderOutput, processIo } from "./io.js";
 import { keepShortCommandsShort } from "./v8-flags.js";
 
 /**
@@ -11,17 +11,16 @@ import { keepShortCommandsShort } from "./v8-flags.js";
  * library when it runs, so `--version` and `--help` stay fast.
  */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
-  keepShortCommandsShort();
   let exitCode: number = ExitCode.ok;
   const program = new Command("promptsmith")
     .description("Compose prompts from templates, run them against models, and score the answers.")
     .version(readVersion(), "-v, --version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
-    });
+    .configureOutput(commanderOutput(io))
+    // Before a command's modules load (undici's parser among them); not for --version or --help,
+    // which run no command and need not load node:v8.
+    .hook("preAction", keepShortCommandsShort);
 
   addFlags(
     program

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatUserError, isUserError, type UserError, unwritableFileError } from "../../src/errors.js";
+import { formatUserError, isUserError, UserError, unwritableFileError } from "../../src/errors.js";
 
 describe("unwritableFileError", () => {
   const place = {
@@ -35,5 +35,20 @@ describe("unwritableFileError", () => {
     expect(unwritableFileError(other, place)).toBe(other);
     const plain = new TypeError("x is undefined");
     expect(unwritableFileError(plain, place)).toBe(plain);
+  });
+});
+
+describe("isUserError", () => {
+  it("knows a UserError of another copy of errors.ts (the CLI's front and its commands have one each)", async () => {
+    // A second instance of the module, as a second bundle holds one: its class is another class.
+    const other = (await import("../../src/errors.js?second-copy")) as typeof import("../../src/errors.js");
+    const foreign = new other.UserError({ code: "usage", message: "from the other copy" });
+    expect(foreign instanceof UserError).toBe(false);
+    expect(isUserError(foreign)).toBe(true);
+    expect(formatUserError(foreign)).toBe("from the other copy");
+    expect(isUserError(new Error("plain"))).toBe(false);
+    expect(isUserError(Object.assign(new Error("look-alike"), { name: "UserError", code: "usage" }))).toBe(
+      false,
+    );
   });
 });
