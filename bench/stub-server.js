@@ -86,7 +86,14 @@ const server = createServer((req, res) => {
       p99: sorted[Math.floor(0.99 * (sorted.length - 1))],
     };
     res.end(
-      JSON.stringify({ requests, windowMs, firstEpochMs, digest, captured: capture ? capture.length : null, heldMs }),
+      JSON.stringify({
+        requests,
+        windowMs,
+        firstEpochMs,
+        digest,
+        captured: capture ? capture.length : null,
+        heldMs,
+      }),
     );
     return;
   }
