@@ -34,7 +34,7 @@ function loadFront({ useCache = true } = {}) {
   const script = new Script(source, { filename: FRONT, cachedData });
   const front = { exports: {} };
   // A script vm compiles has no import() of its own: the front's imports of its commands
-  // (`__promptsmithImport("./commands/eval.js")`) are made here.
+  // (`__promptsmithImport("./command-eval.js")`) are made here.
   const importCommand = (specifier) => import(pathToFileURL(join(dirname(FRONT), specifier)).href);
   script.runInThisContext()(front.exports, createRequire(FRONT), front, FRONT, dirname(FRONT), importCommand);
   return { exports: front.exports, script };

@@ -11,7 +11,7 @@
 //   file. It is all `--version` and `--help` load. CommonJS because Node 20 starts an ES module
 //   entry about 10 ms slower (the ES module loader, an async read and a module record per file):
 //   the front went from 1.5× a bare `node -e 0` to about 1.15× (bench/RESULTS.md, start-up).
-// - the commands, dist/bin/commands/<name>.js: ES modules that share chunks, each `await import()`
+// - the commands, dist/bin/command-<name>.js: ES modules that share chunks, each `await import()`
 //   of the sources a chunk of its own, loaded when first needed. The front imports a command's
 //   file when that command runs; so --version and --help load no heavy package
 //   (test/e2e/cli.test.ts checks that through dist/bin/meta.json, the two builds' metafiles).
@@ -50,7 +50,9 @@ rmSync("dist/bin", { recursive: true, force: true });
 const commands = readdirSync("dist/cli/commands").filter((name) => name.endsWith(".js"));
 const result = await build({
   entryPoints: Object.fromEntries(
-    commands.map((name) => [`commands/${name.slice(0, -".js".length)}`, `dist/cli/commands/${name}`]),
+    // dist/bin/command-<name>.js: as deep as the chunks and as dist/<room>/, so that a module's
+    // `new URL("../../…", import.meta.url)` finds the same file bundled or not.
+    commands.map((name) => [`command-${name.slice(0, -".js".length)}`, `dist/cli/commands/${name}`]),
   ),
   outdir: "dist/bin",
   bundle: true,
@@ -69,7 +71,7 @@ const result = await build({
   logLevel: "warning",
 });
 
-/** The front's imports of ./commands/<name>.js stay imports, of the files built above. */
+/** The front's imports of ./commands/<name>.js stay imports, of dist/bin/command-<name>.js (below). */
 const commandsOutside = {
   name: "commands-outside",
   setup(build) {
@@ -113,7 +115,7 @@ const front = await build({
 const frontFile = "dist/bin/main.cjs";
 const frontText = readFileSync(frontFile, "utf8");
 const commandImports = frontText.match(/\bimport\("\.\/commands\//g) ?? [];
-const frontRewritten = frontText.replaceAll('import("./commands/', '__promptsmithImport("./commands/');
+const frontRewritten = frontText.replaceAll('import("./commands/', '__promptsmithImport("./command-');
 if (commandImports.length === 0 || /\bimport\(/.test(frontRewritten)) {
   process.stderr.write(
     "bundle-cli: the front's import() calls are not all of ./commands/<name>.js: bin/promptsmith.js cannot load it\n",

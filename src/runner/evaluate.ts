@@ -27,7 +27,7 @@ import type { BaseIndex } from "../stats/comparisons.js";
 import { createComparisonAccumulator } from "../stats/comparisons.js";
 import { judgeGates, thresholdsOf } from "../stats/gates.js";
 import { createRecordStats } from "../stats/record-stats.js";
-import { openCache, type ResponseCache } from "../store/cache.js";
+import { openCache, openCacheWhenUsed, type ResponseCache } from "../store/cache.js";
 import {
   createJournalWriter,
   type JournalReplay,
@@ -317,6 +317,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
   let journal: ReturnType<typeof createJournalWriter> | undefined;
   let replay: JournalReplay | undefined;
   let cassette: CassetteWriter | undefined;
+  let pruneAfter = false;
 
   try {
     // The journal: a new one, or the one being resumed with what it already holds.
@@ -371,7 +372,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       }
       scorerProviders.set(key, entry);
     }
-    if (cacheMode !== "off") cache ??= openCache(suite.cache.path);
+    if (cacheMode !== "off") cache ??= openCacheWhenUsed(suite.cache.path);
     // A new run's journal is made once the providers are up, so a bad key leaves no empty run behind.
     if (options.resume === undefined && options.journal !== false) {
       runId = newRunId(now());
@@ -381,7 +382,8 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
         ...journalHeaderFor(suite, options),
       });
       // Each journal holds its run's every result; only the newest runs are resumed or retried.
-      pruneJournals(suite.runsDir, suite.configPath, suite.keepRuns);
+      // Pruned once the run is over (the finally below): housekeeping, kept off the first call's path.
+      pruneAfter = true;
     }
 
     if (options.record !== undefined)
@@ -652,6 +654,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     journal?.close();
     replay?.close();
     cache?.close();
+    if (pruneAfter) pruneJournals(suite.runsDir, suite.configPath, suite.keepRuns);
     options.signal?.removeEventListener("abort", onOuterAbort);
     await Promise.allSettled([...bound, ...judgeBound].map((b) => b.provider.close?.()));
     await embed?.close();

@@ -4,7 +4,7 @@
  * endpoint gave. better-sqlite3 is loaded only when a cache is opened, so runs without a cache
  * never pay for the native module.
  */
-import { mkdirSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { UserError } from "../errors.js";
@@ -326,6 +326,54 @@ export function openCache(path: string, options: OpenCacheOptions = {}): Respons
         closed = true;
         db.close();
       }
+    },
+  };
+}
+
+/**
+ * The cache of a run, opened off the path of its first call where it can be. When the file does
+ * not exist yet there is nothing to read, so loading SQLite and creating the schema (some 10 ms)
+ * wait for the first answer to store, and the first requests go out first. The folder is made
+ * and checked for writing at once, so a cache that cannot be written still stops the run before
+ * any call. An existing file is opened at once: its answers are read before calls are made.
+ */
+export function openCacheWhenUsed(path: string, options: OpenCacheOptions = {}): ResponseCache {
+  if (existsSync(path)) return openCache(path, options);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    accessSync(dirname(path), constants.W_OK);
+  } catch {
+    // openCache says what is wrong, located and with a hint.
+    return openCache(path, options);
+  }
+  let opened: ResponseCache | undefined;
+  let closed = false;
+  const open = (): ResponseCache => {
+    if (closed) throw new Error(`response cache ${path} is closed`);
+    opened ??= openCache(path, options);
+    return opened;
+  };
+  // Until the first set opens the file nothing is in it for this run (another run's answers stored
+  // meanwhile are missed until then: calls two runs race to make either way).
+  const unopened = (): undefined => {
+    if (closed) throw new Error(`response cache ${path} is closed`);
+    return undefined;
+  };
+  return {
+    path,
+    get: (key) => (opened ? opened.get(key) : unopened()),
+    set(key, value) {
+      assertCacheable(value);
+      open().set(key, value);
+    },
+    flush: () => opened?.flush(),
+    getEmbedding: (key) => (opened ? opened.getEmbedding(key) : unopened()),
+    setEmbedding: (key, vector) => open().setEmbedding(key, vector),
+    stats: () => open().stats(),
+    clear: () => open().clear(),
+    close() {
+      closed = true;
+      opened?.close();
     },
   };
 }

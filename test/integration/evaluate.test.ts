@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { evaluate, loadConfig, renderPrompt } from "../../src/index.js";
@@ -34,6 +34,33 @@ describe("evaluate (library)", () => {
       ["few-shot", 1, 5],
     ]);
     expect(record.cases).toHaveLength(10);
+  });
+
+  it("sends the first request before creating a new response cache, and keeps every answer in it", async () => {
+    const suite = await loadConfig(copyFixture("arithmetic"), { env: {} });
+    expect(suite.cache.enabled).toBe(true);
+    expect(existsSync(suite.cache.path)).toBe(false);
+    const cacheAtEachCall: boolean[] = [];
+    const first = await evaluate({
+      suite,
+      env: {},
+      createProvider: scriptedProvider(() => {
+        cacheAtEachCall.push(existsSync(suite.cache.path));
+        return "4";
+      }),
+    });
+    expect(first.status).toBe("complete");
+    // SQLite waits for the first answer to store: the first calls went out before it.
+    expect(cacheAtEachCall[0]).toBe(false);
+    expect(existsSync(suite.cache.path)).toBe(true);
+    const second = await evaluate({
+      suite,
+      env: {},
+      createProvider: scriptedProvider(() => {
+        throw new ProviderError("network", "every answer should come from the cache");
+      }),
+    });
+    expect(second.record.cases.map((c) => c.cached)).toEqual(new Array(10).fill(true));
   });
 
   it("keeps only a bounded sample of failures in memory when asked", async () => {

@@ -41,7 +41,8 @@ describe("unwritableFileError", () => {
 describe("isUserError", () => {
   it("knows a UserError of another copy of errors.ts (the CLI's front and its commands have one each)", async () => {
     // A second instance of the module, as a second bundle holds one: its class is another class.
-    const other = (await import("../../src/errors.js?second-copy")) as typeof import("../../src/errors.js");
+    const secondCopy = "../../src/errors.js?second-copy";
+    const other = (await import(/* @vite-ignore */ secondCopy)) as typeof import("../../src/errors.js");
     const foreign = new other.UserError({ code: "usage", message: "from the other copy" });
     expect(foreign instanceof UserError).toBe(false);
     expect(isUserError(foreign)).toBe(true);

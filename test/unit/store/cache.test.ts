@@ -1,12 +1,17 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isUserError } from "../../../src/errors.js";
-import { type CacheValue, openCache, type ResponseCache } from "../../../src/store/cache.js";
+import {
+  type CacheValue,
+  openCache,
+  openCacheWhenUsed,
+  type ResponseCache,
+} from "../../../src/store/cache.js";
 import { cacheKey } from "../../../src/store/job-key.js";
 import { transpileForChild } from "../../helpers/transpile.js";
 
@@ -47,6 +52,50 @@ const answer = (output: string, providerId = "openai:gpt-4o-mini"): CacheValue =
   latencyMs: 250,
   providerId,
   model: "gpt-4o-mini-2024-07-18",
+});
+
+describe("openCacheWhenUsed", () => {
+  it("creates no file until the first answer, then keeps it as openCache does", () => {
+    const path = freshPath();
+    const cache = track(openCacheWhenUsed(path));
+    // The folder is made and checked at once; the database waits.
+    expect(existsSync(dirname(path))).toBe(true);
+    expect(cache.get("k1")).toBeUndefined();
+    expect(existsSync(path)).toBe(false);
+    cache.set("k1", answer("4"));
+    expect(existsSync(path)).toBe(true);
+    expect(cache.get("k1")?.output).toBe("4");
+    cache.close();
+    expect(track(openCache(path)).get("k1")?.output).toBe("4");
+  });
+
+  it("opens an existing cache at once, so its answers are read before any call", () => {
+    const path = freshPath();
+    const first = openCache(path);
+    first.set("k1", answer("4"));
+    first.close();
+    expect(track(openCacheWhenUsed(path)).get("k1")?.output).toBe("4");
+  });
+
+  it("refuses a cache that cannot be written before any call, as openCache does", () => {
+    const blocker = join(dir, `blocker-${++counter}`);
+    writeFileSync(blocker, "a file where the cache's folder should be");
+    let error: unknown;
+    try {
+      openCacheWhenUsed(join(blocker, "cache.db"));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isUserError(error)).toBe(true);
+  });
+
+  it("refuses a value that is not an answer, and any use once closed", () => {
+    const cache = openCacheWhenUsed(freshPath());
+    expect(() => cache.set("k", { output: 4 } as unknown as CacheValue)).toThrow(TypeError);
+    cache.close();
+    expect(() => cache.get("k")).toThrow(/closed/);
+    expect(() => cache.set("k", answer("4"))).toThrow(/closed/);
+  });
 });
 
 describe("openCache", () => {
