@@ -5,9 +5,10 @@
 //
 // Prints one line `{"port":N}` once listening. Every POST .../chat/completions gets the same
 // precomputed JSON answer after <ms>. Control routes for the benchmark itself:
-//   GET  /__stats              → {"requests":n,"windowMs":ms|null,"firstEpochMs":ms|null,"digest":"…"|null,"heldMs":{mean,p99}|null}
-//                                firstEpochMs: when the first request arrived, on the wall clock, so a
-//                                client's spawn-to-first-request time can be taken across processes
+//   GET  /__stats              → {"requests":n,"windowMs":ms|null,"firstEpochMs":ms|null,"lastEpochMs":ms|null,"digest":"…"|null,"heldMs":{mean,p99}|null}
+//                                firstEpochMs / lastEpochMs: when the first request arrived and the last
+//                                answer left, on the wall clock, so a client's time to its first request
+//                                and from its last answer to its exit can be taken across processes
 //                                heldMs: how long answers were really held (body in → answer out);
 //                                the timer fires late by a millisecond or so, and that is the
 //                                stub's share of any shortfall from concurrency ÷ latency
@@ -90,6 +91,7 @@ const server = createServer((req, res) => {
         requests,
         windowMs,
         firstEpochMs,
+        lastEpochMs: lastAt === null ? null : performance.timeOrigin + lastAt,
         digest,
         captured: capture ? capture.length : null,
         heldMs,
