@@ -315,7 +315,7 @@ async function main() {
               : [...floorArgs(latency, cases, concurrency), ...(tool === "floor" ? [] : ["--via", tool])];
         const run = await measure(args, { env: evalEnv, rss });
         const sent = tool === "cached" ? DISTINCT_QUESTIONS.get(cases) * 2 : jobs;
-        runs[tool].push({ ...run, ...validate(tool, run, await stub.stats(), jobs, sent) });
+        runs[tool].push({ ...run, ...validate(tool, run, await stub.stats(), jobs, sent, concurrency) });
       }
     }
     const row = { latency, jobs, concurrency, repeats, eval: medianRun(runs.eval) };
@@ -342,7 +342,7 @@ async function main() {
       ...(row.undici ? [`bare undici loop ${share(row.undici)}`] : []),
     ].join(", ");
     const fixed = (run) =>
-      `${fmt(run.startMs, 0)} ms to its first request, ${fmt(run.endMs, 0)} ms from its last answer to exit`;
+      `${fmt(run.startMs, 0)} ms to its first request, ${fmt(run.firstWaveMs, 0)} ms more to its ${concurrency}th, ${fmt(run.endMs, 0)} ms from its last answer to exit`;
     const detail = `of ${fmt(ideal, 0)} jobs/s (concurrency ÷ latency), spawn to exit: ${shares}; over the stub's busy window eval ${fmt((evalRun.windowRate / ideal) * 100, 1)}%${floor ? `, bare fetch loop ${fmt((floor.windowRate / ideal) * 100, 1)}%` : ""}; eval ${fixed(evalRun)}${floor ? `, the bare fetch loop ${fixed(floor)}` : ""}${heldNote(evalRun, latency, ideal)}`;
     if (!floor) {
       notes.push(
@@ -536,9 +536,9 @@ function printReport({ machine, rss, startup, firstRequest, throughput, promptfo
     );
     out.push("");
     out.push(
-      "| latency | jobs | -j | tool | wall s | × floor | CPU s | jobs/s (wall) | jobs/s (busy window) | share of c ÷ latency (wall) | spawn → 1st request ms | last answer → exit ms | peak RSS MB | check |",
+      "| latency | jobs | -j | tool | wall s | × floor | CPU s | jobs/s (wall) | jobs/s (busy window) | share of c ÷ latency (wall) | spawn → 1st request ms | 1st → -j-th request ms | last answer → exit ms | peak RSS MB | check |",
     );
-    out.push("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    out.push("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for (const row of throughput) {
       const ideal = row.latency > 0 ? row.concurrency / (row.latency / 1000) : undefined;
       for (const tool of ["floor", "undici", "sdk", "cached", "eval"].filter((t) => row[t])) {
@@ -547,7 +547,7 @@ function printReport({ machine, rss, startup, firstRequest, throughput, promptfo
         const name = DIAGNOSTICS[tool] ?? tool;
         const share = ideal ? `${fmt((run.wallRate / ideal) * 100, 1)}%` : "–";
         out.push(
-          `| ${row.latency} ms | ${row.jobs} | ${row.concurrency} | ${name}${row.repeats > 1 ? ` (median of ${row.repeats})` : ""} | ${fmt(run.wallMs / 1000, 2)} | ${ratio} | ${fmt(run.cpuS, 2)} | ${fmt(run.wallRate, 0)} | ${fmt(run.windowRate, 0)} | ${share} | ${fmt(run.startMs, 0)} | ${fmt(run.endMs, 0)} | ${mb(run.rssKb)} | ${run.ok ? "ok" : `**${run.problem}**`} |`,
+          `| ${row.latency} ms | ${row.jobs} | ${row.concurrency} | ${name}${row.repeats > 1 ? ` (median of ${row.repeats})` : ""} | ${fmt(run.wallMs / 1000, 2)} | ${ratio} | ${fmt(run.cpuS, 2)} | ${fmt(run.wallRate, 0)} | ${fmt(run.windowRate, 0)} | ${share} | ${fmt(run.startMs, 0)} | ${fmt(run.firstWaveMs, 1)} | ${fmt(run.endMs, 0)} | ${mb(run.rssKb)} | ${run.ok ? "ok" : `**${run.problem}**`} |`,
         );
       }
     }
@@ -599,7 +599,7 @@ function printReport({ machine, rss, startup, firstRequest, throughput, promptfo
 }
 
 /** Checks a run did all its work: exit 0, every job reported without error, `sent` requests at the stub (default: one per job). */
-function validate(tool, run, stats, jobs, sent = jobs) {
+function validate(tool, run, stats, jobs, sent = jobs, concurrency = undefined) {
   const windowMs = stats.windowMs ?? Number.NaN;
   const result = {
     ok: true,
@@ -609,6 +609,8 @@ function validate(tool, run, stats, jobs, sent = jobs) {
     // Spawn → first request in, and last answer out → exit: what the busy window leaves out.
     startMs: stats.firstEpochMs == null ? Number.NaN : stats.firstEpochMs - run.startedEpochMs,
     endMs: stats.lastEpochMs == null ? Number.NaN : run.startedEpochMs + run.wallMs - stats.lastEpochMs,
+    // First request → the -j-th: how long the first wave took to leave (connections opened, code cold).
+    firstWaveMs: concurrency ? (stats.arrivalsMs?.[concurrency - 1] ?? Number.NaN) : Number.NaN,
     // A stopped run is rated on what it got done.
     wallRate: (run.timedOut ? stats.requests : jobs) / (run.wallMs / 1000),
     windowRate: (run.timedOut ? stats.requests : jobs) / (windowMs / 1000),

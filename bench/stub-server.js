@@ -5,10 +5,11 @@
 //
 // Prints one line `{"port":N}` once listening. Every POST .../chat/completions gets the same
 // precomputed JSON answer after <ms>. Control routes for the benchmark itself:
-//   GET  /__stats              → {"requests":n,"windowMs":ms|null,"firstEpochMs":ms|null,"lastEpochMs":ms|null,"digest":"…"|null,"heldMs":{mean,p99}|null}
+//   GET  /__stats              → {"requests":n,"windowMs":ms|null,"firstEpochMs":ms|null,"lastEpochMs":ms|null,"arrivalsMs":[…],"digest":"…"|null,"heldMs":{mean,p99}|null}
 //                                firstEpochMs / lastEpochMs: when the first request arrived and the last
 //                                answer left, on the wall clock, so a client's time to its first request
-//                                and from its last answer to its exit can be taken across processes
+//                                and from its last answer to its exit can be taken across processes;
+//                                arrivalsMs: when each of the first 256 requests arrived, after the first
 //                                heldMs: how long answers were really held (body in → answer out);
 //                                the timer fires late by a millisecond or so, and that is the
 //                                stub's share of any shortfall from concurrency ÷ latency
@@ -48,6 +49,9 @@ let capture = null;
 // the client's start-up and exit, which a spawn-to-exit time cannot.
 let firstAt = null;
 let lastAt = null;
+/** Arrival of the first requests since the last reset, ms after the first: how fast a client's first wave went out. */
+let arrivals = [];
+const MAX_ARRIVALS = 256;
 /** The first request's arrival on the wall clock (ms since the epoch), for the client's time to first request. */
 let firstEpochMs = null;
 /** Per answer since the last reset: ms from the request's body in to the answer written. */
@@ -60,6 +64,7 @@ const server = createServer((req, res) => {
       firstAt = performance.now();
       firstEpochMs = performance.timeOrigin + firstAt;
     }
+    if (arrivals.length < MAX_ARRIVALS) arrivals.push(performance.now() - firstAt);
     const chunks = capture ? [] : null;
     // The body must be read (or drained) for the socket to be reused.
     req.on("data", (chunk) => chunks?.push(chunk));
@@ -92,6 +97,7 @@ const server = createServer((req, res) => {
         windowMs,
         firstEpochMs,
         lastEpochMs: lastAt === null ? null : performance.timeOrigin + lastAt,
+        arrivalsMs: arrivals,
         digest,
         captured: capture ? capture.length : null,
         heldMs,
@@ -104,6 +110,7 @@ const server = createServer((req, res) => {
     held = [];
     firstAt = null;
     firstEpochMs = null;
+    arrivals = [];
     lastAt = null;
     capture = req.url.includes("capture=1") ? [] : null;
     req.resume();
