@@ -591,9 +591,11 @@ function printReport({ machine, rss, startup, firstRequest, throughput, promptfo
   const failed = targets.filter((t) => !t.pass).length;
   out.push("");
   out.push(
-    failed === 0
-      ? `All ${targets.length} targets met.`
-      : `**${failed} of ${targets.length} targets FAILED** (see above).`,
+    targets.length === 0
+      ? "No targets in the sections run."
+      : failed === 0
+        ? `All ${targets.length} targets met.`
+        : `**${failed} of ${targets.length} targets FAILED** (see above).`,
   );
   process.stdout.write(`${out.join("\n")}\n`);
 }
