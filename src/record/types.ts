@@ -130,6 +130,8 @@ export interface SummaryRow {
   leaks?: number;
   /** Each scorer's own numbers by name, over the cases it scored (errored cases have none). */
   scorers?: Record<string, ScorerSummary>;
+  /** Estimated spend in US dollars: the tokens at the provider's recorded list price, when it has one. */
+  cost?: number;
 }
 
 /** One scorer's numbers in a summary row. */
@@ -232,6 +234,8 @@ export interface RecordConfig {
     baseURL?: string;
     params: Record<string, unknown>;
     completions?: boolean;
+    /** USD per million tokens, when known (the config's `price:`, or the built-in table). */
+    price?: { input: number; output: number };
   }[];
   prompts: {
     id: string;

@@ -28,6 +28,7 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
     record.config.description,
     `${calls} ${calls === 1 ? "job" : "jobs"}`,
     hits > 0 ? `${hits} from cache` : undefined,
+    costLine(record),
     elapsed !== undefined ? duration(elapsed) : undefined,
   ]
     .filter(Boolean)
@@ -167,6 +168,12 @@ function intervalChart(record: RunRecord, c: InstanceType<typeof Chalk>, width: 
 }
 
 const SPARKS = "▁▂▃▄▅▆▇█";
+
+/** The run's estimated spend at list price, when a provider has a price and something was spent. */
+function costLine(record: RunRecord): string | undefined {
+  const cost = record.summary.reduce((sum, row) => sum + (row.cost ?? 0), 0);
+  return cost > 0 ? `≈$${cost.toFixed(cost < 1 ? 4 : 2)}` : undefined;
+}
 
 /**
  * For prompts swept over `k`: a sparkline of accuracy against k (on the 0–100% scale), one per

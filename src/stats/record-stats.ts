@@ -33,8 +33,14 @@ export function createRecordStats(header: Pick<RunRecord, "config" | "seed">) {
     },
     /** The summary rows, and the comparisons when there is a baseline. */
     end(): { summary: SummaryRow[]; comparisons?: Comparison[] } {
+      const prices = new Map(config.providers.map((p) => [p.label, p.price]));
       return {
-        summary: summary.rows(),
+        summary: summary.rows().map((row) => {
+          const price = prices.get(row.provider);
+          if (!price) return row;
+          const cost = (row.tokens.prompt * price.input + row.tokens.completion * price.output) / 1_000_000;
+          return { ...row, cost };
+        }),
         ...(comparisons ? { comparisons: comparisons.comparisons() } : {}),
       };
     },

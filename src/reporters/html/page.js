@@ -390,6 +390,12 @@
             : undefined,
         ],
         ["tokens", `${compact(row.tokens.prompt)} in · ${compact(row.tokens.completion)} out`],
+        [
+          "cost",
+          typeof row.cost === "number"
+            ? `$${row.cost.toFixed(row.cost < 1 ? 4 : 2)} (list price)`
+            : undefined,
+        ],
         ["from cache", row.cacheHits ? `${row.cacheHits} of ${row.total}` : undefined],
         [
           "leaks",
