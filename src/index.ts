@@ -14,7 +14,14 @@ export type {
 } from "./providers/types.js";
 export { isProviderError, ProviderError } from "./providers/types.js";
 export { type ReadRecordOptions, readRecord } from "./record/read.js";
-export type { CaseResult, RunRecord, SampleResult, SummaryRow } from "./record/types.js";
+export type {
+  CaseLeak,
+  CaseResult,
+  LeakCounts,
+  RunRecord,
+  SampleResult,
+  SummaryRow,
+} from "./record/types.js";
 export { createRecordWriter, writeRecord } from "./record/writer.js";
 export { renderEstimate } from "./reporters/estimate.js";
 export {
@@ -25,9 +32,23 @@ export {
   writeReportsFrom,
 } from "./reporters/files.js";
 export { renderJsonSummary } from "./reporters/json.js";
+export {
+  leakLine,
+  leakLines,
+  leakNote,
+  renderLeakFinding,
+  renderLeakSummary,
+} from "./reporters/leaks.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
 export { unreadBatches } from "./runner/batch-ledger.js";
 export { openCache, type ResponseCache } from "./runner/cache.js";
+export {
+  type CheckLeaksOptions,
+  checkLeaks,
+  type LeakFinding,
+  type LeakPlace,
+  type LeakReport,
+} from "./runner/check-leaks.js";
 export { type Estimate, type EstimateOptions, type EstimateRow, estimate } from "./runner/estimate.js";
 export {
   checkResultsPath,

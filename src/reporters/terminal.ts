@@ -1,5 +1,6 @@
 import { Chalk } from "chalk";
 import type { CaseResult, RunRecord, SummaryRow } from "../record/types.js";
+import { leakLines } from "./leaks.js";
 import { compactNumber, duration, oneLine, percent, sanitizeForTerminal, showValue } from "./text.js";
 
 /** Options of the terminal report. */
@@ -82,6 +83,8 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
       c.dim("accuracy is the majority vote over the samples (maj@n); single is one sample's accuracy"),
     );
   lines.push(...sweepCharts(record, c));
+  const leaks = leakLines(record);
+  if (leaks.length > 0) lines.push("", ...leaks);
 
   const failures = record.cases.filter((r) => !r.pass);
   const totalFailing = record.summary.reduce((n, row) => n + row.total - row.passed, 0);

@@ -14,6 +14,8 @@ export interface SummaryInput {
   draw?: number;
   samples?: { pass: boolean }[];
   agreement?: number;
+  /** Copies of the case the contamination guard excluded or flagged. */
+  leaks?: readonly { action: "excluded" | "flagged" }[];
 }
 
 interface Group {
@@ -34,6 +36,9 @@ interface Group {
   maxSamples: number;
   /** Per draw: [passed, total]. */
   draws: Map<number, [number, number]>;
+  leakCases: number;
+  leakExcluded: number;
+  leakFlagged: number;
 }
 
 /**
@@ -67,6 +72,9 @@ export function createSummaryAccumulator() {
           agreementSum: 0,
           maxSamples: 0,
           draws: new Map(),
+          leakCases: 0,
+          leakExcluded: 0,
+          leakFlagged: 0,
         };
         groups.set(key, group);
       }
@@ -90,6 +98,11 @@ export function createSummaryAccumulator() {
         tally[0] += result.pass && !result.error ? 1 : 0;
         tally[1] += 1;
         group.draws.set(result.draw, tally);
+      }
+      if (result.leaks && result.leaks.length > 0) {
+        group.leakCases++;
+        if (result.leaks.some((leak) => leak.action === "excluded")) group.leakExcluded++;
+        if (result.leaks.some((leak) => leak.action === "flagged")) group.leakFlagged++;
       }
     },
 
@@ -128,6 +141,8 @@ export function createSummaryAccumulator() {
           const { mean, sd } = meanAndSd(accuracies);
           row.draws = { n: accuracies.length, accuracies, mean, sd };
         }
+        if (g.leakCases > 0)
+          row.leaks = { cases: g.leakCases, excluded: g.leakExcluded, flagged: g.leakFlagged };
         return row;
       });
     },
