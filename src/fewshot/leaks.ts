@@ -37,6 +37,7 @@ export type LeakPolicy = "exclude" | "warn" | "allow";
 export type CopyKind = "exact" | "near";
 
 const WORD_SEPARATOR = /[^\p{L}\p{N}\p{M}]+/u;
+const NON_WORD = /[^\p{L}\p{N}\p{M}]+/gu;
 // Floating-point slack for the thresholds: 0.7 × 10 is 7.000000000000001.
 const EPSILON = 1e-9;
 
@@ -51,7 +52,8 @@ export function matchWords(text: string): string[] {
 
 /** The normalized text: its words joined by single spaces. */
 export function normalizeForMatch(text: string): string {
-  return matchWords(text).join(" ");
+  // One replace, no array of words: this runs on every pool row and every case.
+  return text.normalize("NFKC").toLowerCase().replace(NON_WORD, " ").trim();
 }
 
 /** Which fields of a row are compared. */
@@ -96,15 +98,17 @@ function fmix32(h: number): number {
   return h >>> 0;
 }
 
-/** Word hashes of the text being shingled, reused across calls: hashing allocates nothing per word. */
+/** Word hashes and shingles of the text being shingled, reused: shingling allocates nothing per text. */
 let wordHashes = new Uint32Array(256);
+let shingleScratch = new Uint32Array(256);
 
 /**
- * The distinct word-3-gram hashes of a normalized text (words joined by single spaces), sorted; a
- * text of fewer words is one shingle. The words are hashed in place, never split out as strings.
+ * Writes the distinct word-3-gram hashes of a normalized text (words joined by single spaces),
+ * sorted, to the start of `shingleScratch`, and returns how many; a text of fewer words is one
+ * shingle. The words are hashed in place, never split out as strings.
  */
-function shinglesOf(text: string): Uint32Array {
-  if (text === "") return new Uint32Array(0);
+function shingleInto(text: string): number {
+  if (text === "") return 0;
   let words = 0;
   let h = 0x811c9dc5;
   for (let i = 0; i <= text.length; i++) {
@@ -123,16 +127,21 @@ function shinglesOf(text: string): Uint32Array {
   }
   const count = Math.max(1, words - SHINGLE_WORDS + 1);
   const width = Math.min(SHINGLE_WORDS, words);
-  const out = new Uint32Array(count);
+  if (shingleScratch.length < count) shingleScratch = new Uint32Array(count * 2);
   for (let i = 0; i < count; i++) {
     let shingle = width;
     for (let j = 0; j < width; j++) shingle = mix(shingle, wordHashes[i + j]);
-    out[i] = fmix32(shingle);
+    shingleScratch[i] = fmix32(shingle);
   }
-  out.sort();
+  const out = shingleScratch.subarray(0, count).sort();
   let distinct = 0;
-  for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[i - 1]) out[distinct++] = out[i];
-  return out.subarray(0, distinct);
+  for (let i = 0; i < count; i++) if (i === 0 || out[i] !== out[i - 1]) out[distinct++] = out[i];
+  return distinct;
+}
+
+/** The distinct word-3-gram hashes of a normalized text, sorted, in an array of their own. */
+function shinglesOf(text: string): Uint32Array {
+  return shingleScratch.slice(0, shingleInto(text));
 }
 
 /** |a ∩ b| of two sorted, distinct hash arrays. */
@@ -260,14 +269,14 @@ export function createCopyIndex(
         while (nextWith[last] !== -1) last = nextWith[last];
         nextWith[last] = position;
       }
-      const set = shinglesOf(text);
-      if (used + set.length > shingles.length) {
-        const grown = new Uint32Array(Math.max(shingles.length * 2, used + set.length));
+      const size = shingleInto(text);
+      if (used + size > shingles.length) {
+        const grown = new Uint32Array(Math.max(shingles.length * 2, used + size));
         grown.set(shingles.subarray(0, used));
         shingles = grown;
       }
-      shingles.set(set, used);
-      used += set.length;
+      shingles.set(shingleScratch.subarray(0, size), used);
+      used += size;
     }
     starts[position + 1] = used;
   });
