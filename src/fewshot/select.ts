@@ -148,8 +148,8 @@ export function createShotSelector(pool: readonly ShotRow[], options: ShotSelect
     case "balanced": {
       const labelField = options.label ?? "answer";
       const labels = requireField(labelField, "label", "to balance classes by");
-      // Class order comes from the whole pool, so it is the same for every case even when excludeSelf
-      // removes one row: most frequent first, ties by first appearance.
+      // Class order comes from the whole pool, so it is the same for every case even when rows are
+      // left out for it (its own row, its copies): most frequent first, ties by first appearance.
       const classes = new Map<string, { first: number; rows: number[] }>();
       labels.forEach((label, position) => {
         const entry = classes.get(label);

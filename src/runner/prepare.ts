@@ -176,7 +176,11 @@ export async function prepareVariants(
           return {
             async select(query: ShotQuery) {
               const [vector] = await embed([queryText(query, shots.field)], embedding);
-              return selector.select({ id: query.id, vector });
+              return selector.select({
+                id: query.id,
+                vector,
+                ...(query.exclude ? { exclude: query.exclude } : {}),
+              });
             },
           };
         });

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { estimate, evaluate, loadConfig, mergeRecords, renderPrompt } from "../../src/index.js";
 import type { CaseResult, RunRecord } from "../../src/record/types.js";
 import { copyFixture } from "../helpers/cli.js";
+import { startTestServer } from "../helpers/openai-test-server.js";
 
 // fixtures/leaks: data/pool.jsonl holds test case t1 under its own id (line 1), t2 under another
 // id with its case and spacing changed (line 3), and t3 with one word changed (line 5);
@@ -138,6 +139,35 @@ describe("shots from another file that holds copies of test cases", () => {
     for (const row of record.summary) expect(row.leaks).toBeUndefined();
     const shots = (prompt: RegExp) => casesOf(record, prompt).map((c: CaseResult) => c.shots);
     expect(shots(/^fs@/)).toEqual(shots(/^off@/));
+  });
+});
+
+describe("select: embedding", () => {
+  it("leaves exact copies out too: the loopback server's vectors rank a copy first, the guard takes the next", async () => {
+    const server = await startTestServer();
+    try {
+      const dir = copyFixture("leaks");
+      writeFileSync(
+        join(dir, "promptsmith.yaml"),
+        [
+          "providers: [{ id: openai:test-model, maxRetries: 0 }]",
+          "prompts:",
+          `  - { id: e, ${QA}, shots: { from: data/pool.jsonl, k: 2, select: embedding, embedding: { model: test-embedding } } }`,
+          "tests: { path: data/test.jsonl, expected: answer }",
+          "cache: false",
+        ].join("\n"),
+      );
+      const suite = await loadConfig(dir, { env: {} });
+      const { record } = await evaluate({ suite, env: { OPENAI_BASE_URL: server.url }, journal: false });
+      const byId = Object.fromEntries(record.cases.map((c) => [c.id, c]));
+      for (const c of record.cases) expect(c.shots).toHaveLength(2);
+      expect(byId.t1.shots).not.toContain("t1");
+      expect(byId.t2.shots).not.toContain("train-17");
+      expect(byId.t1.leaks).toMatchObject([{ id: "t1", action: "excluded" }]);
+      expect(record.summary[0].leaks).toEqual({ cases: 3, excluded: 2, flagged: 1 });
+    } finally {
+      await server.close();
+    }
   });
 });
 
