@@ -41,6 +41,36 @@ function positiveNumber(name: string, example: string) {
   };
 }
 
+function share(name: string, example: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || n >= 1) {
+      throw new UserError({
+        code: "usage",
+        field: name,
+        message: `expected a number between 0 and 1, received "${value}"`,
+        hint: `for example ${name} ${example}`,
+      });
+    }
+    return n;
+  };
+}
+
+function wholeNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isInteger(n) || n < 0) {
+      throw new UserError({
+        code: "usage",
+        field: name,
+        message: `expected a whole number of 0 or more, received "${value}"`,
+        hint: `for example ${name} 64`,
+      });
+    }
+    return n;
+  };
+}
+
 function portNumber(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
@@ -189,6 +219,48 @@ export const flags = {
     flags: "--batch-id <id>",
     description: "attach to a batch submitted earlier and score its results",
   }),
+  repeat: flag<number>({
+    flags: "--repeat <k>",
+    description: "run every case k times (pass@k, pass^k, flaky cases; overrides the config's repeat:)",
+    parse: positiveInt("--repeat"),
+  }),
+  failOnRegression: flag<boolean>({
+    flags: "--fail-on-regression",
+    description:
+      "exit 1 when a variant is significantly worse than the baseline (or the --against run), or drops more than --max-drop",
+  }),
+  against: flag<string>({
+    flags: "--against <results.json>",
+    description: "with --fail-on-regression: compare each variant with the same variant of this earlier run",
+  }),
+  alpha: flag<number>({
+    flags: "--alpha <level>",
+    description: "level at which a loss counts as significant (default: the config's alpha:, else 0.05)",
+    parse: share("--alpha", "0.05"),
+  }),
+  maxDrop: flag<number>({
+    flags: "--max-drop <points>",
+    description: "with --fail-on-regression: also fail a drop of more than this many accuracy points",
+    parse: positiveNumber("--max-drop", "2"),
+  }),
+  format: flag<string>({
+    flags: "--format <format>",
+    description: "terminal (default), markdown (a pull-request comment) or json",
+  }),
+  from: flag<string>({
+    flags: "--from <results.json>",
+    description: "take the baseline's accuracy (and how often variants disagree) from an earlier run",
+  }),
+  delta: flag<number>({
+    flags: "--delta <difference>",
+    description: "the accuracy difference to detect, e.g. 0.03 for 3 points",
+    parse: share("--delta", "0.03"),
+  }),
+  power: flag<number>({
+    flags: "--power <power>",
+    description: "the chance of detecting a real difference (default 0.8)",
+    parse: share("--power", "0.8"),
+  }),
   port: flag<number>({
     flags: "--port <n>",
     description: "port to listen on (0: any free port)",
@@ -202,6 +274,55 @@ export const flags = {
   model: flag<string>({
     flags: "--model <model>",
     description: "a GGUF file or hf:<user>/<repo>/<file.gguf> (default: the built-in small model)",
+  }),
+  apiKey: flag<string[]>({
+    flags: "--api-key <key>",
+    description:
+      "accept this key as Authorization: Bearer <key> on /v1 (repeatable; also PROMPTSMITH_SERVE_API_KEYS, comma-separated)",
+    parse: collect,
+  }),
+  apiKeyFile: flag<string>({
+    flags: "--api-key-file <path>",
+    description: "accept the keys in this file, one a line (# comments)",
+  }),
+  allowNoKey: flag<boolean>({
+    flags: "--allow-no-key",
+    description: "no warning when listening beyond this machine without a key",
+  }),
+  protectHealth: flag<boolean>({
+    flags: "--protect-health",
+    description: "/health and /metrics need a key too",
+  }),
+  parallel: flag<number>({
+    flags: "--parallel <n>",
+    description: "requests generating at once, one context sequence each (default 4)",
+    parse: positiveInt("--parallel"),
+  }),
+  queue: flag<number>({
+    flags: "--queue <n>",
+    description: "requests that may wait beyond --parallel; more get 429 with Retry-After",
+    parse: wholeNumber("--queue"),
+    defaultValue: 64,
+  }),
+  timeout: flag<number>({
+    flags: "--timeout <seconds>",
+    description:
+      'longest a request may generate (queue time not counted); then its text so far, finish_reason "length"',
+    parse: positiveNumber("--timeout", "120"),
+  }),
+  quiet: flag<boolean>({
+    flags: "--quiet",
+    description: "no access log line per request",
+  }),
+  scorer: flag<string>({
+    flags: "--scorer <name>",
+    description: "the judge to use, by its name (its name:, else its type), when the config has several",
+  }),
+  seeds: flag<number>({
+    flags: "--seeds <n>",
+    description: "grade each output n times, each with its own seed, to measure self-consistency",
+    parse: positiveInt("--seeds"),
+    defaultValue: 2,
   }),
 } as const;
 

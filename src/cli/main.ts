@@ -46,6 +46,11 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       "dryRun",
       "batch",
       "batchId",
+      "repeat",
+      "failOnRegression",
+      "against",
+      "alpha",
+      "maxDrop",
     ],
   ).action(async (config, options) => {
     const { evalCommand } = await import("./commands/eval.js");
@@ -74,6 +79,33 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     exitCode = await reportCommand(file, options, io);
   });
 
+  addFlags(
+    program
+      .command("compare")
+      .description(
+        "is the head run better or worse than the base run? paired by case, with the flipped cases",
+      )
+      .argument("<base>", "results file of the earlier run (.json)")
+      .argument("<head>", "results file of the later run (.json)"),
+    ["format", "json", "failOnRegression", "alpha", "maxDrop"],
+  ).action(async (base, head, options) => {
+    const { compareCommand } = await import("./commands/compare.js");
+    exitCode = await compareCommand(base, head, options, io);
+  });
+
+  addFlags(
+    program
+      .command("plan")
+      .description(
+        "how many cases a paired comparison needs, and the smallest difference these cases can show",
+      )
+      .argument("[config]", "config file or directory (default: ./promptsmith.yaml)"),
+    ["config", "from", "delta", "alpha", "power", "json"],
+  ).action(async (config, options) => {
+    const { planCommand } = await import("./commands/plan.js");
+    exitCode = await planCommand(config ?? options.config, options, io);
+  });
+
   const cache = program.command("cache").description("look at or empty the response cache of a config");
   for (const [name, description] of [
     ["stats", "entries and size of the cache"],
@@ -89,7 +121,19 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 
   addFlags(
     program.command("serve").description("serve a local GGUF model over an OpenAI-compatible HTTP API"),
-    ["model", "port", "host"],
+    [
+      "model",
+      "port",
+      "host",
+      "apiKey",
+      "apiKeyFile",
+      "allowNoKey",
+      "protectHealth",
+      "parallel",
+      "queue",
+      "timeout",
+      "quiet",
+    ],
   ).action(async (options) => {
     const { serveCommand } = await import("./commands/serve.js");
     exitCode = await serveCommand(options, io);
@@ -139,6 +183,18 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   ).action(async (dir, options) => {
     const { initCommand } = await import("./commands/init.js");
     exitCode = await initCommand(dir, options, io);
+  });
+
+  const judge = program.command("judge").description("measure a model judge");
+  addFlags(
+    judge
+      .command("calibrate")
+      .description("grade human-labelled outputs with the config's judge: agreement, kappa, self-consistency")
+      .argument("[config]", "config file or directory (default: ./promptsmith.yaml)"),
+    ["config", "scorer", "seeds", "limit", "concurrency", "cache", "json"],
+  ).action(async (config, options) => {
+    const { judgeCalibrateCommand } = await import("./commands/judge.js");
+    exitCode = await judgeCalibrateCommand(config ?? options.config, options, io);
   });
 
   try {

@@ -1,6 +1,7 @@
 import { defaultLocalModelRef } from "../models.js";
 import type { ProviderSpec } from "../providers/types.js";
 import type { ScorerSpec } from "../scorers/types.js";
+import type { CompareSettings } from "./types.js";
 
 /** File names looked for, in this order, when the config path is a directory. */
 export const CONFIG_FILE_NAMES = ["promptsmith.yaml", "promptsmith.yml", "promptsmith.json"] as const;
@@ -95,3 +96,11 @@ export const BUILTIN_POOL_NAMES = ["gsm8k-cot"] as const;
 
 /** The most prompt variants a suite may have after sweeps are expanded. */
 export const MAX_PROMPT_VARIANTS = 1000;
+
+/** How comparisons are judged when the config says nothing: α 0.05, 10,000 bootstrap resamples, exact p, errors count as failures. */
+export const DEFAULT_COMPARE: Readonly<CompareSettings> = {
+  alpha: 0.05,
+  bootstrap: 10_000,
+  midP: false,
+  onError: "fail",
+};

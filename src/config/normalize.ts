@@ -1,5 +1,6 @@
 import path from "node:path";
 import { UserError } from "../errors.js";
+import { normalizeComparison } from "./compare-specs.js";
 import { isNonEmptyString, isRecord, type NormalizeContext } from "./context.js";
 import {
   DEFAULT_CACHE_PATH,
@@ -14,7 +15,7 @@ import { createProblemCollector } from "./problems.js";
 import { normalizePrompts } from "./prompt-specs.js";
 import { normalizeProviders } from "./provider-specs.js";
 import { configSchema } from "./schema.js";
-import { normalizeScorers } from "./scorer-specs.js";
+import { normalizeCombine, normalizeScorers } from "./scorer-specs.js";
 import type { ConfigSource } from "./source.js";
 import type { Suite, TestsSpec } from "./types.js";
 
@@ -51,7 +52,9 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
   const settings = normalizeSettings(fields, ctx);
   const prompts = await normalizePrompts(fields.prompts, ctx, { seed: settings.seed, providers });
   const tests = await normalizeTests(fields.tests, ctx);
-  const scorers = await normalizeScorers(fields.scorer, ctx);
+  const scorers = await normalizeScorers(fields.scorer, ctx, providers);
+  const combine = normalizeCombine(fields.combine, scorers, ctx, fields.scorer);
+  const comparison = normalizeComparison(fields, ctx, { prompts, providers });
   // Last, so that the more specific problems found above can claim the parts they explain.
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) problems.addIssues(parsed.error.issues, configSchema);
@@ -68,8 +71,10 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
     tests,
     scorers,
     ...settings,
+    ...comparison,
   };
   if (typeof fields.description === "string") suite.description = fields.description;
+  if (combine) suite.combine = combine;
   const listed = fields.providers;
   if (listed === undefined || listed === null || (Array.isArray(listed) && listed.length === 0)) {
     suite.providerNote = defaultProviderNote(options.env);

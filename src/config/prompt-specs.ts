@@ -17,7 +17,7 @@ import {
 import { type ConfigPath, formatConfigPath } from "./source.js";
 import { countVariants, expandSweeps, type SweepAxis, type SweepValue } from "./sweep.js";
 import { checkNoList, readSweepable, SWEEPABLE_FIELDS, type SweepableRead } from "./sweep-values.js";
-import type { ContextSpec, ExtractSpec, PromptSpec, ShotSelect, ShotsSpec } from "./types.js";
+import type { ContextSpec, ExtractSpec, PromptSpec, ShotSelect, ShotsSpec, Thresholds } from "./types.js";
 
 export { BUILTIN_PREFIX } from "./shots-specs.js";
 
@@ -60,6 +60,7 @@ interface PromptPlan {
   context?: ContextBase;
   extract?: ExtractSpec;
   params?: Record<string, unknown>;
+  thresholds?: Thresholds;
 }
 
 /**
@@ -222,6 +223,8 @@ async function planPrompt(
   if (context) plan.context = context.base;
   if (extract) plan.extract = extract;
   if (isRecord(fields.params)) plan.params = { ...fields.params };
+  // Shape checked by the schema (thresholdsSchema); every variant of a sweep is held to them.
+  if (isRecord(fields.thresholds)) plan.thresholds = { ...fields.thresholds };
   return plan;
 }
 
@@ -285,6 +288,7 @@ function buildSpec(
   if (choices.cot !== undefined) spec.cot = choices.cot;
   if (plan.extract) spec.extract = { ...plan.extract };
   if (plan.params) spec.params = { ...plan.params };
+  if (plan.thresholds) spec.thresholds = { ...plan.thresholds };
   if (plan.context) {
     const context: ContextSpec = {
       corpus: plan.context.corpus,

@@ -43,50 +43,68 @@ export function normalizeProviders(raw: unknown, ctx: NormalizeContext): Provide
   raw.forEach((entry, index) => {
     const at: ConfigPath = ["providers", index];
     const written = typeof entry === "string";
-    if (isSplitId(entry)) {
-      reportSplitId(entry, at, ctx);
-      return;
-    }
     const fields = written ? { id: entry } : isRecord(entry) ? entry : undefined;
+    const spec = normalizeProviderEntry(entry, at, ctx);
     if (!fields || !isNonEmptyString(fields.id)) return;
-    const idAt = written ? at : [...at, "id"];
-    const id = checkProviderId(fields.id, idAt, ctx);
-    const ok = [
-      id !== undefined,
-      checkBaseURL(fields.baseURL, [...at, "baseURL"], ctx),
-      checkApiKeyEnv(fields.apiKeyEnv, [...at, "apiKeyEnv"], ctx),
-      checkParams(fields.params, [...at, "params"], ctx),
-    ].every(Boolean);
-
     const label = isNonEmptyString(fields.label) ? fields.label : fields.id;
     const first = labels.get(label);
     if (first !== undefined) {
       const explicit = isNonEmptyString(fields.label);
       ctx.problems.add({
-        path: explicit ? [...at, "label"] : idAt,
+        path: explicit ? [...at, "label"] : written ? at : [...at, "id"],
         message: `duplicate provider label ${JSON.stringify(label)} (${formatConfigPath(["providers", first])} has it too)`,
         hint: explicit ? "give each provider a different label" : "add a label to tell them apart",
       });
-    } else labels.set(label, index);
-
-    if (!ok || id === undefined) return;
-    const spec: ProviderSpec = { id, label, params: isRecord(fields.params) ? { ...fields.params } : {} };
-    if (typeof fields.baseURL === "string") spec.baseURL = fields.baseURL;
-    if (typeof fields.apiKeyEnv === "string") spec.apiKeyEnv = fields.apiKeyEnv;
-    if (typeof fields.completions === "boolean") spec.completions = fields.completions;
-    if (typeof fields.timeoutMs === "number") spec.timeoutMs = fields.timeoutMs;
-    if (typeof fields.maxRetries === "number") spec.maxRetries = fields.maxRetries;
-    if (typeof fields.rpm === "number") spec.rpm = fields.rpm;
-    if (typeof fields.tpm === "number") spec.tpm = fields.tpm;
-    if (
-      isRecord(fields.price) &&
-      typeof fields.price.input === "number" &&
-      typeof fields.price.output === "number"
-    )
-      spec.price = { input: fields.price.input, output: fields.price.output };
-    specs.push(spec);
+      return;
+    }
+    labels.set(label, index);
+    if (spec) specs.push(spec);
   });
   return specs;
+}
+
+/**
+ * One provider as written (an id string, or the object form) at `at`: the id checked, a `local:`
+ * path made absolute, baseURL, apiKeyEnv and params checked, the label defaulted to the id.
+ * Undefined when something was reported (or the schema will report the shape).
+ */
+export function normalizeProviderEntry(
+  entry: unknown,
+  at: ConfigPath,
+  ctx: NormalizeContext,
+): ProviderSpec | undefined {
+  const written = typeof entry === "string";
+  if (isSplitId(entry)) {
+    reportSplitId(entry, at, ctx);
+    return undefined;
+  }
+  const fields = written ? { id: entry } : isRecord(entry) ? entry : undefined;
+  if (!fields || !isNonEmptyString(fields.id)) return undefined;
+  const idAt = written ? at : [...at, "id"];
+  const id = checkProviderId(fields.id, idAt, ctx);
+  const ok = [
+    id !== undefined,
+    checkBaseURL(fields.baseURL, [...at, "baseURL"], ctx),
+    checkApiKeyEnv(fields.apiKeyEnv, [...at, "apiKeyEnv"], ctx),
+    checkParams(fields.params, [...at, "params"], ctx),
+  ].every(Boolean);
+  if (!ok || id === undefined) return undefined;
+  const label = isNonEmptyString(fields.label) ? fields.label : fields.id;
+  const spec: ProviderSpec = { id, label, params: isRecord(fields.params) ? { ...fields.params } : {} };
+  if (typeof fields.baseURL === "string") spec.baseURL = fields.baseURL;
+  if (typeof fields.apiKeyEnv === "string") spec.apiKeyEnv = fields.apiKeyEnv;
+  if (typeof fields.completions === "boolean") spec.completions = fields.completions;
+  if (typeof fields.timeoutMs === "number") spec.timeoutMs = fields.timeoutMs;
+  if (typeof fields.maxRetries === "number") spec.maxRetries = fields.maxRetries;
+  if (typeof fields.rpm === "number") spec.rpm = fields.rpm;
+  if (typeof fields.tpm === "number") spec.tpm = fields.tpm;
+  if (
+    isRecord(fields.price) &&
+    typeof fields.price.input === "number" &&
+    typeof fields.price.output === "number"
+  )
+    spec.price = { input: fields.price.input, output: fields.price.output };
+  return spec;
 }
 
 function checkProviderId(id: string, at: ConfigPath, ctx: NormalizeContext): string | undefined {

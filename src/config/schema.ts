@@ -89,6 +89,18 @@ export const extractSchema = z.strictObject({
   text: z.string().min(1).optional(),
 });
 
+/**
+ * Quality gates a variant's numbers must meet, or the run exits 1. `unparsed` and `errors`, like
+ * --max-errors, are a count when 1 or more and a share of the cases below 1.
+ */
+export const thresholdsSchema = z.strictObject({
+  accuracy: z.number().min(0).max(1).optional(),
+  accuracyLower: z.number().min(0).max(1).optional(),
+  score: z.number().optional(),
+  unparsed: z.number().min(0).optional(),
+  errors: z.number().min(0).optional(),
+});
+
 /** A prompt in its object form; exactly one of `template` and `text` is checked in normalize.ts. */
 export const promptObjectSchema = z.strictObject({
   id: z.string().min(1).optional(),
@@ -100,6 +112,7 @@ export const promptObjectSchema = z.strictObject({
   samples: sweepable("samples").optional(),
   params: providerParamsSchema.optional(),
   context: contextSchema.optional(),
+  thresholds: thresholdsSchema.optional(),
 });
 
 /** The test cases in their object form. */
@@ -132,6 +145,24 @@ export const configSchema = z.strictObject({
   cache: cacheSchema.optional(),
   runsDir: z.string().min(1).optional(),
   keepRuns: z.int().positive().optional(),
+  // Paired comparisons against one variant, and the gates of a CI run (compare-specs.ts).
+  baseline: z.string().min(1).optional(),
+  baselineProvider: z.string().min(1).optional(),
+  alpha: z.number().gt(0).lt(1).optional(),
+  midP: z.boolean().optional(),
+  bootstrap: z.int().min(100).optional(),
+  onError: z.enum(["fail", "exclude"]).optional(),
+  thresholds: thresholdsSchema.optional(),
+  repeat: z.int().positive().optional(),
+  require: z.enum(["all", "majority", "any"]).optional(),
+  combine: z
+    .strictObject({
+      weights: z
+        .union([z.array(z.number().nonnegative()), z.record(z.string(), z.number().nonnegative())])
+        .optional(),
+      threshold: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
 });
 
 /** A config as written by hand or in code (the input of `createSuite`). */

@@ -141,14 +141,22 @@ export async function normalizeShots(
 /**
  * The embedding model and the endpoint serving it: the provider named by `embedding.provider`
  * (label or id), else the suite's first `openai:` provider. A missing endpoint is a problem only
- * when some variant selects by embedding.
+ * when some variant selects by embedding (or a `similar` scorer needs one: `missing` says where
+ * and why).
  */
-function resolveEmbedding(
+export function resolveEmbedding(
   raw: unknown,
   at: ConfigPath,
   ctx: NormalizeContext,
   providers: readonly ProviderSpec[],
   required: boolean,
+  missing: { path: ConfigPath; message: string; hint: string } = {
+    path: [...at, "select"],
+    message: "select: embedding needs an OpenAI-compatible endpoint, and the suite has no openai: provider",
+    hint: "add an openai: provider (its baseURL and apiKeyEnv serve /v1/embeddings) and name it in shots.embedding.provider, or use select: similar",
+  },
+  /** Whether a `local:` provider may embed (with its own model: the spec's model is its id). */
+  allowLocal = false,
 ): { ok: boolean; spec?: EmbeddingSpec } {
   const embeddingAt: ConfigPath = [...at, "embedding"];
   const fields = isRecord(raw) ? raw : {};
@@ -169,6 +177,17 @@ function resolveEmbedding(
       });
       return { ok: false };
     }
+    if (allowLocal && provider.id.startsWith("local:")) {
+      if (isNonEmptyString(fields.model)) {
+        ctx.problems.add({
+          path: [...embeddingAt, "model"],
+          message: `provider ${JSON.stringify(name)} is a local model: it embeds with its own weights`,
+          hint: "leave out model, or name an openai: provider whose endpoint serves that model",
+        });
+        return { ok: false };
+      }
+      return { ok: true, spec: { model: provider.id } };
+    }
     if (!provider.id.startsWith("openai:")) {
       ctx.problems.add({
         path: [...embeddingAt, "provider"],
@@ -181,12 +200,7 @@ function resolveEmbedding(
     provider = providers.find((p) => p.id.startsWith("openai:"));
     if (!provider) {
       if (!required) return { ok: true };
-      ctx.problems.add({
-        path: [...at, "select"],
-        message:
-          "select: embedding needs an OpenAI-compatible endpoint, and the suite has no openai: provider",
-        hint: "add an openai: provider (its baseURL and apiKeyEnv serve /v1/embeddings) and name it in shots.embedding.provider, or use select: similar",
-      });
+      ctx.problems.add(missing);
       return { ok: false };
     }
   }

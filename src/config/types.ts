@@ -85,6 +85,37 @@ export interface PromptSpec {
   /** Generation parameters for this prompt; they override the provider's (e.g. temperature for samples). */
   params?: Record<string, unknown>;
   context?: ContextSpec;
+  /** Gates for this prompt's variants, over the config's `thresholds:` (`prompts[].thresholds`). */
+  thresholds?: Thresholds;
+}
+
+/**
+ * Quality gates: a variant that misses one fails the run (exit 1). `unparsed` and `errors` are a
+ * count when 1 or more, a share of the cases below 1 (as --max-errors).
+ */
+export interface Thresholds {
+  /** Lowest accuracy allowed. */
+  accuracy?: number;
+  /** Lowest lower bound of the accuracy's 95% interval allowed. */
+  accuracyLower?: number;
+  /** Lowest mean score allowed. */
+  score?: number;
+  /** Most unparsed answers allowed. */
+  unparsed?: number;
+  /** Most errored cases allowed. */
+  errors?: number;
+}
+
+/** How paired comparisons are computed and judged. */
+export interface CompareSettings {
+  /** Level of the verdicts and the regression gate (default 0.05). */
+  alpha: number;
+  /** Bootstrap resamples for graded scores (default 10,000). */
+  bootstrap: number;
+  /** McNemar's mid-p instead of the exact p (default false). */
+  midP: boolean;
+  /** An errored case counts as a failed one (`fail`, default) or leaves its pair (`exclude`). */
+  onError: "fail" | "exclude";
 }
 
 /** Where the test cases come from. */
@@ -118,4 +149,16 @@ export interface Suite {
   keepRuns: number;
   /** Set when the config names no provider: one line saying which default is used. */
   providerNote?: string;
+  /**
+   * The variant every other is compared with, paired by case: a prompt (`baseline:`), a provider
+   * (`baselineProvider:`), or both. Absent: no comparisons.
+   */
+  baseline?: { prompt?: string; provider?: string };
+  compare: CompareSettings;
+  /** Gates for every variant (`thresholds:`); a prompt's own override them. */
+  thresholds?: Thresholds;
+  /** Every case run `k` times; a case counts as passed by `require` (default 1, majority). */
+  repeat: { k: number; require: "all" | "majority" | "any" };
+  /** How a list of scorers makes one verdict: weighted mean and pass threshold (else all must pass). */
+  combine?: { weights?: number[] | Record<string, number>; threshold: number };
 }

@@ -1,4 +1,6 @@
 /** The few-shot room's public surface: pools, selection, budgets, retrieval, the contamination guard, seeded randomness. */
+
+export { createRng, hashSeed, type Rng } from "../rng.js";
 export {
   type Bm25Doc,
   type Bm25Hit,
@@ -62,7 +64,6 @@ export {
   type ShotGuardOptions,
   type ShotLeak,
 } from "./leaks.js";
-export { createRng, hashSeed, type Rng } from "./rng.js";
 export {
   arrangeShots,
   createShotSelector,

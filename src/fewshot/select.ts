@@ -4,8 +4,8 @@
  * seeds derived per case, so a case draws the same shots on every run and in any order of execution.
  */
 import { UserError } from "../errors.js";
+import { createRng, hashSeed } from "../rng.js";
 import { type Bm25Options, createBm25Index } from "./bm25.js";
-import { createRng, hashSeed } from "./rng.js";
 import type { SelectedShot, ShotRow } from "./types.js";
 
 /** How shots are chosen. */

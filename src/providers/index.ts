@@ -51,8 +51,15 @@ export async function defaultFetch(env: NodeJS.ProcessEnv = process.env): Promis
   return sharedHttpFetch(env);
 }
 
-/** Build an embedder for an OpenAI-compatible /embeddings endpoint (the SDK loads on first use). */
+/**
+ * Build an embedder: for an OpenAI-compatible /embeddings endpoint (the SDK loads on first use), or,
+ * when the model is a `local:` provider id, the local model's own embeddings (node-llama-cpp).
+ */
 export async function createEmbedder(spec: EmbedderSpec, options: ProviderOptions = {}): Promise<Embedder> {
+  if (spec.model.startsWith("local:")) {
+    const { createLocalEmbedder } = await import("./local.js");
+    return createLocalEmbedder({ id: spec.model, label: spec.model, params: {} }, options);
+  }
   const { createOpenAIEmbedder } = await import("./openai.js");
   return createOpenAIEmbedder(spec, options);
 }

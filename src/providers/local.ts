@@ -170,13 +170,19 @@ export async function createLocalProvider(
     sampling: Sampling,
     signal: AbortSignal,
     onText?: (text: string) => void,
-  ) {
+    stopSignal?: AbortSignal,
+  ): Promise<{ text: string; completionTokens: number; finishReason: "stop" | "length" }> {
+    // Cut off before it began (a later sample of n, after a server's timeout): nothing to generate.
+    if (stopSignal?.aborted) return { text: "", completionTokens: 0, finishReason: "length" };
     // A fresh sequence per sample: reusing a cached prefix changes batch shapes, and with them the floating-point
     // results, so the same seed would not always give the same text.
     await slot.sequence.clearHistory();
     let completionTokens = 0;
     const common = {
-      signal,
+      // With a stop signal, node-llama-cpp returns the text so far on abort; complete() turns a real abort
+      // (`signal`) back into an error.
+      signal: stopSignal ? AbortSignal.any([signal, stopSignal]) : signal,
+      stopOnAbortSignal: stopSignal !== undefined,
       maxTokens: sampling.maxTokens,
       temperature: sampling.temperature,
       topP: sampling.topP,
@@ -187,10 +193,12 @@ export async function createLocalProvider(
       },
       onTextChunk: onText,
     };
-    const text = prompt.raw
-      ? (await slot.completion.generateCompletionWithMeta(prompt.text, common)).response
-      : (await slot.chat.generateResponse(prompt.history, common)).response;
-    return { text, completionTokens };
+    const { response, metadata } = prompt.raw
+      ? await slot.completion.generateCompletionWithMeta(prompt.text, common)
+      : await slot.chat.generateResponse(prompt.history, common);
+    if (signal.aborted) throw abortedError(closing.signal.aborted);
+    const cutOff = metadata.stopReason === "maxTokens" || metadata.stopReason === "abort";
+    return { text: response, completionTokens, finishReason: cutOff ? "length" : "stop" };
   }
 
   async function complete(request: CompletionRequest, raw: boolean): Promise<CompletionResponse> {
@@ -216,6 +224,7 @@ export async function createLocalProvider(
     const slot = await acquire(signal);
     try {
       const outputs: string[] = [];
+      const finishReasons: Array<"stop" | "length"> = [];
       let completionTokens = 0;
       for (let i = 0; i < n; i++) {
         // Consecutive seeds: the samples differ from each other, yet the whole set repeats run to run.
@@ -227,8 +236,10 @@ export async function createLocalProvider(
           { ...sampling, seed },
           signal,
           i === 0 ? request.onToken : undefined,
+          request.stopSignal,
         );
         outputs.push(result.text);
+        finishReasons.push(result.finishReason);
         completionTokens += result.completionTokens;
       }
       return {
@@ -236,6 +247,7 @@ export async function createLocalProvider(
         usage: { prompt: prompt.tokenCount, completion: completionTokens },
         latencyMs: Math.round(performance.now() - started),
         model: modelName,
+        finishReasons,
       };
     } catch (error) {
       if (signal.aborted) throw abortedError(closing.signal.aborted);
@@ -487,7 +499,10 @@ const NO_BINARY_HINTS: Record<"cpu" | (typeof GPU_CHOICES)[number], string> = {
   metal: "metal runs on Apple silicon macOS only; PROMPTSMITH_GPU=auto picks what this machine has",
 };
 
-async function loadEngine(modelPath: string, settings: Settings): Promise<Engine> {
+/** node-llama-cpp and its llama.cpp binary, checked against the GPU setting. */
+async function loadLlama(
+  settings: Settings,
+): Promise<{ lib: typeof import("node-llama-cpp"); llama: Llama }> {
   const lib = await import("node-llama-cpp");
   let llama: Llama;
   try {
@@ -518,6 +533,11 @@ async function loadEngine(modelPath: string, settings: Settings): Promise<Engine
       hint: NO_BINARY_HINTS[settings.gpu],
     });
   }
+  return { lib, llama };
+}
+
+async function loadEngine(modelPath: string, settings: Settings): Promise<Engine> {
+  const { lib, llama } = await loadLlama(settings);
   try {
     const model = await llama.loadModel({ modelPath });
     const context = await model.createContext({
@@ -537,4 +557,78 @@ async function loadEngine(modelPath: string, settings: Settings): Promise<Engine
       cause: error,
     });
   }
+}
+
+/** An embedder over a local GGUF model, as `similar` uses it. */
+export interface LocalEmbedder {
+  /** One vector per text, in order (node-llama-cpp's embedding context, one text at a time). */
+  embed(texts: string[]): Promise<number[][]>;
+  /** Frees the model. */
+  close(): Promise<void>;
+}
+
+/**
+ * Embeds texts with the model of a `local:` provider spec (its gpu and threads settings apply),
+ * loaded at the first call, so a run the cache answers whole never loads it.
+ */
+export async function createLocalEmbedder(
+  spec: ProviderSpec,
+  options: LocalProviderOptions = {},
+): Promise<LocalEmbedder> {
+  const env = options.env ?? process.env;
+  const ref = spec.id.replace(/^local:/, "").trim() || defaultLocalModelRef(env);
+  const settings = readSettings(spec.params, env);
+  const modelPath = await resolveModelPath(ref, {
+    env,
+    fetch: options.fetch,
+    onProgress: options.onProgress,
+    cwd: options.cwd,
+  });
+  type Loaded = {
+    llama: Llama;
+    model: LlamaModel;
+    context: Awaited<ReturnType<LlamaModel["createEmbeddingContext"]>>;
+  };
+  let loaded: Promise<Loaded> | undefined;
+  const load = (): Promise<Loaded> =>
+    (loaded ??= (async () => {
+      const { llama } = await loadLlama(settings);
+      try {
+        const model = await llama.loadModel({ modelPath });
+        const context = await model.createEmbeddingContext({
+          contextSize: settings.contextSize ?? { max: DEFAULT_MAX_CONTEXT },
+          threads: settings.threads ?? defaultThreads(llama.cpuMathCores, availableParallelism()),
+        });
+        return { llama, model, context };
+      } catch (error) {
+        await llama.dispose().catch(() => {});
+        throw new UserError({
+          code: "provider-invalid",
+          message: `cannot load the model ${modelPath} for embeddings: ${error instanceof Error ? error.message : String(error)}`,
+          hint: "the file may be truncated or use an architecture this llama.cpp does not know",
+          cause: error,
+        });
+      }
+    })());
+  // One embedding context evaluates one text at a time.
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    embed(texts) {
+      const run = queue.then(async () => {
+        const { context } = await load();
+        const vectors: number[][] = [];
+        for (const text of texts) vectors.push([...(await context.getEmbeddingFor(text)).vector]);
+        return vectors;
+      });
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    async close() {
+      if (!loaded) return;
+      const { llama, model, context } = await loaded.catch(() => ({}) as Partial<Loaded>);
+      await context?.dispose();
+      await model?.dispose();
+      await llama?.dispose();
+    },
+  };
 }

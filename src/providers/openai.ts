@@ -150,6 +150,8 @@ export interface EmbedderSpec {
 export interface Embedder {
   /** One vector per text, in the order given; throws a ProviderError when a request fails. */
   embed(texts: string[], signal?: AbortSignal): Promise<number[][]>;
+  /** Frees what the embedder holds (a local model). */
+  close?(): Promise<void>;
 }
 
 /** Inputs per /embeddings request: OpenAI accepts up to 2048, and local servers often far fewer. */

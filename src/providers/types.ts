@@ -25,6 +25,11 @@ export interface CompletionRequest {
   signal?: AbortSignal;
   /** Called with each piece of text as it streams in; when set, the provider streams. */
   onToken?: (text: string) => void;
+  /**
+   * Aborting it ends the generation where it is and returns the text so far (finish reason "length"),
+   * where aborting `signal` fails the call. Providers that cannot stop early answer in full.
+   */
+  stopSignal?: AbortSignal;
 }
 
 /** What came back: one output per sample, with usage and the wall time of the call. */
@@ -34,6 +39,8 @@ export interface CompletionResponse {
   latencyMs: number;
   /** The model the endpoint says answered, when it says. */
   model?: string;
+  /** Why each output ended ("length": cut off by max_tokens or `stopSignal`), when the provider knows. */
+  finishReasons?: Array<"stop" | "length">;
 }
 
 /** A model back end. Implementations: openai.ts (any OpenAI-compatible endpoint), echo.ts, local.ts. */

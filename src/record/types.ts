@@ -1,3 +1,4 @@
+import type { CompareSettings, Thresholds } from "../config/types.js";
 import type { ChatMessage, TokenUsage } from "../providers/types.js";
 
 /** The run-record version; bump it when a field changes meaning or goes away. */
@@ -65,7 +66,35 @@ export interface CaseResult {
   repeat?: number;
   /** Contamination guard: the examples and passages found to be copies of this case; absent when none. */
   leaks?: CaseLeak[];
+  /**
+   * Each scorer's own result by name (its `name:`, else its type), when several scorers are
+   * combined or one asked a model (a judge: its messages, answer and verdict are in `calls`).
+   */
+  scores?: Record<string, ScorerScore>;
   error: CaseError | null;
+}
+
+/** One scorer's result on a case. */
+export interface ScorerScore {
+  pass: boolean;
+  score: number;
+  reason: string;
+  unparsed?: boolean;
+  /** The model calls the scorer made: a judge's, or both orders of a pairwise judge. */
+  calls?: ScorerCallRecord[];
+}
+
+/** A call a scorer made to a model, as asked and answered. */
+export interface ScorerCallRecord {
+  /** The label of the provider that answered. */
+  provider: string;
+  messages: ChatMessage[];
+  /** The answer, <think> reasoning removed. */
+  output: string;
+  reasoning?: string;
+  /** What was read from the answer: "pass"/"fail", a score, "A"/"B"/"tie"; null when it could not be read. */
+  verdict: string | number | null;
+  cached?: boolean;
 }
 
 /** Aggregate numbers for one prompt × provider. */
@@ -99,6 +128,20 @@ export interface SummaryRow {
   repeat?: RepeatSummary;
   /** Contamination guard: cases that had an example or passage excluded or flagged as a copy; absent when none. */
   leaks?: LeakCounts;
+  /** Each scorer's own numbers by name, over the cases it scored (errored cases have none). */
+  scorers?: Record<string, ScorerSummary>;
+}
+
+/** One scorer's numbers in a summary row. */
+export interface ScorerSummary {
+  /** Cases scored. */
+  n: number;
+  /** Mean score. */
+  mean: number;
+  /** Share of the scored cases it passed. */
+  passRate: number;
+  /** Cases whose answer (or verdict) it could not read. */
+  unparsed: number;
 }
 
 /** An example or retrieved passage the contamination guard found to be a copy of the case. */
@@ -198,6 +241,12 @@ export interface GateResult {
   limit: number;
 }
 
+/** A deterministic slice of the cases: shard `index` (1-based) of `count` (`--shard 2/4`). */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
 /** How a run ended. */
 export type RunStatus = "complete" | "interrupted" | "stopped";
 
@@ -224,9 +273,20 @@ export interface RecordConfig {
     params?: Record<string, unknown>;
     context?: unknown;
     extract?: unknown;
+    thresholds?: Thresholds;
   }[];
   tests: { path: string; expected: string };
   scorers: Record<string, unknown>[];
+  /** The variant every other is compared with (`baseline:`, `baselineProvider:`). */
+  baseline?: { prompt?: string; provider?: string };
+  /** How comparisons were judged; absent in records written before comparisons existed. */
+  compare?: CompareSettings;
+  /** The config's gates for every variant. */
+  thresholds?: Thresholds;
+  /** `repeat: k` and how a repeated case counts, when k > 1. */
+  repeat?: { k: number; require: "all" | "majority" | "any" };
+  /** How the scorers were weighed into one verdict (`combine:`), when they were. */
+  combine?: { weights?: number[] | Record<string, number>; threshold: number };
 }
 
 /** The contract between the runner and every reporter. */
@@ -236,7 +296,7 @@ export interface RunRecord {
   /** The suite's seed: every random choice of the run derives from it. */
   seed?: number;
   /** Set when this record is one shard of a larger run (`--shard i/n`). */
-  shard?: { index: number; count: number };
+  shard?: Shard;
   /** Set when the run took only part of its config: `--limit`, `--filter-prompt`, `--filter-provider`. */
   selection?: { limit?: number; filterPrompt?: string[]; filterProvider?: string[] };
   startedAt: string;
@@ -251,4 +311,36 @@ export interface RunRecord {
   /** The quality gates judged at the end of the run (thresholds, --fail-on-regression). */
   gates?: GateResult[];
   cases: CaseResult[];
+}
+
+/** One case that passed in one run and failed in the other (`compare`). */
+export interface Flip {
+  id: string;
+  prompt: string;
+  provider: string;
+  expected: unknown;
+  /** Each run's answer: what was extracted, and the output's start on one line. */
+  base: { extracted: string | null; output: string | null; error?: string };
+  head: { extracted: string | null; output: string | null; error?: string };
+}
+
+/** What `promptsmith compare base.json head.json` found: the contract of its reporters. */
+export interface CompareRecord {
+  base: { path: string; runId?: string; startedAt?: string };
+  head: { path: string; runId?: string; startedAt?: string };
+  /** Per variant present in both runs: head against base, paired by case id. */
+  comparisons: Comparison[];
+  /** Cases that passed in base and fail in head, then the reverse; at most `flipsListed` of each. */
+  flips: { toFail: Flip[]; toPass: Flip[]; toFailCount: number; toPassCount: number };
+  /** Case ids found in one run only (for a variant in both): counts and the first ids. */
+  unpaired: { baseOnly: number; headOnly: number; baseOnlyIds: string[]; headOnlyIds: string[] };
+  /** Variants found in one run only. */
+  variants: {
+    baseOnly: { prompt: string; provider: string }[];
+    headOnly: { prompt: string; provider: string }[];
+  };
+  /** The regression gates, when asked for (--fail-on-regression). */
+  gates?: GateResult[];
+  /** The level verdicts were judged at. */
+  alpha: number;
 }

@@ -1,4 +1,4 @@
-import type { Estimate } from "../runner/estimate.js";
+import type { Estimate } from "../estimate/estimate.js";
 import { leakLine } from "./leaks.js";
 import { compactNumber } from "./text.js";
 

@@ -2,8 +2,9 @@
  * The contamination guard's lines: one per prompt, saying how many cases had an example or
  * passage excluded or flagged as a copy of themselves, zero included, so a reader knows it looked.
  */
+
+import type { LeakFinding, LeakPlace, LeakReport } from "../record/leak-report.js";
 import type { CaseLeak, LeakCounts, RunRecord } from "../record/types.js";
-import type { LeakFinding, LeakPlace, LeakReport } from "../runner/check-leaks.js";
 import { sanitizeForTerminal } from "./text.js";
 
 /** What the guard checked for a prompt. */

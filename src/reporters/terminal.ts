@@ -1,5 +1,6 @@
 import { Chalk } from "chalk";
 import type { CaseResult, RunRecord, SummaryRow } from "../record/types.js";
+import { comparisonLines, failedGateLines } from "./comparisons.js";
 import { leakLines } from "./leaks.js";
 import { compactNumber, duration, oneLine, percent, sanitizeForTerminal, showValue } from "./text.js";
 
@@ -45,6 +46,7 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
     "provider",
     "accuracy",
     "95% CI",
+    "parsed",
     "pass",
     "fail",
     "err",
@@ -54,6 +56,11 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
   ];
   if (sampled) header.push("single", "agree");
   if (drawn) header.push("draws mean ± sd");
+  const repeated = record.summary.some((r) => r.repeat);
+  if (repeated) header.push("pass@k", "pass^k", "flaky");
+  // Each scorer's own column when the cases carry per-scorer results: mean score, then pass rate.
+  const scorerNames = [...new Set(record.summary.flatMap((r) => Object.keys(r.scorers ?? {})))];
+  header.push(...scorerNames.map((name) => sanitizeForTerminal(name)));
   const best = Math.max(...record.summary.map((r) => r.accuracy));
   const rows = record.summary.map((row) => [
     ...summaryCells(row),
@@ -64,6 +71,15 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
         ]
       : []),
     ...(drawn ? [row.draws ? `${percent(row.draws.mean)} ± ${(row.draws.sd * 100).toFixed(1)}` : "–"] : []),
+    ...(repeated
+      ? row.repeat
+        ? [percent(row.repeat.passAtK), percent(row.repeat.passHatK), String(row.repeat.flaky)]
+        : ["–", "–", "–"]
+      : []),
+    ...scorerNames.map((name) => {
+      const s = row.scorers?.[name];
+      return s ? `${s.mean.toFixed(2)} ${percent(s.passRate, 0)}` : "–";
+    }),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const numeric = new Set(header.map((_, i) => i).filter((i) => i >= 2 && i !== 3));
@@ -73,8 +89,8 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
   record.summary.forEach((row, index) => {
     const cells = rows[index].map(pad);
     cells[2] = row.accuracy === best && record.summary.length > 1 ? c.green.bold(cells[2]) : c.bold(cells[2]);
-    if (row.errors > 0) cells[6] = c.red(cells[6]);
-    if (row.unparsed > 0) cells[7] = c.yellow(cells[7]);
+    if (row.errors > 0) cells[7] = c.red(cells[7]);
+    if (row.unparsed > 0) cells[8] = c.yellow(cells[8]);
     lines.push(cells.join("  "));
   });
 
@@ -82,9 +98,23 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
     lines.push(
       c.dim("accuracy is the majority vote over the samples (maj@n); single is one sample's accuracy"),
     );
+  if (repeated) {
+    const row = record.summary.find((r) => r.repeat)!;
+    lines.push(
+      c.dim(
+        `each case ran ${row.repeat!.k} times; accuracy counts a case passed when ${row.repeat!.require === "majority" ? "most" : row.repeat!.require} of its runs passed; pass@k: any passed, pass^k: all passed`,
+      ),
+    );
+  }
+  if (scorerNames.length > 0)
+    lines.push(
+      c.dim(`${scorerNames.map(sanitizeForTerminal).join(", ")}: each scorer's mean score and pass rate`),
+    );
   lines.push(...sweepCharts(record, c));
   const leaks = leakLines(record);
   if (leaks.length > 0) lines.push("", ...leaks);
+  lines.push(...comparisonLines(record.comparisons ?? [], c, { alpha: record.config.compare?.alpha }));
+  lines.push(...failedGateLines(record.gates, c));
 
   const failures = record.cases.filter((r) => !r.pass);
   const totalFailing = record.summary.reduce((n, row) => n + row.total - row.passed, 0);
@@ -145,6 +175,7 @@ function summaryCells(row: SummaryRow): string[] {
     sanitizeForTerminal(row.provider),
     percent(row.accuracy),
     `${percent(row.ci95[0], 0)}–${percent(row.ci95[1], 0)}`,
+    row.compliance === undefined ? "–" : percent(row.compliance, 0),
     String(row.passed),
     String(row.failed),
     String(row.errors),

@@ -8,11 +8,14 @@ import type { EmbeddingSpec, PromptSpec } from "../config/types.js";
 import { UserError, type UserErrorCode } from "../errors.js";
 import { createEmbedder, type Embedder, type EmbedderSpec } from "../providers/index.js";
 import { isProviderError, type ProviderErrorKind } from "../providers/types.js";
-import type { ResponseCache } from "./cache.js";
-import { canonicalJson } from "./job-key.js";
+import type { ResponseCache } from "../store/cache.js";
+import { canonicalJson } from "../store/job-key.js";
 
 /** Embeds texts with the model and endpoint of `spec`: one vector per text, in order. */
 export type EmbedTexts = (texts: string[], spec: EmbeddingSpec) => Promise<Float32Array[]>;
+
+/** A cached EmbedTexts, and how to free the embedders it made (a local model). */
+export type CachedEmbed = EmbedTexts & { close(): Promise<void> };
 
 /** Options of createCachedEmbed. */
 export interface CachedEmbedOptions {
@@ -55,6 +58,8 @@ export function usesEmbedding(prompts: readonly PromptSpec[]): boolean {
 
 /** The endpoint a spec's vectors come from, as part of the cache key (like `endpointOf` for answers). */
 export function embeddingEndpoint(spec: EmbeddingSpec, env: NodeJS.ProcessEnv): string | undefined {
+  // A local model's vectors come from its file, named in the model; no endpoint takes part.
+  if (spec.model.startsWith("local:")) return undefined;
   const url = spec.baseURL ?? env.OPENAI_BASE_URL;
   return url ? url.replace(/\/+$/, "") : undefined;
 }
@@ -71,7 +76,7 @@ interface Pending {
  * needs neither a key nor the endpoint. Failures become UserErrors: without vectors no shot can be
  * chosen, so the run cannot go on.
  */
-export function createCachedEmbed(options: CachedEmbedOptions = {}): EmbedTexts {
+export function createCachedEmbed(options: CachedEmbedOptions = {}): CachedEmbed {
   const env = options.env ?? process.env;
   const make =
     options.createEmbedder ??
@@ -137,7 +142,7 @@ export function createCachedEmbed(options: CachedEmbedOptions = {}): EmbedTexts 
     return promise;
   };
 
-  return async (texts, spec) => {
+  const embedTexts: EmbedTexts = async (texts, spec) => {
     const specKey = canonicalJson(spec);
     const baseURL = embeddingEndpoint(spec, env);
     return Promise.all(
@@ -151,6 +156,12 @@ export function createCachedEmbed(options: CachedEmbedOptions = {}): EmbedTexts 
       }),
     );
   };
+  return Object.assign(embedTexts, {
+    async close() {
+      const made = await Promise.allSettled(embedders.values());
+      await Promise.allSettled(made.map((m) => (m.status === "fulfilled" ? m.value.close?.() : undefined)));
+    },
+  });
 }
 
 const CODES: Partial<Record<ProviderErrorKind, UserErrorCode>> = {

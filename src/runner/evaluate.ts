@@ -1,20 +1,32 @@
 import { setMaxListeners } from "node:events";
-import { extname } from "node:path";
+import { basename, extname } from "node:path";
+import { DEFAULT_COMPARE } from "../config/defaults.js";
 import type { Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
 import { createProvider, defaultFetch } from "../providers/index.js";
+import { costOf, requirePrices } from "../providers/pricing.js";
 import type { Provider, ProviderSpec, TokenUsage } from "../providers/types.js";
 import { isProviderError, ProviderError } from "../providers/types.js";
+import { toRecordConfig } from "../record/record-config.js";
 import { createCaseRetainer } from "../record/retain.js";
-import { type CaseResult, RECORD_VERSION, type RunRecord, type RunStatus } from "../record/types.js";
-import { createRecordWriter, isResultsPath, type RecordWriter } from "../record/writer.js";
+import {
+  type CaseResult,
+  type Comparison,
+  type GateResult,
+  RECORD_VERSION,
+  type RecordConfig,
+  type RunRecord,
+  type RunStatus,
+  type SummaryRow,
+} from "../record/types.js";
+import { createRecordWriter, endFields, isResultsPath, type RecordWriter } from "../record/writer.js";
+import type { CompileTemplate } from "../scorers/options.js";
 import { createScorers } from "../scorers/registry.js";
-import { createSummaryAccumulator } from "../stats/summary.js";
-import { openCache, type ResponseCache } from "./cache.js";
-import { createCachedEmbed, usesEmbedding } from "./embed.js";
-import { type BoundProvider, type CacheMode, endpointOf, executeJob, type Job } from "./execute.js";
-import { failedCase, providerFailure } from "./failures.js";
-import { countJobs, iterateJobs, journalKeyOf, type Shard } from "./jobs.js";
+import type { BaseIndex } from "../stats/comparisons.js";
+import { createComparisonAccumulator } from "../stats/comparisons.js";
+import { judgeGates, thresholdsOf } from "../stats/gates.js";
+import { createRecordStats } from "../stats/record-stats.js";
+import { openCache, type ResponseCache } from "../store/cache.js";
 import {
   createJournalWriter,
   type JournalReplay,
@@ -23,13 +35,33 @@ import {
   openJournalReplay,
   pruneJournals,
   reopenJournalWriter,
-} from "./journal.js";
+} from "../store/journal.js";
+import { compactSelection, isSameJob, journalHeaderFor, openResume } from "../store/resume.js";
+import { createPromptEngine } from "../templates/index.js";
+import { loadBaseIndex } from "./compare.js";
+import { createCachedEmbed, usesEmbedding } from "./embed.js";
+import {
+  type BoundProvider,
+  type CacheMode,
+  type ExecuteContext,
+  endpointOf,
+  executeJob,
+  type Job,
+  scorerProviderKey,
+} from "./execute.js";
+import { failedCase, providerFailure } from "./failures.js";
+import { countJobs, iterateJobs, journalKeyOf, type Shard } from "./jobs.js";
 import { runOrdered } from "./ordered-pool.js";
-import { prepareVariants, renderJob } from "./prepare.js";
-import { costOf, requirePrices } from "./pricing.js";
+import { prepareVariants, renderJob, type Variant } from "./prepare.js";
 import { createAdaptiveLimit, createTokenBucket, type TokenBucket } from "./rate-limit.js";
-import { toRecordConfig } from "./record-config.js";
-import { compactSelection, isSameJob, journalHeaderFor, openResume } from "./resume.js";
+import {
+  type BaselineSource,
+  baselinePrompt,
+  createBaselineAnswers,
+  scorerProviderSpecs,
+  usesPreference,
+  usesSimilar,
+} from "./scorer-services.js";
 import { matchesAny, modelOf, noMatch } from "./select.js";
 
 /** Progress of a run, reported after each finished job. */
@@ -73,6 +105,14 @@ export interface EvaluateOptions {
   budget?: number;
   /** Run only this slice of the cases (`--shard 2/4`). */
   shard?: Shard;
+  /** Run every case this many times (`--repeat`; default the config's `repeat:`). */
+  repeat?: number;
+  /**
+   * The regression gate (`--fail-on-regression`): a variant significantly worse than the baseline
+   * (the config's `baseline:`, or the same variant in the results file `against`) at `alpha`, or
+   * worse by more than `maxDrop` percentage points, fails the run's gates.
+   */
+  regression?: { against?: string; alpha?: number; maxDrop?: number };
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
@@ -152,23 +192,63 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
   }
   if (options.shard) checkShard(options.shard);
   for (const path of options.outputs ?? []) checkResultsPath(path);
-  if (options.budget !== undefined) requirePrices(providerSpecs, options.budget);
+  const judgeSpecs = scorerProviderSpecs(suite.scorers);
+  if (options.budget !== undefined) requirePrices([...providerSpecs, ...judgeSpecs], options.budget);
+  if (options.regression && options.shard) {
+    throw new UserError({
+      code: "usage",
+      field: "--fail-on-regression",
+      message: "a shard holds part of the cases: its regression is judged on the merged record",
+      hint: "merge the shards, then run promptsmith compare base.json merged.json --fail-on-regression",
+    });
+  }
+  if (options.regression && !options.regression.against && !suite.baseline) {
+    throw new UserError({
+      code: "usage",
+      field: "--fail-on-regression",
+      message:
+        "there is nothing to regress against: the config has no baseline and no --against file was given",
+      hint: "set baseline: <prompt id> in the config, or pass --against base.json (a results file of an earlier run)",
+    });
+  }
+  const compare = { ...DEFAULT_COMPARE, ...suite.compare };
+  const require = suite.repeat?.require ?? "majority";
+  // Read before any call: a base file that is missing or broken stops the run before it costs anything.
+  const against: BaseIndex | undefined = options.regression?.against
+    ? await loadBaseIndex(options.regression.against, { require, onError: compare.onError })
+    : undefined;
 
   const cacheMode: CacheMode = options.cache ?? (suite.cache.enabled ? "use" : "off");
   // Embedding shots need the cache already while preparing: the example pool is embedded then.
   let cache: ResponseCache | undefined;
   let embed: ReturnType<typeof createCachedEmbed> | undefined;
-  if (usesEmbedding(promptSpecs)) {
+  if (usesEmbedding(promptSpecs) || usesSimilar(suite.scorers)) {
     if (cacheMode !== "off") cache = openCache(suite.cache.path);
     embed = createCachedEmbed({ cache, refresh: cacheMode === "refresh", env, fetch: options.fetch });
   }
   let variants: Awaited<ReturnType<typeof prepareVariants>>;
   let scorer: Awaited<ReturnType<typeof createScorers>>;
+  /** The baseline's prompt and provider, when a pairwise judge compares with it. */
+  let baseline: { variant: Variant; providerLabel?: string } | undefined;
   try {
     variants = await prepareVariants(suite, promptSpecs, { model: modelOf(providerSpecs[0]), embed });
-    scorer = await createScorers(suite.scorers, { baseDir: suite.baseDir });
+    scorer = await createScorers(suite.scorers, {
+      baseDir: suite.baseDir,
+      combine: suite.combine,
+      compile: compileRubric(suite),
+      seed: suite.seed,
+    });
+    if (usesPreference(suite.scorers)) {
+      const spec = baselinePrompt(suite);
+      // The baseline runs even when --filter-prompt leaves it out: its answers are what the others are judged against.
+      const variant =
+        variants.find((v) => v.prompt.id === spec.id) ??
+        (await prepareVariants(suite, [spec], { model: modelOf(providerSpecs[0]), embed }))[0];
+      baseline = { variant, providerLabel: suite.baseline?.provider };
+    }
   } catch (error) {
     cache?.close();
+    await embed?.close();
     throw error;
   }
 
@@ -196,6 +276,8 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       createProvider(spec, { env, fetch: o.fetch, onProgress: options.onDownloadProgress }));
 
   const bound: BoundProvider[] = [];
+  /** Providers only scorers ask (a judge that is not under test): closed with the others. */
+  const judgeBound: BoundProvider[] = [];
   const buckets = new Map<BoundProvider, TokenBucket>();
   const writers: RecordWriter[] = [];
   let journal: ReturnType<typeof createJournalWriter> | undefined;
@@ -217,6 +299,36 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       bound.push(entry);
       if (spec.rpm !== undefined || spec.tpm !== undefined)
         buckets.set(entry, createTokenBucket({ rpm: spec.rpm, tpm: spec.tpm }));
+    }
+    // The providers scorers ask (judges) and the baseline's, when not among those under test.
+    const scorerProviders = new Map<string, BoundProvider>();
+    const extraSpecs = [...judgeSpecs];
+    if (baseline?.providerLabel !== undefined) {
+      const label = baseline.providerLabel;
+      const spec =
+        suite.providers.find((p) => p.label === label) ?? suite.providers.find((p) => p.id === label);
+      if (!spec) {
+        throw new UserError({
+          code: "config-invalid",
+          field: "baselineProvider",
+          message: `baselineProvider "${label}" names no provider`,
+          hint: `name one of: ${suite.providers.map((p) => p.label).join(", ")}`,
+        });
+      }
+      extraSpecs.push(spec);
+    }
+    for (const spec of extraSpecs) {
+      const key = scorerProviderKey(spec);
+      if (scorerProviders.has(key)) continue;
+      let entry = bound.find((b) => scorerProviderKey(b.spec) === key);
+      if (!entry) {
+        const provider = await makeProvider(spec, { fetch: observedFetch });
+        entry = { provider, spec, baseURL: endpointOf(spec, env) };
+        judgeBound.push(entry);
+        if (spec.rpm !== undefined || spec.tpm !== undefined)
+          buckets.set(entry, createTokenBucket({ rpm: spec.rpm, tpm: spec.tpm }));
+      }
+      scorerProviders.set(key, entry);
     }
     if (cacheMode !== "off") cache ??= openCache(suite.cache.path);
     // A new run's journal is made once the providers are up, so a bad key leaves no empty run behind.
@@ -244,7 +356,10 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     };
     for (const path of options.outputs ?? []) writers.push(createRecordWriter(path, header));
 
-    const summary = createSummaryAccumulator();
+    const stats = createRecordStats(header);
+    const againstComparisons = against
+      ? createComparisonAccumulator({ baseline: {}, compare, seed: suite.seed, require, against })
+      : undefined;
     const retained: CaseResult[] = [];
     /** Per provider: whether it has answered yet, and the network failures since its last answer. */
     const reachability = new Map<BoundProvider, { ok: boolean; networkErrors: number }>(
@@ -264,12 +379,14 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     let stopReason: string | undefined;
     let lastError: string | undefined;
 
-    const context = {
+    const context: ExecuteContext = {
       scorer,
       cache,
       cacheMode,
       signal: controller.signal,
       inFlight: new Map(),
+      ...(scorerProviders.size > 0 ? { scorerProviders } : {}),
+      ...(embed && usesSimilar(suite.scorers) ? { embed } : {}),
       // -j bounds the calls in flight, not the jobs: a call's slot frees the moment its answer is
       // in, so the next job's request (already rendered, waiting here) goes out before this one is
       // scored and written. The stop rules are judged then too, before the slot is handed on, so
@@ -298,6 +415,16 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
         adaptive.release();
       },
     };
+    if (baseline) {
+      const source: BaselineSource = { variant: baseline.variant };
+      if (baseline.providerLabel !== undefined) {
+        const label = baseline.providerLabel;
+        source.bound = [...scorerProviders.values()].find(
+          (b) => b.spec.label === label || b.spec.id === label,
+        );
+      }
+      context.baseline = createBaselineAnswers(source, context);
+    }
     /** A wait cut short by the run stopping is an aborted call, which the job treats as unfinished. */
     const stoppable = async (wait: Promise<void> | undefined): Promise<void> => {
       try {
@@ -351,7 +478,8 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       finished++;
       if (result.error) errors++;
       if (result.cached) hits++;
-      summary.add(result);
+      stats.add(result);
+      againstComparisons?.add(result);
       for (const writer of writers) writer.write(result, json);
       if (keep(result)) retained.push(result);
       options.onResult?.(result);
@@ -421,12 +549,30 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     }
 
     const status: RunStatus = stopReason ? "stopped" : options.signal?.aborted ? "interrupted" : "complete";
-    const end = {
-      summary: summary.rows(),
+    const { summary: rows, comparisons } = stats.end();
+    // Gates judge a whole run: one cut short by Ctrl-C or a stop has its own exit code, and a
+    // shard's are judged on the merged record.
+    const gates =
+      status === "complete" && !options.shard
+        ? gatesOf(
+            header.config,
+            rows,
+            options.regression && {
+              comparisons: againstComparisons ? againstComparisons.comparisons() : (comparisons ?? []),
+              alpha: options.regression.alpha ?? compare.alpha,
+              maxDrop: options.regression.maxDrop,
+              against: options.regression.against ? basename(options.regression.against) : "the baseline",
+            },
+          )
+        : undefined;
+    const end = endFields({
+      summary: rows,
+      comparisons,
+      gates,
       finishedAt: now().toISOString(),
       status,
-      ...(stopReason ? { stopReason } : {}),
-    };
+      stopReason,
+    });
     for (const writer of writers) writer.finish(end);
     return {
       record: { ...header, ...end, cases: retained },
@@ -442,8 +588,38 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     replay?.close();
     cache?.close();
     options.signal?.removeEventListener("abort", onOuterAbort);
-    await Promise.allSettled(bound.map((b) => b.provider.close?.()));
+    await Promise.allSettled([...bound, ...judgeBound].map((b) => b.provider.close?.()));
+    await embed?.close();
   }
+}
+
+/** Compiles judge rubrics with the prompt engine (strict, unescaped, the suite's partials). */
+function compileRubric(suite: Suite): CompileTemplate {
+  let engine: ReturnType<typeof createPromptEngine> | undefined;
+  return (source, file) => {
+    engine ??= createPromptEngine({ partialsDir: suite.partialsDir });
+    return engine.compile(source, { file });
+  };
+}
+
+/** The gates of a finished run: the config's thresholds, and the regression rule when asked for. */
+function gatesOf(
+  config: RecordConfig,
+  summary: SummaryRow[],
+  regression?: { comparisons: Comparison[]; alpha: number; maxDrop?: number; against: string },
+): GateResult[] | undefined {
+  const thresholds = thresholdsOf(config);
+  if (!thresholds && !regression) return undefined;
+  return judgeGates({
+    summary,
+    comparisons: regression?.comparisons,
+    thresholds,
+    regression: regression && {
+      alpha: regression.alpha,
+      maxDrop: regression.maxDrop,
+      against: regression.against,
+    },
+  });
 }
 
 /** The record's `selection` field: present only when the run took part of its config. */

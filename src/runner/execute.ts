@@ -1,17 +1,26 @@
 import { withCallSignal } from "../providers/call-signal.js";
-import type {
-  ChatMessage,
-  CompletionResponse,
-  Provider,
-  ProviderSpec,
-  TokenUsage,
+import {
+  type ChatMessage,
+  type CompletionResponse,
+  isProviderError,
+  type Provider,
+  ProviderError,
+  type ProviderSpec,
+  type TokenUsage,
 } from "../providers/types.js";
 import type { CaseResult, ExtractionRecord, SampleResult } from "../record/types.js";
 import { stripReasoning } from "../scorers/reasoning.js";
-import type { ScoreResult, Scorer } from "../scorers/types.js";
+import type {
+  EmbedCall,
+  ModelCall,
+  ModelCallRequest,
+  ScoreInput,
+  ScoreResult,
+  Scorer,
+} from "../scorers/types.js";
 import { majorityVote } from "../stats/vote.js";
-import type { ResponseCache } from "./cache.js";
-import { cacheKey } from "./job-key.js";
+import type { ResponseCache } from "../store/cache.js";
+import { cacheKey, canonicalJson } from "../store/job-key.js";
 import { drawsOf, type JobOf } from "./jobs.js";
 import type { RenderedJob } from "./prepare.js";
 
@@ -45,6 +54,46 @@ export interface ExecuteContext {
    * variant that renders like another prompt). Used whenever the cache is.
    */
   inFlight?: Map<string, Promise<SharedAnswer>>;
+  /** The providers scorers may ask (judges), by {@link scorerProviderKey}. */
+  scorerProviders?: Map<string, BoundProvider>;
+  /** Embeds texts through the cache, for `similar`. */
+  embed?: EmbedCall;
+  /** The baseline variant's answer to a job's case, for `preference`; null when the job is the baseline. */
+  baseline?: (job: Job) => Promise<{ output: string; prompt: string; provider: string } | null>;
+  /** The model call handed to scorers, made once per run from this context. */
+  modelCall?: ModelCall;
+}
+
+/** The key a scorer's provider is found by: the whole spec, so two judges differing in any field differ. */
+export function scorerProviderKey(spec: object): string {
+  return canonicalJson(spec);
+}
+
+/**
+ * A scorer's model call as the run makes every call: through the cache, the calls in flight, the
+ * rate limits and the budget (`beforeCall`/`afterCall`). A failed call is the provider's error,
+ * named as the judge's, which the run records on the case.
+ */
+export function createModelCall(context: ExecuteContext): ModelCall {
+  return async (request: ModelCallRequest) => {
+    const bound = context.scorerProviders?.get(scorerProviderKey(request.provider));
+    if (!bound) throw new Error(`no provider was prepared for the scorer's ${request.provider.label}`);
+    let generated: Awaited<ReturnType<typeof generate>>;
+    try {
+      generated = await generate(bound, request.messages, request.params, 1, context);
+    } catch (error) {
+      if (!isProviderError(error) || error.kind === "aborted") throw error;
+      throw new ProviderError(error.kind, `judge ${bound.provider.label}: ${error.message}`, {
+        status: error.status,
+        fatal: error.fatal,
+        hint: error.hint,
+        cause: error,
+      });
+    }
+    const [only] = generated.outputs;
+    const { answer, reasoning } = stripReasoning(only.output);
+    return { output: answer, ...(reasoning !== null ? { reasoning } : {}), cached: only.cached };
+  };
 }
 
 /** One sample's answer as a call in flight hands it to the jobs waiting on the same key. */
@@ -75,8 +124,21 @@ export async function executeJob(
 ): Promise<CaseResult> {
   const { testCase, variant, bound, draw } = job;
   const samples = variant.prompt.samples;
+  // Each run of a repeated case asks for its own samples: its own cache keys, its own answers.
+  const offset = job.repeat * samples;
 
-  const first = await generate(bound, rendered.messages, variant.prompt.params, samples, context);
+  const first = await generate(bound, rendered.messages, variant.prompt.params, samples, context, offset);
+  // What scorers that ask a model, embed or compare get; nothing for the plain ones.
+  if (context.scorerProviders && !context.modelCall) context.modelCall = createModelCall(context);
+  const services: Partial<ScoreInput> | undefined =
+    context.scorerProviders || context.embed || context.baseline
+      ? {
+          messages: rendered.messages,
+          ...(context.modelCall ? { call: context.modelCall } : {}),
+          ...(context.embed ? { embed: context.embed } : {}),
+          ...(context.baseline ? { baseline: () => context.baseline!(job) } : {}),
+        }
+      : undefined;
   const scored: ScoredSample[] = [];
   for (const [index, generation] of first.outputs.entries()) {
     const { answer, reasoning } = stripReasoning(generation.output);
@@ -94,17 +156,15 @@ export async function executeJob(
         { ...variant.prompt.params, temperature: 0 },
         1,
         context,
-        index,
+        offset + index,
       );
       toScore = stripReasoning(second.outputs[0].output).answer;
       extraction = { messages, output: second.outputs[0].output };
       addUsage(first.usage, second.usage);
     }
-    const verdict = await context.scorer({
-      output: toScore,
-      expected: testCase.expected,
-      vars: testCase.vars,
-    });
+    const input: ScoreInput = { output: toScore, expected: testCase.expected, vars: testCase.vars };
+    if (services) Object.assign(input, services);
+    const verdict = await context.scorer(input);
     scored.push({ output: answer, reasoning, verdict, cached: generation.cached, extraction });
   }
 
@@ -117,6 +177,7 @@ export async function executeJob(
     provider: bound.provider.label,
   } as CaseResult;
   if (drawsOf(variant) > 1) base.draw = draw;
+  if (job.repeats > 1) base.repeat = job.repeat;
   base.vars = testCase.vars;
   base.messages = rendered.messages;
   if (rendered.shots) base.shots = rendered.shots;
@@ -139,6 +200,7 @@ export async function executeJob(
     base.reason = only.verdict.reason;
     base.unparsed = only.verdict.unparsed === true;
     if (only.extraction) base.extraction = only.extraction;
+    if (only.verdict.parts) base.scores = only.verdict.parts;
     return base;
   }
 
@@ -177,6 +239,7 @@ export async function executeJob(
     samples: sampleResults,
     agreement: vote.agreement,
     ...(scored[0].extraction ? { extraction: scored[0].extraction } : {}),
+    ...(shown.verdict.parts ? { scores: shown.verdict.parts } : {}),
   };
 }
 
@@ -224,9 +287,10 @@ interface Generation {
 
 /**
  * `n` outputs for one rendered prompt: each sample index is looked up in the cache, and the
- * missing ones are asked for in one request. Sample indices start at `firstIndex`.
+ * missing ones are asked for in one request. Sample indices start at `firstIndex`. Every call of a
+ * run goes through here: answers, extractions, judges and the baseline answers of a pairwise judge.
  */
-async function generate(
+export async function generate(
   bound: BoundProvider,
   messages: ChatMessage[],
   promptParams: Record<string, unknown> | undefined,
@@ -341,7 +405,7 @@ export function responseKey(
   });
 }
 
-/** Whether the cache holds every one of `samples` samples of this request. */
+/** Whether the cache holds every one of `samples` samples of this request (from sample `firstIndex`). */
 export function isAnswered(
   cache: ResponseCache,
   spec: ProviderSpec,
@@ -349,8 +413,9 @@ export function isAnswered(
   messages: ChatMessage[],
   params: Record<string, unknown>,
   samples: number,
+  firstIndex = 0,
 ): boolean {
-  for (let i = 0; i < samples; i++) {
+  for (let i = firstIndex; i < firstIndex + samples; i++) {
     if (!cache.get(responseKey(spec, baseURL, messages, params, i))) return false;
   }
   return true;

@@ -12,6 +12,7 @@ export function failedCase(job: Job, rendered: RenderedJob, kind: string, messag
     prompt: job.variant.prompt.id,
     provider: job.bound.provider.label,
     ...(drawsOf(job.variant) > 1 ? { draw: job.draw } : {}),
+    ...(job.repeats > 1 ? { repeat: job.repeat } : {}),
     vars: job.testCase.vars,
     messages: rendered.messages,
     ...(rendered.shots ? { shots: rendered.shots } : {}),

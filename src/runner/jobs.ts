@@ -1,14 +1,11 @@
 import type { Suite } from "../config/types.js";
 import { readCases, readRows } from "../dataset/index.js";
 import type { Case } from "../dataset/types.js";
-import { jobId } from "./job-key.js";
+import type { Shard } from "../record/types.js";
+import { jobId } from "../store/job-key.js";
 import type { Variant } from "./prepare.js";
 
-/** A deterministic slice of the cases: shard `index` (1-based) of `count`. */
-export interface Shard {
-  index: number;
-  count: number;
-}
+export type { Shard };
 
 /** One unit of work: a case, a prompt variant, a target (a provider) and a shot draw. */
 export interface JobOf<T> {
@@ -16,6 +13,9 @@ export interface JobOf<T> {
   variant: Variant;
   bound: T;
   draw: number;
+  /** Which run of the case (`repeat: k`), from 0, of how many. */
+  repeat: number;
+  repeats: number;
 }
 
 /**
@@ -31,6 +31,7 @@ export async function* iterateJobs<T>(
 ): AsyncGenerator<JobOf<T>> {
   let position = 0;
   let taken = 0;
+  const repeats = repeatsOf(suite);
   for await (const testCase of readCases(suite.tests.path, { expectedField: suite.tests.expected })) {
     const mine = inShard(position++, options.shard);
     if (!mine) continue;
@@ -38,11 +39,15 @@ export async function* iterateJobs<T>(
     taken++;
     for (const variant of variants) {
       for (const bound of targets) {
-        for (let draw = 0; draw < drawsOf(variant); draw++) yield { testCase, variant, bound, draw };
+        for (let draw = 0; draw < drawsOf(variant); draw++) {
+          // A case's runs come one after another, so a record holds them together.
+          for (let repeat = 0; repeat < repeats; repeat++)
+            yield { testCase, variant, bound, draw, repeat, repeats };
+        }
       }
     }
   }
-  options.onEnd?.(jobsPerCase(variants, targets.length) * taken);
+  options.onEnd?.(jobsPerCase(variants, targets.length) * repeats * taken);
 }
 
 /**
@@ -64,7 +69,12 @@ export async function countJobs(
     if (options.limit !== undefined && taken >= options.limit) break;
     taken++;
   }
-  return jobsPerCase(variants, targets) * taken;
+  return jobsPerCase(variants, targets) * repeatsOf(suite) * taken;
+}
+
+/** How many times every case runs (`repeat: k`; a suite built in code may leave it out). */
+export function repeatsOf(suite: Suite): number {
+  return suite.repeat?.k ?? 1;
 }
 
 /** Whether the case at `position` (0-based, in file order) belongs to the shard. */
@@ -88,5 +98,6 @@ export function journalKeyOf(job: JobOf<unknown>, providerLabel: string): string
     providerLabel,
     caseId: job.testCase.id,
     ...(drawsOf(job.variant) > 1 ? { sample: job.draw } : {}),
+    ...(job.repeats > 1 ? { repeat: job.repeat } : {}),
   });
 }

@@ -4,8 +4,9 @@ import { openRecordStream, type RecordStream } from "../record/read.js";
 import { createCaseRetainer } from "../record/retain.js";
 import type { CaseResult, RunRecord } from "../record/types.js";
 import { createRecordWriter, endFields } from "../record/writer.js";
-import { createSummaryAccumulator } from "../stats/summary.js";
-import { canonicalJson } from "./job-key.js";
+import { judgeGates, thresholdsOf } from "../stats/gates.js";
+import { createRecordStats } from "../stats/record-stats.js";
+import { canonicalJson } from "../store/job-key.js";
 
 /**
  * Combines the records of `--shard i/n` runs into the record one unsharded run would have written:
@@ -24,15 +25,43 @@ export function mergeRecords(records: { path: string; record: RunRecord }[]): Ru
   } else {
     cases = records.flatMap((r) => r.record.cases);
   }
-  const summary = createSummaryAccumulator();
-  for (const c of cases) summary.add(c);
   const [first] = records;
-  const { shard: _shard, runId: _runId, ...rest } = first.record;
+  const stats = createRecordStats(first.record);
+  for (const c of cases) addTo(stats, c);
+  const { shard: _shard, runId: _runId, summary: _s, comparisons: _c, gates: _g, ...rest } = first.record;
   return {
     ...rest,
     ...mergedTimes(records.map((r) => r.record)),
-    summary: summary.rows(),
+    ...endStats(stats, first.record.config),
     cases,
+  };
+}
+
+/** Adds a case to the merged record's numbers; the same case twice is the user's mix-up, not a bug. */
+function addTo(stats: ReturnType<typeof createRecordStats>, result: CaseResult): void {
+  try {
+    stats.add(result);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new UserError({
+      code: "usage",
+      message: `these records hold case ${JSON.stringify(result.id)} more than once`,
+      hint: "merge the shards of one run (--shard i/n), each once",
+    });
+  }
+}
+
+/** The merged record's summary, comparisons, and the config's threshold gates judged on them. */
+function endStats(
+  stats: ReturnType<typeof createRecordStats>,
+  config: RunRecord["config"],
+): Pick<RunRecord, "summary" | "comparisons" | "gates"> {
+  const { summary, comparisons } = stats.end();
+  const thresholds = thresholdsOf(config);
+  return {
+    summary,
+    ...(comparisons ? { comparisons } : {}),
+    ...(thresholds ? { gates: judgeGates({ summary, thresholds }) } : {}),
   };
 }
 
@@ -64,13 +93,13 @@ export async function mergeRecordFiles(
   const header = { ...rest, startedAt: mergedTimes(streams.map((s) => s.header)).startedAt };
   const writers = (options.outputs ?? []).map((path) => createRecordWriter(path, header));
   try {
-    const summary = createSummaryAccumulator();
+    const stats = createRecordStats(streams[0].header);
     const retained: CaseResult[] = [];
     const keep = createCaseRetainer(options.retainCases ?? 20);
     let count = 0;
     const add = (result: CaseResult) => {
       count++;
-      summary.add(result);
+      addTo(stats, result);
       if (writers.length > 0) {
         const json = JSON.stringify(result);
         for (const writer of writers) writer.write(result, json);
@@ -96,7 +125,7 @@ export async function mergeRecordFiles(
     const { finishedAt, status } = mergedTimes(ends);
     // As in memory: the stop reason is the first record's.
     const { stopReason } = ends[0];
-    const tail = endFields({ summary: summary.rows(), finishedAt, status, stopReason });
+    const tail = endFields({ ...endStats(stats, streams[0].header.config), finishedAt, status, stopReason });
     for (const writer of writers) writer.finish(tail);
     return { record: { ...header, ...tail, cases: retained }, cases: count };
   } catch (error) {

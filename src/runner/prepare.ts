@@ -30,9 +30,9 @@ import {
 } from "../fewshot/index.js";
 import type { ChatMessage } from "../providers/types.js";
 import type { CaseLeak } from "../record/types.js";
+import { canonicalJson } from "../store/job-key.js";
 import { createPromptEngine, type PromptTemplate } from "../templates/index.js";
 import type { EmbedTexts } from "./embed.js";
-import { canonicalJson } from "./job-key.js";
 
 /** The zero-shot chain-of-thought trigger of Kojima et al. (2022). */
 export const DEFAULT_COT_TRIGGER = "Let's think step by step.";

@@ -1,7 +1,7 @@
 import { findLastBoxed } from "./boxed.js";
 import { checkOptionKeys, readString, type ScorerContext, scorerError } from "./options.js";
 import { isRefusal } from "./refusal.js";
-import { fail, quote, readExpected, unparsed, verdict } from "./result.js";
+import { cannotScore, quote, readExpected, unparsed, verdict } from "./result.js";
 import type { Scorer, ScorerSpec } from "./types.js";
 
 /** The option letters a multiple-choice answer may use unless the scorer says otherwise. */
@@ -132,11 +132,14 @@ export function createChoiceScorer(spec: ScorerSpec, context: ScorerContext): Sc
   return ({ output, expected }) => {
     const got = extractChoice(output, letters);
     const answers = readExpected(expected);
-    if (!answers.ok) return fail(answers.reason, got?.letter ?? null);
+    if (!answers.ok) return cannotScore(answers.reason, got?.letter ?? null);
     const wanted = answers.answers.map((a) => expectedLetter(a, letters));
     if (wanted.some((letter) => letter === null)) {
       const bad = answers.answers.filter((_a, i) => wanted[i] === null);
-      return fail(`the case's expected answer ${quote(bad[0])} is not an option letter`, got?.letter ?? null);
+      return cannotScore(
+        `the case's expected answer ${quote(bad[0])} is not an option letter`,
+        got?.letter ?? null,
+      );
     }
     if (got === null) {
       if (output.trim() === "") return unparsed("output is empty");

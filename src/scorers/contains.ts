@@ -1,5 +1,5 @@
 import { checkOptionKeys, type ScorerContext } from "./options.js";
-import { describeAnswers, fail, quote, readExpected, unparsed, verdict } from "./result.js";
+import { cannotScore, describeAnswers, quote, readExpected, unparsed, verdict } from "./result.js";
 import type { Scorer, ScorerSpec } from "./types.js";
 
 function escapeRegExp(text: string): string {
@@ -11,10 +11,10 @@ function createSubstringScorer(spec: ScorerSpec, context: ScorerContext, ignoreC
   const how = ignoreCase ? " (ignoring case)" : "";
   return ({ output, expected }) => {
     const answers = readExpected(expected);
-    if (!answers.ok) return fail(answers.reason);
+    if (!answers.ok) return cannotScore(answers.reason);
     // Surrounding blanks in a dataset cell are an accident of formatting, not part of the answer.
     const needles = answers.answers.map((a) => a.trim()).filter(Boolean);
-    if (needles.length === 0) return fail("the case's expected answer is empty");
+    if (needles.length === 0) return cannotScore("the case's expected answer is empty");
     if (output.trim() === "") return unparsed("output is empty");
     for (const needle of needles) {
       // A regex rather than toLowerCase, so the match is the output's own text even where

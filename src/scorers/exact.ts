@@ -1,5 +1,5 @@
 import { checkOptionKeys, readBoolean, type ScorerContext } from "./options.js";
-import { describeAnswers, fail, quote, readExpected, unparsed, verdict } from "./result.js";
+import { cannotScore, describeAnswers, quote, readExpected, unparsed, verdict } from "./result.js";
 import type { Scorer, ScorerSpec } from "./types.js";
 
 /**
@@ -18,7 +18,7 @@ export function createExactScorer(spec: ScorerSpec, context: ScorerContext): Sco
   return ({ output, expected }) => {
     const extracted = trim ? output.trim() : output;
     const answers = readExpected(expected);
-    if (!answers.ok) return fail(answers.reason, extracted);
+    if (!answers.ok) return cannotScore(answers.reason, extracted);
     if (output.trim() === "") return unparsed("output is empty");
     const got = prepare(output);
     const pass = answers.answers.some((answer) => prepare(answer) === got);

@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { checkOptionKeys, readNumber, readString, type ScorerContext, scorerError } from "./options.js";
-import { fail } from "./result.js";
+import { cannotScore } from "./result.js";
 import type { ScoreResult, Scorer, ScorerSpec } from "./types.js";
 
 /** What a user scorer function is called with besides the output. */
@@ -27,7 +27,7 @@ function toResult(value: unknown, file: string, threshold: number): ScoreResult 
   if (typeof value === "boolean")
     return { pass: value, score: value ? 1 : 0, extracted: null, reason: passFail(value) };
   if (typeof value === "number") {
-    if (!Number.isFinite(value)) return fail(`${label} returned ${value}, not a finite number`);
+    if (!Number.isFinite(value)) return cannotScore(`${label} returned ${value}, not a finite number`);
     const pass = value >= threshold;
     // Scores are averaged across cases and scorers, so they stay in [0, 1]; the reason keeps the raw value.
     const score = Math.min(1, Math.max(0, value));
@@ -43,7 +43,7 @@ function toResult(value: unknown, file: string, threshold: number): ScoreResult 
     const score =
       typeof object.score === "number" && Number.isFinite(object.score) ? object.score : undefined;
     if (typeof object.pass !== "boolean" && score === undefined) {
-      return fail(`${label} returned an object without a boolean "pass" or a numeric "score"`);
+      return cannotScore(`${label} returned an object without a boolean "pass" or a numeric "score"`);
     }
     const pass = typeof object.pass === "boolean" ? object.pass : (score as number) >= threshold;
     const extracted =
@@ -61,19 +61,32 @@ function toResult(value: unknown, file: string, threshold: number): ScoreResult 
     return result;
   }
   const got = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
-  return fail(`${label} returned ${got}; expected a boolean, a number or { pass, score, reason }`);
+  return cannotScore(`${label} returned ${got}; expected a boolean, a number or { pass, score, reason }`);
 }
 
 /**
  * `js`: a user ES module at `path` (relative to the config) whose `export` (default "default") is
  * `(output, { expected, vars }) => boolean | number | { pass, score?, reason?, extracted? }`,
- * sync or async. A number passes when ≥ `threshold` (default 0.5). A throw is a failed result.
+ * sync or async; or `code`, the body of such a function written in the config (an expression such
+ * as `output.length < 100` is returned as it is), as promptfoo's `javascript` assertion. A number
+ * passes when ≥ `threshold` (default 0.5). A throw is a failed result.
  */
 export async function createJsScorer(spec: ScorerSpec, context: ScorerContext): Promise<Scorer> {
-  checkOptionKeys(spec, ["path", "export", "threshold"], context);
+  checkOptionKeys(spec, ["path", "code", "export", "threshold"], context);
+  const threshold = readNumber(spec, "threshold", context, { fallback: 0.5 });
+  if (spec.code !== undefined) {
+    if (spec.path !== undefined) {
+      throw scorerError(
+        context,
+        "js scorer: give path or code, not both",
+        "path: names a module; code: is the function body",
+        "code",
+      );
+    }
+    return createInlineScorer(readString(spec, "code", context, true), threshold, context);
+  }
   const file = readString(spec, "path", context, true);
   const exportName = readString(spec, "export", context, false) ?? "default";
-  const threshold = readNumber(spec, "threshold", context, { fallback: 0.5 });
   const absolute = resolve(context.baseDir, file);
 
   if (!MODULE_EXTENSIONS.has(extname(absolute))) {
@@ -123,7 +136,33 @@ export async function createJsScorer(spec: ScorerSpec, context: ScorerContext): 
     try {
       return toResult(await user(output, { expected, vars }), file, threshold);
     } catch (error) {
-      return fail(`js scorer ${file} threw: ${messageOf(error)}`);
+      return cannotScore(`js scorer ${file} threw: ${messageOf(error)}`);
+    }
+  };
+}
+
+/** An expression, or a function body with `return`, over `output` and `context`. */
+function createInlineScorer(code: string, threshold: number, context: ScorerContext): Scorer {
+  const body = /\breturn\b/.test(code) ? code : `return (${code.trim().replace(/;\s*$/, "")});`;
+  let fn: (output: string, context: JsScorerContext) => unknown;
+  try {
+    // The config's own code, trusted as a js scorer's module is: it runs with the process's rights.
+    fn = new Function("output", "context", body) as typeof fn;
+  } catch (error) {
+    throw scorerError(
+      context,
+      `js scorer: the code does not compile: ${messageOf(error)}`,
+      "write an expression such as output.includes(context.vars.city), or a body with return",
+      "code",
+      error,
+    );
+  }
+  const label = "inline code";
+  return async ({ output, expected, vars }) => {
+    try {
+      return toResult(await fn(output, { expected, vars }), label, threshold);
+    } catch (error) {
+      return cannotScore(`js scorer ${label} threw: ${messageOf(error)}`);
     }
   };
 }

@@ -1,7 +1,7 @@
 import { findLastBoxed } from "./boxed.js";
 import { checkOptionKeys, readNumber, type ScorerContext } from "./options.js";
 import { isRefusal } from "./refusal.js";
-import { fail, readExpected, unparsed, verdict } from "./result.js";
+import { cannotScore, readExpected, unparsed, verdict } from "./result.js";
 import type { Scorer, ScorerSpec } from "./types.js";
 
 /** A number read from text: its value, and how it was written (currency signs and markup removed). */
@@ -177,11 +177,11 @@ export function createNumericScorer(spec: ScorerSpec, context: ScorerContext): S
   return ({ output, expected }) => {
     const got = extractFinalNumber(output);
     const answers = readExpected(expected);
-    if (!answers.ok) return fail(answers.reason, got?.text ?? null);
+    if (!answers.ok) return cannotScore(answers.reason, got?.text ?? null);
     const targets = answers.answers.map(extractFinalNumber).filter((t): t is ExtractedNumber => t !== null);
     if (targets.length === 0) {
       const shown = answers.answers.map((a) => JSON.stringify(a)).join(", ");
-      return fail(`the case's expected answer ${shown} is not a number`, got?.text ?? null);
+      return cannotScore(`the case's expected answer ${shown} is not a number`, got?.text ?? null);
     }
     if (got === null) {
       if (output.trim() === "") return unparsed("output is empty");

@@ -1,7 +1,15 @@
 import { UserError } from "../errors.js";
-import type { ScorerSpec } from "./types.js";
+import type { ScorerMessage, ScorerSpec } from "./types.js";
 
-/** Where a scorer spec sits, so an option error can point at it. */
+/** A compiled template as a judge renders its rubric (the templates room's, handed in by the runner). */
+export interface ScorerTemplate {
+  render(vars: Record<string, unknown>, options?: { caseId?: string }): ScorerMessage[];
+}
+
+/** Compiles a rubric template; `file` names it in errors. */
+export type CompileTemplate = (source: string, file: string) => ScorerTemplate;
+
+/** Where a scorer spec sits, so an option error can point at it, and what a factory may use. */
 export interface ScorerContext {
   /** Directory that relative paths in options (the js scorer's `path`) resolve against. */
   baseDir: string;
@@ -9,6 +17,10 @@ export interface ScorerContext {
   field: string;
   /** The config file, when known. */
   file?: string;
+  /** Compiles judge rubrics written as templates; without it a rubric is used as plain text. */
+  compile?: CompileTemplate;
+  /** The seed judges ask with (default 0), so a verdict is repeatable. */
+  seed?: number;
 }
 
 /** A `scorer-invalid` UserError pointing at the spec (or one of its options). */

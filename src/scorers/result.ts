@@ -36,6 +36,14 @@ export function fail(reason: string, extracted: string | null = null): ScoreResu
   return { pass: false, score: 0, extracted, reason };
 }
 
+/**
+ * The scorer could not judge at all (a missing or malformed expected answer, a user function that
+ * threw): a failed verdict that negation (`not: true`) leaves failed.
+ */
+export function cannotScore(reason: string, extracted: string | null = null): ScoreResult {
+  return { pass: false, score: 0, extracted, reason, unscored: true };
+}
+
 /** No answer could be read from the output: not the same as a wrong answer. */
 export function unparsed(reason: string): ScoreResult {
   return { pass: false, score: 0, extracted: null, reason, unparsed: true };

@@ -11,11 +11,13 @@ export class HttpError extends Error {
   readonly type: string;
   readonly param: string | null;
   readonly code: string | null;
+  /** Headers sent with the error, e.g. `retry-after` on a 429. */
+  readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     status: number,
     message: string,
-    options: { type?: string; param?: string; code?: string } = {},
+    options: { type?: string; param?: string; code?: string; headers?: Record<string, string> } = {},
   ) {
     super(message);
     this.name = "HttpError";
@@ -23,6 +25,7 @@ export class HttpError extends Error {
     this.type = options.type ?? (status >= 500 ? "server_error" : "invalid_request_error");
     this.param = options.param ?? null;
     this.code = options.code ?? null;
+    this.headers = options.headers ?? {};
   }
 
   /** The JSON body OpenAI clients parse. */
@@ -185,18 +188,26 @@ export function usageBody(usage: TokenUsage) {
   };
 }
 
-/** A whole, non-streamed response; `texts[i]` is choice `i`. */
-export function completionBody(kind: EndpointKind, head: ResponseHead, texts: string[], usage: TokenUsage) {
+/** Why a choice ended: a natural end or stop sequence, or cut off (max_tokens, or the server's --timeout). */
+export type FinishReason = "stop" | "length";
+
+/** One finished choice. */
+export interface Choice {
+  text: string;
+  finishReason: FinishReason;
+}
+
+/** A whole, non-streamed response; `choices[i]` is choice `i`. */
+export function completionBody(kind: EndpointKind, head: ResponseHead, choices: Choice[], usage: TokenUsage) {
   if (kind === "chat") {
     return {
       ...head,
       object: "chat.completion",
-      choices: texts.map((text, index) => ({
+      choices: choices.map((choice, index) => ({
         index,
-        message: { role: "assistant", content: text, refusal: null },
+        message: { role: "assistant", content: choice.text, refusal: null },
         logprobs: null,
-        // The Provider interface does not say why a sample ended; "stop" is what most clients expect.
-        finish_reason: "stop",
+        finish_reason: choice.finishReason,
       })),
       usage: usageBody(usage),
     };
@@ -204,7 +215,12 @@ export function completionBody(kind: EndpointKind, head: ResponseHead, texts: st
   return {
     ...head,
     object: "text_completion",
-    choices: texts.map((text, index) => ({ index, text, logprobs: null, finish_reason: "stop" })),
+    choices: choices.map((choice, index) => ({
+      index,
+      text: choice.text,
+      logprobs: null,
+      finish_reason: choice.finishReason,
+    })),
     usage: usageBody(usage),
   };
 }
@@ -241,21 +257,22 @@ export function finishChunk(
   kind: EndpointKind,
   head: ResponseHead,
   index: number,
-  options: { withUsage?: boolean } = {},
+  options: { withUsage?: boolean; finishReason?: FinishReason } = {},
 ) {
   const usage = options.withUsage ? { usage: null } : {};
+  const finish_reason = options.finishReason ?? "stop";
   if (kind === "chat") {
     return {
       ...head,
       object: "chat.completion.chunk",
-      choices: [{ index, delta: {}, logprobs: null, finish_reason: "stop" }],
+      choices: [{ index, delta: {}, logprobs: null, finish_reason }],
       ...usage,
     };
   }
   return {
     ...head,
     object: "text_completion",
-    choices: [{ index, text: "", logprobs: null, finish_reason: "stop" }],
+    choices: [{ index, text: "", logprobs: null, finish_reason }],
     ...usage,
   };
 }

@@ -508,6 +508,7 @@ describe("start-up", () => {
         "yaml",
         "chalk",
         "undici",
+        "prom-client",
       ]) {
         expect(loaded.has(heavy), heavy).toBe(false);
       }

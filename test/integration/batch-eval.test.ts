@@ -1,8 +1,8 @@
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { evaluateBatch } from "../../src/batch/batch.js";
 import { evaluate, isUserError, loadConfig } from "../../src/index.js";
-import { evaluateBatch } from "../../src/runner/batch.js";
 import { type BatchTestServer, startBatchTestServer } from "../helpers/batch-test-server.js";
 import { copyFixture, priced } from "../helpers/cli.js";
 import { scriptedProvider } from "../helpers/scripted-provider.js";

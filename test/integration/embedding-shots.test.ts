@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { estimate, evaluate, isUserError, loadConfig, renderPrompt } from "../../src/index.js";
 import type { CaseResult, RunRecord } from "../../src/record/types.js";
-import { openCache } from "../../src/runner/cache.js";
+import { openCache } from "../../src/store/cache.js";
 import { copyFixture } from "../helpers/cli.js";
 import { startTestServer, type TestServer, testEmbedding } from "../helpers/openai-test-server.js";
 

@@ -1,11 +1,13 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import path from "node:path";
+import { tmpdir } from "node:os";
+import path, { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CompletionRequest, type Provider, ProviderError } from "../../src/providers/types.js";
 import { type ServerHandle, serve, startServer } from "../../src/server/index.js";
+import { parseExposition, sampleValue } from "../helpers/prometheus.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // Random weights: loading, tokenizing and sampling are real, the text is gibberish.
@@ -28,6 +30,7 @@ beforeAll(async () => {
     env: { PROMPTSMITH_THREADS: "1" },
     log: (line) => logLines.push(line),
   });
+  await server.ready;
   client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
 });
 
@@ -114,8 +117,26 @@ describe("serve with the OpenAI SDK", () => {
     }
     expect(chunks).toBeGreaterThan(3);
     expect(text).toBe(whole.choices[0].message.content);
-    expect(finish).toBe("stop");
+    expect(finish).toBe(whole.choices[0].finish_reason);
     expect(usage).toEqual(whole.usage);
+  });
+
+  it('says "length" when max_tokens cut the answer off and "stop" when a stop sequence ended it', async () => {
+    const cut = await client.completions.create({ model: "m", prompt: "Once upon a time", ...greedy });
+    // Random weights seldom pick the end-of-text token: the answer runs to max_tokens.
+    expect(cut.usage?.completion_tokens).toBe(greedy.max_tokens);
+    expect(cut.choices[0].finish_reason).toBe("length");
+    // A stop sequence taken from the middle of that (repeatable, greedy) answer ends it before its end.
+    const stop = cut.choices[0].text.slice(4, 8);
+    const stopped = await client.completions.create({
+      model: "m",
+      prompt: "Once upon a time",
+      ...greedy,
+      stop,
+    });
+    expect(stopped.choices[0].finish_reason).toBe("stop");
+    expect(cut.choices[0].text.startsWith(stopped.choices[0].text)).toBe(true);
+    expect(stopped.usage?.completion_tokens).toBeLessThan(greedy.max_tokens);
   });
 
   it("answers text completions raw, whole and streamed", async () => {
@@ -224,8 +245,10 @@ describe("serve over plain HTTP", () => {
     expect(JSON.parse(body).error.code).toBe("request_too_large");
   });
 
-  it("logs one line per request", () => {
-    expect(logLines.some((line) => /^POST \/v1\/chat\/completions 200 \d+ms$/.test(line))).toBe(true);
+  it("logs one line per request, with its tokens", () => {
+    expect(
+      logLines.some((line) => /^POST \/v1\/chat\/completions 200 \d+ms in=\d+ out=\d+$/.test(line)),
+    ).toBe(true);
   });
 });
 
@@ -360,5 +383,367 @@ describe("startServer over any provider", () => {
     const response = await pending;
     expect(response.status).toBe(503);
     expect((await errorOf(response)).code).toBe("shutting_down");
+  });
+});
+
+/** A provider whose calls each wait until the test releases them (or their signal aborts). */
+function gatedProvider() {
+  const calls: Array<{ request: CompletionRequest; stoppedAtStart: boolean; release: () => void }> = [];
+  const provider: Provider = {
+    id: "gated",
+    label: "gated-model",
+    complete(request) {
+      return new Promise((resolve, reject) => {
+        request.signal?.addEventListener("abort", () => reject(new ProviderError("aborted", "aborted")), {
+          once: true,
+        });
+        calls.push({
+          request,
+          stoppedAtStart: request.stopSignal?.aborted ?? false,
+          release: () => {
+            request.onToken?.("done");
+            resolve({ outputs: ["done"], usage: { prompt: 3, completion: 1 }, latencyMs: 1 });
+          },
+        });
+      });
+    },
+  };
+  return { provider, calls };
+}
+
+function post(url: string, body: object, headers: Record<string, string> = {}, signal?: AbortSignal) {
+  return fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+    signal,
+  });
+}
+
+async function scrape(url: string, headers: Record<string, string> = {}) {
+  const response = await fetch(`${url}/metrics`, { headers });
+  expect(response.status).toBe(200);
+  return parseExposition(await response.text());
+}
+
+const queueDepth = async (url: string) => sampleValue(await scrape(url), "promptsmith_queue_depth");
+
+describe("startServer's bounded queue", () => {
+  it("answers 429 with Retry-After past parallel + queue, and completes every request it admitted", async () => {
+    const { provider, calls } = gatedProvider();
+    const handle = await startServer({ provider, parallel: 1, queue: 1 });
+    try {
+      const first = post(handle.url, { messages });
+      await expect.poll(() => calls.length).toBe(1);
+      const second = post(handle.url, { messages });
+      await expect.poll(() => queueDepth(handle.url)).toBe(1);
+
+      const refused = await post(handle.url, { messages });
+      expect(refused.status).toBe(429);
+      // No generation has finished yet to estimate from: the shortest wait.
+      expect(refused.headers.get("retry-after")).toBe("1");
+      expect(await refused.json()).toEqual({
+        error: {
+          message: expect.stringContaining("busy"),
+          type: "rate_limit_error",
+          param: null,
+          code: "queue_full",
+        },
+      });
+      const sdk = new OpenAI({ baseURL: `${handle.url}/v1`, apiKey: "unused", maxRetries: 0 });
+      await expect(sdk.chat.completions.create({ model: "m", messages })).rejects.toBeInstanceOf(
+        OpenAI.RateLimitError,
+      );
+
+      calls[0].release();
+      await expect.poll(() => calls.length).toBe(2);
+      calls[1].release();
+      for (const response of [await first, await second]) {
+        expect(response.status).toBe(200);
+        expect(((await response.json()) as OpenAI.ChatCompletion).choices[0].message.content).toBe("done");
+      }
+      const metrics = await scrape(handle.url);
+      const route = "/v1/chat/completions";
+      expect(sampleValue(metrics, "promptsmith_requests_total", { route, status: "429" })).toBe(2);
+      expect(sampleValue(metrics, "promptsmith_requests_total", { route, status: "200" })).toBe(2);
+      expect(sampleValue(metrics, "promptsmith_queue_wait_seconds_count")).toBe(2);
+      expect(sampleValue(metrics, "promptsmith_queue_depth")).toBe(0);
+      expect(sampleValue(metrics, "promptsmith_requests_running")).toBe(0);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("gives back the place of a queued request whose client went away; it never reaches the provider", async () => {
+    const { provider, calls } = gatedProvider();
+    const lines: string[] = [];
+    const handle = await startServer({ provider, parallel: 1, queue: 1, log: (line) => lines.push(line) });
+    try {
+      const first = post(handle.url, { messages });
+      await expect.poll(() => calls.length).toBe(1);
+      const leaving = new AbortController();
+      const gone = post(handle.url, { messages }, {}, leaving.signal).catch((error: unknown) => error);
+      await expect.poll(() => queueDepth(handle.url)).toBe(1);
+      expect((await post(handle.url, { messages })).status).toBe(429);
+
+      leaving.abort();
+      await gone;
+      await expect.poll(() => queueDepth(handle.url)).toBe(0);
+      const taken = post(handle.url, { messages });
+      await expect.poll(() => queueDepth(handle.url)).toBe(1);
+      calls[0].release();
+      await expect.poll(() => calls.length).toBe(2);
+      calls[1].release();
+      expect((await first).status).toBe(200);
+      expect((await taken).status).toBe(200);
+      expect(calls).toHaveLength(2);
+      expect(lines.filter((line) => /^POST \/v1\/chat\/completions 499 \d+ms$/.test(line))).toHaveLength(1);
+      const metrics = await scrape(handle.url);
+      expect(
+        sampleValue(metrics, "promptsmith_requests_total", { route: "/v1/chat/completions", status: "499" }),
+      ).toBe(1);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("stops a generation at the timeout with its text so far, not counting the time it queued", async () => {
+    let firstStopped!: () => void;
+    const stopped = new Promise<void>((resolve) => {
+      firstStopped = resolve;
+    });
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    const starts: boolean[] = [];
+    const provider: Provider = {
+      id: "slow",
+      label: "slow",
+      async complete(request) {
+        starts.push(request.stopSignal?.aborted ?? false);
+        const first = starts.length === 1;
+        // Generates until the server says stop, as the local provider does.
+        if (!request.stopSignal?.aborted) {
+          await new Promise((resolve) =>
+            request.stopSignal?.addEventListener("abort", resolve, { once: true }),
+          );
+        }
+        if (first) {
+          firstStopped();
+          await firstHeld;
+        }
+        request.onToken?.("so far");
+        return {
+          outputs: ["so far"],
+          usage: { prompt: 3, completion: 2 },
+          latencyMs: 1,
+          finishReasons: ["length"],
+        };
+      },
+    };
+    const timeoutMs = 50;
+    const handle = await startServer({ provider, parallel: 1, queue: 1, timeoutMs });
+    try {
+      const client = new OpenAI({ baseURL: `${handle.url}/v1`, apiKey: "unused", maxRetries: 0 });
+      const first = client.chat.completions.create({ model: "m", messages });
+      await expect.poll(() => starts.length).toBe(1);
+      const second = client.chat.completions.create({ model: "m", messages, stream: true });
+      await expect.poll(() => queueDepth(handle.url)).toBe(1);
+      await stopped;
+      // Not an assertion on time: it makes sure the second request has queued longer than the timeout.
+      await new Promise((resolve) => setTimeout(resolve, 2 * timeoutMs));
+      releaseFirst();
+      const whole = await first;
+      expect(whole.choices[0]).toMatchObject({ message: { content: "so far" }, finish_reason: "length" });
+      let finish: string | null = null;
+      for await (const chunk of await second) finish = chunk.choices[0]?.finish_reason ?? finish;
+      expect(finish).toBe("length");
+      expect(starts).toEqual([false, false]);
+      expect(sampleValue(await scrape(handle.url), "promptsmith_timeouts_total")).toBe(2);
+    } finally {
+      await handle.close();
+    }
+  });
+});
+
+describe("startServer's API keys", () => {
+  it("lets /v1 through only with a key, answers OpenAI's 401, and never logs a key", async () => {
+    const { provider } = scriptedProvider(async () => "fine");
+    const lines: string[] = [];
+    const keys = ["team-key-0123456789", "ci-key-abcdefghij"];
+    const handle = await startServer({ provider, apiKeys: keys, log: (line) => lines.push(line) });
+    try {
+      const bare = await post(handle.url, { messages });
+      expect(bare.status).toBe(401);
+      expect(bare.headers.get("www-authenticate")).toMatch(/^Bearer/);
+      expect(await bare.json()).toEqual({
+        error: {
+          message: expect.stringContaining("no API key"),
+          type: "invalid_request_error",
+          param: null,
+          code: "invalid_api_key",
+        },
+      });
+      const near = "team-key-012345678X";
+      const wrong = await post(handle.url, { messages }, { authorization: `Bearer ${near}` });
+      expect(wrong.status).toBe(401);
+      expect(JSON.stringify(await wrong.json())).not.toContain(near);
+      // A key in the query string is not a key, and the log drops the query.
+      const queried = await fetch(`${handle.url}/v1/models?api_key=${keys[0]}`);
+      expect(queried.status).toBe(401);
+      // Auth comes before routing: an unknown /v1 route tells a stranger nothing.
+      expect((await fetch(`${handle.url}/v1/secret-route`)).status).toBe(401);
+      expect((await fetch(`${handle.url}/elsewhere`)).status).toBe(404);
+
+      for (const key of keys) {
+        const client = new OpenAI({ baseURL: `${handle.url}/v1`, apiKey: key, maxRetries: 0 });
+        const answer = await client.chat.completions.create({ model: "m", messages });
+        expect(answer.choices[0].message.content).toBe("fine");
+      }
+      const sdk = new OpenAI({ baseURL: `${handle.url}/v1`, apiKey: near, maxRetries: 0 });
+      await expect(sdk.models.list()).rejects.toMatchObject({ status: 401, code: "invalid_api_key" });
+      await expect(sdk.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+
+      // Health and metrics answer without a key (orchestrators probe them bare).
+      expect((await fetch(`${handle.url}/health`)).status).toBe(200);
+      expect(sampleValue(await scrape(handle.url), "promptsmith_requests_total", { status: "401" })).toBe(6);
+
+      expect(lines.length).toBeGreaterThan(8);
+      for (const line of lines) for (const secret of [...keys, near]) expect(line).not.toContain(secret);
+      expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^GET \/v1\/models 401 \d+ms$/)]));
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("keeps /health and /metrics behind the key with protectHealth", async () => {
+    const { provider } = scriptedProvider(async () => "fine");
+    const handle = await startServer({ provider, apiKeys: ["k-1"], protectHealth: true });
+    try {
+      expect((await fetch(`${handle.url}/health`)).status).toBe(401);
+      expect((await fetch(`${handle.url}/metrics`)).status).toBe(401);
+      const authorization = "Bearer k-1";
+      expect((await fetch(`${handle.url}/health`, { headers: { authorization } })).status).toBe(200);
+      await scrape(handle.url, { authorization });
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("warns once at start-up when it listens beyond loopback with no key, unless told it is meant", async () => {
+    const { provider } = scriptedProvider(async () => "fine");
+    for (const [options, warned] of [
+      [{}, 1],
+      [{ allowNoKey: true }, 0],
+      [{ apiKeys: ["k"] }, 0],
+    ] as const) {
+      const lines: string[] = [];
+      const handle = await startServer({
+        provider,
+        host: "0.0.0.0",
+        log: (line) => lines.push(line),
+        ...options,
+      });
+      await handle.close();
+      expect(
+        lines.filter((line) => line.startsWith("warning: listening on 0.0.0.0 with no API key")),
+      ).toHaveLength(warned);
+    }
+  });
+});
+
+describe("startServer while the provider loads", () => {
+  it("listens at once: /health and generation answer 503 until the provider is ready, then 200", async () => {
+    const { provider } = scriptedProvider(async () => "ready now");
+    let resolveProvider!: (provider: Provider) => void;
+    const handle = await startServer({
+      provider: new Promise<Provider>((resolve) => {
+        resolveProvider = resolve;
+      }),
+      modelName: "later",
+    });
+    try {
+      const loading = await fetch(`${handle.url}/health`);
+      expect(loading.status).toBe(503);
+      expect(await loading.json()).toEqual({ status: "loading" });
+      const early = await post(handle.url, { messages });
+      expect(early.status).toBe(503);
+      expect(early.headers.get("retry-after")).toBe("1");
+      expect((await errorOf(early)).code).toBe("model_loading");
+      expect(sampleValue(await scrape(handle.url), "promptsmith_model_loaded")).toBe(0);
+
+      resolveProvider(provider);
+      await handle.ready;
+      const ready = await fetch(`${handle.url}/health`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: "ok" });
+      expect((await post(handle.url, { messages })).status).toBe(200);
+      expect(sampleValue(await scrape(handle.url), "promptsmith_model_loaded")).toBe(1);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("says failed, and rejects ready, when the provider cannot load", async () => {
+    const handle = await startServer({
+      provider: Promise.reject(new Error("no such model")),
+      modelName: "x",
+    });
+    try {
+      await expect(handle.ready).rejects.toThrow("no such model");
+      const health = await fetch(`${handle.url}/health`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toEqual({ status: "failed" });
+      expect((await errorOf(await post(handle.url, { messages }))).code).toBe("model_load_failed");
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("serve() answers /health 503 while an hf: model downloads, then serves it", async () => {
+    let releaseDownload!: () => void;
+    const held = new Promise<void>((resolve) => {
+      releaseDownload = resolve;
+    });
+    const bytes = readFileSync(MODEL);
+    // The edge of the process: the download, held until the test has seen the server wait for it.
+    const fetchModel = (async () =>
+      new Response(
+        new ReadableStream({
+          async start(controller) {
+            await held;
+            controller.enqueue(new Uint8Array(bytes));
+            controller.close();
+          },
+        }),
+        { headers: { "content-length": String(bytes.length) } },
+      )) as unknown as typeof fetch;
+    const logs: string[] = [];
+    const handle = await serve({
+      model: "hf:test/tiny/llama-2-tiny-random.gguf",
+      port: 0,
+      fetch: fetchModel,
+      env: {
+        PROMPTSMITH_CACHE: mkdtempSync(join(tmpdir(), "promptsmith-serve-cache-")),
+        PROMPTSMITH_THREADS: "1",
+      },
+      log: (line) => logs.push(line),
+    });
+    try {
+      const loading = await fetch(`${handle.url}/health`);
+      expect(loading.status).toBe(503);
+      expect(await loading.json()).toEqual({ status: "loading" });
+      expect(logs.some((line) => line.startsWith("loaded "))).toBe(false);
+      releaseDownload();
+      await handle.ready;
+      expect((await fetch(`${handle.url}/health`)).status).toBe(200);
+      const sdk = new OpenAI({ baseURL: `${handle.url}/v1`, apiKey: "unused", maxRetries: 0 });
+      const answer = await sdk.chat.completions.create({ model: "m", messages, ...greedy });
+      expect(answer.usage?.completion_tokens).toBeGreaterThan(0);
+      expect(logs).toContain("loaded llama-2-tiny-random on the CPU, 1 thread");
+    } finally {
+      await handle.close();
+    }
   });
 });

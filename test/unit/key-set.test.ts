@@ -30,7 +30,7 @@ describe("createKeySet", () => {
 
 describe("cyrb53", () => {
   it("is the 53-bit hash journals were indexed with", () => {
-    // Values of the earlier copy in runner/journal.ts: the resume index must not change.
+    // Values of the earlier copy in store/journal.ts: the resume index must not change.
     expect(cyrb53("")).toBe(3338908027751811);
     expect(cyrb53("a")).toBe(7929297801672961);
     expect(Number.isSafeInteger(cyrb53(key(1)))).toBe(true);

@@ -12,6 +12,7 @@ import {
   renderJsonSummary,
   renderTerminalReport,
   splitOutputs,
+  UserError,
   unreadBatches,
   writeReportsFrom,
 } from "../../index.js";
@@ -38,6 +39,11 @@ type EvalFlags = FlagValues<
   | "dryRun"
   | "batch"
   | "batchId"
+  | "repeat"
+  | "failOnRegression"
+  | "against"
+  | "alpha"
+  | "maxDrop"
 >;
 
 /** `promptsmith eval`: load the config, run it, print the report; Ctrl-C keeps what finished. */
@@ -48,6 +54,17 @@ export async function evalCommand(
 ): Promise<number> {
   const suite = await loadConfig(configPath, { env: io.env, cwd: io.cwd });
   if (suite.providerNote) io.stderr.write(`${suite.providerNote}\n`);
+  // Flags over the config: how often each case runs, the level of verdicts and gates.
+  if (flags.repeat !== undefined) suite.repeat = { ...suite.repeat, k: flags.repeat };
+  if (flags.alpha !== undefined) suite.compare = { ...suite.compare, alpha: flags.alpha };
+  if (!flags.failOnRegression && (flags.against !== undefined || flags.maxDrop !== undefined)) {
+    throw new UserError({
+      code: "usage",
+      field: flags.against !== undefined ? "--against" : "--max-drop",
+      message: "it sets how a regression is judged, and no regression gate was asked for",
+      hint: "add --fail-on-regression",
+    });
+  }
   const selection = {
     suite,
     limit: flags.limit,
@@ -113,6 +130,7 @@ export async function evalCommand(
       retryErrors: flags.retryErrors,
       maxErrors: flags.maxErrors,
       budget: flags.budget,
+      regression: flags.failOnRegression ? { against: flags.against, maxDrop: flags.maxDrop } : undefined,
       signal: controller.signal,
       onStart: (info: { runId?: string; resumed: number }) => {
         runId = info.runId;
@@ -125,7 +143,7 @@ export async function evalCommand(
       onDownloadProgress: createDownloadProgress(io),
     };
     const result = !online
-      ? await (await import("../../runner/batch.js"))
+      ? await (await import("../../batch/batch.js"))
           .evaluateBatch({
             ...options,
             batchId: flags.batchId,
@@ -184,7 +202,12 @@ export async function evalCommand(
       io.stderr.write(`error: stopped early: ${record.stopReason}\n`);
       return ExitCode.usage;
     }
-    return status === "interrupted" ? ExitCode.interrupted : ExitCode.ok;
+    if (status === "interrupted") return ExitCode.interrupted;
+    const failed = (record.gates ?? []).filter((gate) => !gate.passed);
+    // The report lists them; with --json the report is data, so say it on stderr too.
+    if (flags.json)
+      for (const gate of failed) io.stderr.write(`gate failed: ${gate.rule}: ${gate.message}\n`);
+    return failed.length > 0 ? ExitCode.gateFailed : ExitCode.ok;
   } finally {
     if (recordFile && !outputs.results.includes(recordFile)) rmSync(recordFile, { force: true });
     progress?.stop();

@@ -1,6 +1,8 @@
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { isScorerType, parseConfig, SCORER_TYPES } from "../../../src/config/index.js";
+import { PROMPTFOO_SCORER_NAMES } from "../../../src/config/scorer-specs.js";
+import { PROMPTFOO_ALIASES } from "../../../src/scorers/aliases.js";
 import { scorerNames } from "../../../src/scorers/registry.js";
 import { BASIC, lines, problemAt, problemsOf } from "./helpers.js";
 
@@ -50,24 +52,26 @@ describe("scorer forms", () => {
 
   test("the config's scorer types are exactly the scorer registry's", () => {
     expect([...SCORER_TYPES].sort()).toEqual([...scorerNames].sort());
+    expect([...PROMPTFOO_SCORER_NAMES].sort()).toEqual(Object.keys(PROMPTFOO_ALIASES).sort());
     expect(isScorerType("f1")).toBe(true);
-    expect(isScorerType("bleu")).toBe(false);
+    expect(isScorerType("llm-rubric")).toBe(true);
+    expect(isScorerType("blue")).toBe(false);
   });
 });
 
 describe("scorer problems", () => {
   test("an unknown type lists the known ones with a did-you-mean", async () => {
-    const problems = await problemsOf(lines(...HEAD, "scorer:", "  - numerc", "  - { type: blue }"));
+    const problems = await problemsOf(lines(...HEAD, "scorer:", "  - numerc", "  - { type: purple }"));
     expect(problemAt(problems, "scorer[0]")).toEqual({
       code: "config-invalid",
       at: "suite.yaml:4:5",
       field: "scorer[0]",
       message: 'unknown scorer type "numerc"',
-      hint: 'did you mean "numeric"? known types: exact, normalized, contains, icontains, regex, numeric, choice, f1, js',
+      hint: 'did you mean "numeric"? known types: exact, normalized, contains, icontains, regex, numeric, choice, f1, js, starts-with, levenshtein, rouge-n, rouge-l, bleu, length, word-count, is-refusal, json, similar, judge, preference (and the promptfoo names equals, is-json, contains-json, javascript, llm-rubric; any with a not- prefix)',
     });
     expect(problemAt(problems, "scorer[1].type")).toMatchObject({
       at: "suite.yaml:5:13",
-      hint: "known types: exact, normalized, contains, icontains, regex, numeric, choice, f1, js",
+      hint: "known types: exact, normalized, contains, icontains, regex, numeric, choice, f1, js, starts-with, levenshtein, rouge-n, rouge-l, bleu, length, word-count, is-refusal, json, similar, judge, preference (and the promptfoo names equals, is-json, contains-json, javascript, llm-rubric; any with a not- prefix)",
     });
   });
 
@@ -89,11 +93,11 @@ describe("scorer problems", () => {
     });
     expect(problemAt(problems, "scorer[0].ignorecase")).toMatchObject({
       at: "suite.yaml:4:33",
-      hint: 'did you mean "ignoreCase"? (allowed keys here: type, trim, ignoreCase)',
+      hint: 'did you mean "ignoreCase"? (allowed keys here: type, not, name, value, trim, ignoreCase)',
     });
     expect(problemAt(problems, "scorer[1].threshold").message).toBe("expected a number <= 1, received 1.5");
     expect(problemAt(problems, "scorer[2].tolerance").hint).toBe('write 1e-6, not "1e-6"');
-    expect(problemAt(problems, "scorer[3].pattern").hint).toBe("allowed keys here: type");
+    expect(problemAt(problems, "scorer[3].pattern").hint).toBe("allowed keys here: type, not, name, value");
     expect(problems).toHaveLength(5);
   });
 

@@ -197,7 +197,7 @@ describe("unknown keys", () => {
       at: "suite.yaml:3:5",
       field: "prompts[0].templat",
       message: 'unknown key "templat"',
-      hint: 'did you mean "template"? (allowed keys here: id, template, text, shots, cot, extract, samples, params, context)',
+      hint: 'did you mean "template"? (allowed keys here: id, template, text, shots, cot, extract, samples, params, context, thresholds)',
     });
     expect(problemAt(problems, "tests.expect")).toMatchObject({
       at: "suite.yaml:4:37",
@@ -205,7 +205,7 @@ describe("unknown keys", () => {
     });
     expect(problemAt(problems, "provider")).toMatchObject({
       at: "suite.yaml:5:1",
-      hint: 'did you mean "providers"? (allowed keys here: description, providers, prompts, tests, scorer, seed, cache, runsDir, keepRuns)',
+      hint: 'did you mean "providers"? (allowed keys here: description, providers, prompts, tests, scorer, seed, cache, runsDir, keepRuns, baseline, baselineProvider, alpha, midP, bootstrap, onError, thresholds, repeat, require, combine)',
     });
     // The misspelled `templat` leaves the prompt with neither template nor text.
     expect(problemAt(problems, "prompts[0]").message).toContain("received neither");
@@ -223,7 +223,7 @@ describe("unknown keys", () => {
     );
     expect(problemAt(problems, "dataset").hint).toMatch(/^did you mean "tests"\?/);
     expect(problemAt(problems, "zzz").hint).toBe(
-      "allowed keys here: description, providers, prompts, tests, scorer, seed, cache, runsDir, keepRuns",
+      "allowed keys here: description, providers, prompts, tests, scorer, seed, cache, runsDir, keepRuns, baseline, baselineProvider, alpha, midP, bootstrap, onError, thresholds, repeat, require, combine",
     );
   });
 });
@@ -248,9 +248,9 @@ describe("several problems from one file", () => {
         'suite.yaml:5:45 prompts[0].shots.k: expected a number, received "8"',
         '  hint: write 8, not "8"',
         'suite.yaml:7:9 scorer: unknown scorer type "numerc"',
-        '  hint: did you mean "numeric"? known types: exact, normalized, contains, icontains, regex, numeric, choice, f1, js',
+        '  hint: did you mean "numeric"? known types: exact, normalized, contains, icontains, regex, numeric, choice, f1, js, starts-with, levenshtein, rouge-n, rouge-l, bleu, length, word-count, is-refusal, json, similar, judge, preference (and the promptfoo names equals, is-json, contains-json, javascript, llm-rubric; any with a not- prefix)',
         'suite.yaml:8:1 temprature: unknown key "temprature"',
-        "  hint: allowed keys here: description, providers, prompts, tests, scorer, seed, cache, runsDir, keepRuns",
+        "  hint: allowed keys here: description, providers, prompts, tests, scorer, seed, cache, runsDir, keepRuns, baseline, baselineProvider, alpha, midP, bootstrap, onError, thresholds, repeat, require, combine",
       ].join("\n"),
     );
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bm25Idf, createBm25Index, tokenize } from "../../../src/fewshot/bm25.js";
-import { createRng } from "../../../src/fewshot/rng.js";
+import { createRng } from "../../../src/rng.js";
 import { bruteForceTop, generateDocs } from "./brute-force.js";
 
 describe("tokenize", () => {

@@ -1,6 +1,6 @@
 /** Test helpers: a generated BM25 collection and a from-scratch top-k to check the index against. */
 import { bm25Score, tokenize } from "../../../src/fewshot/bm25.js";
-import { createRng } from "../../../src/fewshot/rng.js";
+import { createRng } from "../../../src/rng.js";
 
 /** A generated collection with a skewed vocabulary, so terms have very different document frequencies. */
 export function generateDocs(count: number, seed: number): { id: string; text: string }[] {

@@ -6,9 +6,9 @@ import {
   poolTexts,
   queryText,
 } from "../../../src/fewshot/embedding.js";
-import { createRng } from "../../../src/fewshot/rng.js";
 import { arrangeShots, createShotSelector } from "../../../src/fewshot/select.js";
 import type { ShotRow } from "../../../src/fewshot/types.js";
+import { createRng } from "../../../src/rng.js";
 
 const ids = (shots: ShotRow[]) => shots.map((s) => s.id);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createEmbeddingSelector } from "../../../src/fewshot/embedding.js";
-import { createRng } from "../../../src/fewshot/rng.js";
 import { createShotSelector, SHOT_STRATEGIES } from "../../../src/fewshot/select.js";
 import type { ShotRow } from "../../../src/fewshot/types.js";
+import { createRng } from "../../../src/rng.js";
 
 // A case's copies in the pool (found by the contamination guard) are left out by position; the
 // next-best example takes each one's place, so k stays k, for every strategy.

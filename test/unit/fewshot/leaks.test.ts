@@ -10,8 +10,8 @@ import {
   normalizeForMatch,
   passageCopy,
 } from "../../../src/fewshot/leaks.js";
-import { createRng } from "../../../src/fewshot/rng.js";
 import type { ShotRow } from "../../../src/fewshot/types.js";
+import { createRng } from "../../../src/rng.js";
 
 // Reference similarities below were computed from scratch with Python 3.11 (re.split on [^\w]+
 // after unicodedata.normalize("NFKC", text).lower(); sets of word 3-gram tuples; |A∩B| / |A∪B|),

@@ -102,6 +102,21 @@ describe("renderTerminalReport", () => {
     expect(text).toContain("\\x1b[2J");
   });
 
+  it("gives each scorer of a combination a column: mean score and pass rate", () => {
+    const withScorers = record([]);
+    withScorers.summary[0].scorers = {
+      contains: { n: 10, mean: 0.8, passRate: 0.8, unparsed: 0 },
+      "rouge-l": { n: 10, mean: 0.4567, passRate: 0.3, unparsed: 0 },
+    };
+    const text = renderTerminalReport(withScorers, { color: false });
+    const lines = text.split("\n");
+    expect(lines.find((l) => l.startsWith("prompt "))).toMatch(/tokens in\/out\s+contains\s+rouge-l$/);
+    expect(lines.find((l) => l.startsWith("zero-shot"))).toMatch(/1\.5k\/200\s+0\.80 80%\s+0\.46 30%$/);
+    expect(lines.find((l) => l.startsWith("cot"))).toMatch(/12k\/900\s+–\s+–$/);
+    expect(text).toContain("contains, rouge-l: each scorer's mean score and pass rate");
+    expect(renderTerminalReport(record([]), { color: false })).not.toContain("each scorer's");
+  });
+
   it("colours only when asked", () => {
     expect(renderTerminalReport(record([failing]), { color: true })).toContain("\u001b[");
     expect(renderTerminalReport(record([failing]), { color: false })).not.toContain("\u001b[");

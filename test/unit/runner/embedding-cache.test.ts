@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isUserError } from "../../../src/errors.js";
 import type { Embedder, EmbedderSpec } from "../../../src/providers/index.js";
 import { ProviderError } from "../../../src/providers/types.js";
-import { openCache, type ResponseCache } from "../../../src/runner/cache.js";
 import { createCachedEmbed, embeddingEndpoint, embeddingKey } from "../../../src/runner/embed.js";
+import { openCache, type ResponseCache } from "../../../src/store/cache.js";
 
 let dir: string;
 const open: ResponseCache[] = [];

@@ -6,7 +6,11 @@ import { score } from "./score.js";
 describe("scorer registry", () => {
   it("lists every scorer type", () => {
     expect([...scorerNames].sort()).toEqual(
-      ["choice", "contains", "exact", "f1", "icontains", "js", "normalized", "numeric", "regex"].sort(),
+      [
+        ...["choice", "contains", "exact", "f1", "icontains", "js", "normalized", "numeric", "regex"],
+        ...["starts-with", "levenshtein", "rouge-n", "rouge-l", "bleu", "length", "word-count"],
+        ...["is-refusal", "json", "similar", "judge", "preference"],
+      ].sort(),
     );
     expect(isScorerName("numeric")).toBe(true);
     expect(isScorerName("toString")).toBe(false);

@@ -96,3 +96,26 @@ describe("f1 scorer", () => {
     });
   });
 });
+
+describe("SQuAD 2.0's rule for unanswerable questions", () => {
+  // The SQuAD 2.0 evaluation script (compute_f1, compute_exact): when either side normalizes to no
+  // tokens, F1 and exact match are 1 if both are empty and 0 otherwise.
+  it("an empty expected answer is matched by an output that normalizes to nothing", async () => {
+    expect(await score({ type: "f1" }, "", "")).toMatchObject({ pass: true, score: 1 });
+    expect(await score({ type: "f1" }, "The.", "")).toMatchObject({ pass: true, score: 1 });
+    expect(await score({ type: "normalized" }, " ", "")).toMatchObject({ pass: true, score: 1 });
+    expect(await score({ type: "normalized" }, "an", [""])).toMatchObject({ pass: true });
+  });
+
+  it("and by nothing else: an answer to an unanswerable question scores 0", async () => {
+    const f1 = await score({ type: "f1" }, "Paris", "");
+    expect(f1).toMatchObject({ pass: false, score: 0 });
+    expect(f1.unparsed).toBeUndefined();
+    expect((await score({ type: "normalized" }, "Paris", "")).pass).toBe(false);
+  });
+
+  it("an empty output is still unparsed when the question has an answer", async () => {
+    expect((await score({ type: "f1" }, "", "Paris")).unparsed).toBe(true);
+    expect((await score({ type: "normalized" }, "", "Paris")).unparsed).toBe(true);
+  });
+});
