@@ -24,7 +24,12 @@ export type UserErrorCode =
   | "case-not-found"
   | "prompt-not-found"
   | "run-not-found"
-  | "file-unwritable";
+  | "file-unwritable"
+  | "snapshot-not-found"
+  | "snapshot-invalid"
+  | "cassette-not-found"
+  | "cassette-invalid"
+  | "replay-missing";
 
 /** Where a problem is: a file, and the line and column in it when known (both 1-based). */
 export interface SourceLocation {

@@ -36,11 +36,34 @@ export { renderEstimate } from "./reporters/estimate.js";
 export {
   type FileReporter,
   isReportPath,
+  type ReportOptions,
   splitOutputs,
   writeReport,
   writeReportsFrom,
 } from "./reporters/files.js";
+export {
+  escapeCommandData,
+  escapeCommandProperty,
+  type GithubOptions,
+  type GithubOutputs,
+  renderGithub,
+  UNPARSED_WARNING,
+  workflowCommand,
+} from "./reporters/github.js";
 export { renderJsonSummary } from "./reporters/json.js";
+export { type JunitOptions, renderJunit } from "./reporters/junit.js";
+export {
+  type Align,
+  comparisonsTable,
+  escapeMarkdown,
+  fencedBlock,
+  formatP,
+  gatesList,
+  type MarkdownReportOptions,
+  markdownTable,
+  renderMarkdownReport,
+  summaryTable,
+} from "./reporters/markdown.js";
 export {
   leakLine,
   leakLines,
@@ -50,6 +73,7 @@ export {
 } from "./reporters/leaks.js";
 export { renderPlan } from "./reporters/plan.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
+export { sanitizeForTerminal } from "./reporters/text.js";
 export { type CalibrateOptions, type Calibration, calibrateJudge } from "./runner/calibrate.js";
 export { type CheckLeaksOptions, checkLeaks } from "./runner/check-leaks.js";
 export { type CompareOptions, compareRecordFiles } from "./runner/compare.js";
@@ -66,6 +90,16 @@ export { type MergeFilesOptions, mergeRecordFiles, mergeRecords } from "./runner
 export { type PlanOptions, type PlanResult, plan } from "./runner/plan.js";
 export { type RenderedPrompt, type RenderPromptOptions, renderPrompt } from "./runner/render.js";
 export { type RunPromptOptions, type RunPromptResult, runPrompt } from "./runner/run-prompt.js";
+export {
+  requestText,
+  type SnapshotChange,
+  type SnapshotOptions,
+  type SnapshotRequest,
+  type SnapshotRequestId,
+  type SnapshotResult,
+  snapshot,
+  snapshotPath,
+} from "./runner/snapshot.js";
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
 export {
   type ServeOptions,

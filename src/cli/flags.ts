@@ -99,6 +99,18 @@ function shardValue(value: string): { index: number; count: number } {
   return { index, count };
 }
 
+function oneOf<T extends string>(name: string, values: readonly T[]) {
+  return (value: string): T => {
+    if ((values as readonly string[]).includes(value)) return value as T;
+    throw new UserError({
+      code: "usage",
+      field: name,
+      message: `expected ${values.map((v) => `"${v}"`).join(" or ")}, received "${value}"`,
+      hint: `for example ${name} ${values[0]}`,
+    });
+  };
+}
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -323,6 +335,32 @@ export const flags = {
     description: "grade each output n times, each with its own seed, to measure self-consistency",
     parse: positiveInt("--seeds"),
     defaultValue: 2,
+  }),
+  check: flag<boolean>({
+    flags: "--check",
+    description: "compare with the snapshot file and exit 1 with a diff when what would be sent changed",
+  }),
+  update: flag<boolean>({
+    flags: "--update",
+    description: "write the snapshot file again from the config, accepting the change",
+  }),
+  record: flag<string>({
+    flags: "--record <cassette.jsonl>",
+    description: "store every request and its answer in a cassette file, to replay later with no model",
+  }),
+  replay: flag<string>({
+    flags: "--replay <cassette.jsonl>",
+    description: "answer every provider's requests from a cassette recorded with --record; no network",
+  }),
+  replayMissing: flag<"error" | "skip">({
+    flags: "--replay-missing <error|skip>",
+    description: "a request the cassette lacks: stop with an error (default), or leave its job out",
+    parse: oneOf("--replay-missing", ["error", "skip"]),
+  }),
+  junitUnparsed: flag<"failure" | "skipped">({
+    flags: "--junit-unparsed <failure|skipped>",
+    description: "how a JUnit report (-o results.xml) counts an unparsed answer (default: failure)",
+    parse: oneOf("--junit-unparsed", ["failure", "skipped"]),
   }),
 } as const;
 

@@ -51,6 +51,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       "against",
       "alpha",
       "maxDrop",
+      "record",
+      "replay",
+      "replayMissing",
+      "junitUnparsed",
     ],
   ).action(async (config, options) => {
     const { evalCommand } = await import("./commands/eval.js");
@@ -73,7 +77,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       .command("report")
       .description("print the report of a results file again (no model, no config needed)")
       .argument("<results>", "a results file written by eval -o (.json)"),
-    ["json", "output"],
+    ["json", "output", "junitUnparsed"],
   ).action(async (file, options) => {
     const { reportCommand } = await import("./commands/report.js");
     exitCode = await reportCommand(file, options, io);
@@ -195,6 +199,17 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   ).action(async (config, options) => {
     const { judgeCalibrateCommand } = await import("./commands/judge.js");
     exitCode = await judgeCalibrateCommand(config ?? options.config, options, io);
+  });
+
+  addFlags(
+    program
+      .command("snapshot")
+      .description("write every request the config would send to a snapshot file beside it; calls no model")
+      .argument("[config]", "config file or directory (default: ./promptsmith.yaml)"),
+    ["config", "check", "update"],
+  ).action(async (config, options) => {
+    const { snapshotCommand } = await import("./commands/snapshot.js");
+    exitCode = await snapshotCommand(config ?? options.config, options, io);
   });
 
   try {

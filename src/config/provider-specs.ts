@@ -22,12 +22,12 @@ const KNOWN_PARAMS = [
   "user",
 ];
 
-/** Whether a string is a provider id promptsmith can run: `openai:<model>`, `echo`, `local:<path>`. */
+/** Whether a string is a provider id promptsmith can run: `openai:<model>`, `echo`, `local:<path>`, `replay:<path>`. */
 export function isProviderId(id: string): boolean {
   if (id === "echo" || id.startsWith("echo:")) return true;
   const colon = id.indexOf(":");
   const prefix = id.slice(0, colon + 1);
-  return (prefix === "openai:" || prefix === "local:") && id.length > colon + 1;
+  return (prefix === "openai:" || prefix === "local:" || prefix === "replay:") && id.length > colon + 1;
 }
 
 /**
@@ -109,6 +109,8 @@ export function normalizeProviderEntry(
 
 function checkProviderId(id: string, at: ConfigPath, ctx: NormalizeContext): string | undefined {
   if (isProviderId(id)) {
+    // A cassette is a file like any other in the config: relative to it.
+    if (id.startsWith("replay:")) return `replay:${path.resolve(ctx.baseDir, id.slice("replay:".length))}`;
     if (!id.startsWith("local:")) return id;
     const model = id.slice("local:".length);
     // A path (not a bare model name) is relative to the config, like every other path in it.
@@ -119,11 +121,13 @@ function checkProviderId(id: string, at: ConfigPath, ctx: NormalizeContext): str
   const prefix = colon >= 0 ? id.slice(0, colon) : "";
   const rest = colon >= 0 ? id.slice(colon + 1) : id;
   let hint: string;
-  if ((prefix === "openai" || prefix === "local") && rest === "") {
+  if ((prefix === "openai" || prefix === "local" || prefix === "replay") && rest === "") {
     hint =
       prefix === "openai"
         ? 'name the model, e.g. "openai:gpt-4o-mini"'
-        : 'give the model file, e.g. "local:models/qwen.gguf"';
+        : prefix === "replay"
+          ? 'give the cassette file, e.g. "replay:ci/cassette.jsonl"'
+          : 'give the model file, e.g. "local:models/qwen.gguf"';
   } else if (id.toLowerCase().endsWith(".gguf")) {
     hint = `write "local:${id}" for a model file`;
   } else if (prefix === "ollama") {
@@ -135,7 +139,7 @@ function checkProviderId(id: string, at: ConfigPath, ctx: NormalizeContext): str
   }
   ctx.problems.add({
     path: at,
-    message: `expected a provider id "openai:<model>", "echo" or "local:<path.gguf>", received ${JSON.stringify(id)}`,
+    message: `expected a provider id "openai:<model>", "echo", "local:<path.gguf>" or "replay:<cassette.jsonl>", received ${JSON.stringify(id)}`,
     hint,
   });
   return undefined;
@@ -201,7 +205,9 @@ export function checkParams(value: unknown, at: ConfigPath, ctx: NormalizeContex
 function isSplitId(entry: unknown): entry is Record<string, unknown> {
   if (!isRecord(entry)) return false;
   const keys = Object.keys(entry);
-  return keys.length === 1 && ["openai", "local", "echo"].includes(keys[0]) && entry.id === undefined;
+  return (
+    keys.length === 1 && ["openai", "local", "echo", "replay"].includes(keys[0]) && entry.id === undefined
+  );
 }
 
 function reportSplitId(entry: Record<string, unknown>, at: ConfigPath, ctx: NormalizeContext): void {
@@ -218,6 +224,8 @@ function reportSplitId(entry: Record<string, unknown>, at: ConfigPath, ctx: Norm
         ? 'name the model after the colon, e.g. "openai:gpt-4o-mini"'
         : prefix === "local"
           ? 'give the model file after the colon, e.g. "local:models/qwen.gguf"'
-          : 'write "echo"',
+          : prefix === "replay"
+            ? 'give the cassette after the colon, e.g. "replay:ci/cassette.jsonl"'
+            : 'write "echo"',
   });
 }

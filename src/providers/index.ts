@@ -16,12 +16,19 @@ export interface ProviderOptions {
   fetch?: typeof fetch;
   /** Progress of a model download (the first use of a `local:hf:` model). */
   onProgress?: (progress: { downloaded: number; total?: number }) => void;
+  /** What a `replay:` provider does with a request its cassette lacks (default `error`). */
+  replayMissing?: "error" | "skip";
 }
 
 /** The id forms a config may use, for hints. */
-export const PROVIDER_ID_FORMS = ["openai:<model>", "echo", "local:<path.gguf>"] as const;
+export const PROVIDER_ID_FORMS = [
+  "openai:<model>",
+  "echo",
+  "local:<path.gguf>",
+  "replay:<cassette.jsonl>",
+] as const;
 
-/** Build the provider a spec names: `openai:<model>`, `echo`, or `local:<path.gguf>`. */
+/** Build the provider a spec names: `openai:<model>`, `echo`, `local:<path.gguf>` or `replay:<cassette.jsonl>`. */
 export async function createProvider(spec: ProviderSpec, options: ProviderOptions = {}): Promise<Provider> {
   const id = spec.id;
   if (id.startsWith("openai:")) {
@@ -32,6 +39,10 @@ export async function createProvider(spec: ProviderSpec, options: ProviderOption
   if (id.startsWith("local:")) {
     const { createLocalProvider } = await import("./local.js");
     return createLocalProvider(spec, options);
+  }
+  if (id.startsWith("replay:")) {
+    const { createReplayProviderFromSpec } = await import("./replay.js");
+    return createReplayProviderFromSpec(spec, { missing: options.replayMissing });
   }
   throw new UserError({
     code: "provider-invalid",

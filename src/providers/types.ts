@@ -30,6 +30,18 @@ export interface CompletionRequest {
    * where aborting `signal` fails the call. Providers that cannot stop early answer in full.
    */
   stopSignal?: AbortSignal;
+  /**
+   * Set by the runner for a provider that answers from a recording (`replay:`): each sample's
+   * cassette key, the index of the first, and the job they belong to, so a miss can name it.
+   */
+  lookup?: {
+    keys: string[];
+    firstSample: number;
+    caseId: string;
+    promptId: string;
+    draw?: number;
+    call?: "extract";
+  };
 }
 
 /** What came back: one output per sample, with usage and the wall time of the call. */
@@ -43,7 +55,7 @@ export interface CompletionResponse {
   finishReasons?: Array<"stop" | "length">;
 }
 
-/** A model back end. Implementations: openai.ts (any OpenAI-compatible endpoint), echo.ts, local.ts. */
+/** A model back end. Implementations: openai.ts (any OpenAI-compatible endpoint), echo.ts, local.ts, replay.ts. */
 export interface Provider {
   /** The provider id as configured, e.g. `openai:gpt-4o-mini`. */
   readonly id: string;

@@ -5,14 +5,29 @@ import { readRecord } from "../record/read.js";
 import type { RunRecord } from "../record/types.js";
 import { isResultsPath } from "../record/writer.js";
 
+/** What `-o` reports may be told besides the record (from flags). */
+export interface ReportOptions {
+  /** JUnit: how an unparsed answer counts (`--junit-unparsed`). */
+  junitUnparsed?: "failure" | "skipped";
+}
+
 /** A file reporter: the whole run record (every case) in, the file's text out. */
-export type FileReporter = (record: RunRecord) => string;
+export type FileReporter = (record: RunRecord, options?: ReportOptions) => string;
 
 /**
  * The report formats `-o` writes, by extension, each loaded only when asked for. Results formats
  * (`.json`, `.jsonl`) are not here: the record writer streams those as the run goes.
  */
-const FILE_REPORTERS: Record<string, () => Promise<FileReporter>> = {};
+const FILE_REPORTERS: Record<string, () => Promise<FileReporter>> = {
+  ".xml": async () => {
+    const { renderJunit } = await import("./junit.js");
+    return (record, options) => renderJunit(record, { unparsed: options?.junitUnparsed });
+  },
+  ".md": async () => {
+    const { renderMarkdownReport } = await import("./markdown.js");
+    return (record) => renderMarkdownReport(record);
+  },
+};
 
 /** The report extensions `-o` accepts besides the results formats. */
 export function reportExtensions(): string[] {
@@ -28,10 +43,10 @@ export function isReportPath(path: string): boolean {
  * Renders `record` into `path` in the format its extension names. The text is written under a
  * temporary name and moved into place, so a file under the real name is always complete.
  */
-export async function writeReport(path: string, record: RunRecord): Promise<void> {
+export async function writeReport(path: string, record: RunRecord, options?: ReportOptions): Promise<void> {
   const load = FILE_REPORTERS[extname(path).toLowerCase()];
   if (!load) throw new Error(`no reporter for ${path}; check isReportPath first`);
-  const text = (await load())(record);
+  const text = (await load())(record, options);
   const partial = `${path}.partial-${process.pid}`;
   try {
     writeFileSync(partial, text);
@@ -68,8 +83,12 @@ export function splitOutputs(paths: string[] = []): { results: string[]; reports
 }
 
 /** Reads a whole results file and renders it into every report path. */
-export async function writeReportsFrom(resultsPath: string, reports: string[]): Promise<void> {
+export async function writeReportsFrom(
+  resultsPath: string,
+  reports: string[],
+  options?: ReportOptions,
+): Promise<void> {
   if (reports.length === 0) return;
   const record = await readRecord(resultsPath);
-  for (const path of reports) await writeReport(path, record);
+  for (const path of reports) await writeReport(path, record, options);
 }

@@ -5,6 +5,7 @@ import type { Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
 import { createProvider, defaultFetch } from "../providers/index.js";
 import { costOf, requirePrices } from "../providers/pricing.js";
+import { isReplayMiss, type ReplayMissing, type ReplayProvider } from "../providers/replay.js";
 import type { Provider, ProviderSpec, TokenUsage } from "../providers/types.js";
 import { isProviderError, ProviderError } from "../providers/types.js";
 import { toRecordConfig } from "../record/record-config.js";
@@ -38,6 +39,7 @@ import {
 } from "../store/journal.js";
 import { compactSelection, isSameJob, journalHeaderFor, openResume } from "../store/resume.js";
 import { createPromptEngine } from "../templates/index.js";
+import { type CassetteWriter, cassetteProviderOf, createCassetteWriter, type TapeEntry } from "./cassette.js";
 import { loadBaseIndex } from "./compare.js";
 import { createCachedEmbed, usesEmbedding } from "./embed.js";
 import {
@@ -105,6 +107,12 @@ export interface EvaluateOptions {
   budget?: number;
   /** Run only this slice of the cases (`--shard 2/4`). */
   shard?: Shard;
+  /** Store every request sample and its answer in this cassette file, to replay later. */
+  record?: string;
+  /** Answer every provider's requests from this cassette (written by `record`): no network, no cache. */
+  replay?: string;
+  /** A request a cassette lacks: a located user error (default), or `skip` to leave its job out. */
+  replayMissing?: ReplayMissing;
   /** Run every case this many times (`--repeat`; default the config's `repeat:`). */
   repeat?: number;
   /**
@@ -138,6 +146,8 @@ export interface EvaluateResult {
   changed?: number;
   /** When an endpoint answered 429: how often, and how far the calls in flight came down from `concurrency`. */
   rateLimited?: RateLimitReport;
+  /** With `replayMissing: skip`: the jobs left out because the cassette lacks their requests. */
+  skipped?: { count: number; first: string };
 }
 
 /** How much an endpoint's rate limiting slowed a run. */
@@ -168,6 +178,7 @@ const MAX_ERRORS_MIN_CALLS = 10;
  */
 export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> {
   const { suite } = given;
+  checkCassetteOptions(given);
   // A resumed run picks its cases, prompts and providers as it did when it started.
   const resumePoint = given.resume === undefined ? undefined : openResume(suite, given.resume, given);
   const options: EvaluateOptions = resumePoint ? { ...given, ...resumePoint.selection } : given;
@@ -270,10 +281,30 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     },
     onSuccess: () => adaptive.onSuccess(),
   });
-  const makeProvider =
+  let makeProvider =
     options.createProvider ??
     ((spec: ProviderSpec, o: { fetch: typeof fetch }) =>
-      createProvider(spec, { env, fetch: o.fetch, onProgress: options.onDownloadProgress }));
+      createProvider(spec, {
+        env,
+        fetch: o.fetch,
+        onProgress: options.onDownloadProgress,
+        replayMissing: options.replayMissing,
+      }));
+  let closeReplay: (() => void) | undefined;
+  if (options.replay !== undefined) {
+    // Every provider is swapped for the cassette's answers to its requests.
+    const { createReplayProvider, openCassette } = await import("../providers/replay.js");
+    let cassette: Awaited<ReturnType<typeof openCassette>>;
+    try {
+      cassette = await openCassette(options.replay);
+    } catch (error) {
+      cache?.close();
+      throw error;
+    }
+    closeReplay = () => cassette.close();
+    makeProvider = async (spec: ProviderSpec) =>
+      createReplayProvider(cassette, spec, cassetteProviderOf(spec), { missing: options.replayMissing });
+  }
 
   const bound: BoundProvider[] = [];
   /** Providers only scorers ask (a judge that is not under test): closed with the others. */
@@ -282,6 +313,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
   const writers: RecordWriter[] = [];
   let journal: ReturnType<typeof createJournalWriter> | undefined;
   let replay: JournalReplay | undefined;
+  let cassette: CassetteWriter | undefined;
 
   try {
     // The journal: a new one, or the one being resumed with what it already holds.
@@ -296,8 +328,14 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     for (const spec of providerSpecs) {
       const provider = await makeProvider(spec, { fetch: observedFetch });
       const entry: BoundProvider = { provider, spec, baseURL: endpointOf(spec, env) };
+      const replaying = (provider as Partial<ReplayProvider>).replaying;
+      if (replaying) {
+        entry.cassette = replaying;
+        entry.replays = true;
+      } else if (options.record !== undefined) entry.cassette = cassetteProviderOf(spec);
       bound.push(entry);
-      if (spec.rpm !== undefined || spec.tpm !== undefined)
+      // A cassette answers at once: an endpoint's limits do not apply to it.
+      if ((spec.rpm !== undefined || spec.tpm !== undefined) && !entry.replays)
         buckets.set(entry, createTokenBucket({ rpm: spec.rpm, tpm: spec.tpm }));
     }
     // The providers scorers ask (judges) and the baseline's, when not among those under test.
@@ -343,6 +381,12 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       pruneJournals(suite.runsDir, suite.configPath, suite.keepRuns);
     }
 
+    if (options.record !== undefined)
+      cassette = createCassetteWriter(
+        options.record,
+        bound.map((b) => b.cassette!),
+      );
+
     options.onStart?.({ runId, journal: journal?.path, resumed: replay?.size ?? 0 });
 
     const header: Omit<RunRecord, "summary" | "cases"> = {
@@ -373,6 +417,9 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     let hits = 0;
     /** Journal results run again because their job renders differently now. */
     let changed = 0;
+    /** Jobs left out because the cassette lacks their requests (`replayMissing: skip`). */
+    let skipped = 0;
+    let firstSkipped: string | undefined;
     let spend = 0;
     let total: number | undefined;
     let fatal: unknown;
@@ -436,7 +483,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     };
 
     /** A finished case and its JSON, serialised once for the journal and every results file. */
-    type Finished = { result: CaseResult; json?: string };
+    type Finished = { result: CaseResult; json?: string; tape?: TapeEntry[] };
     const runJob = async (job: Job): Promise<Finished | undefined> => {
       const key = journalKeyOf(job, job.bound.provider.label);
       // The result's own JSON text comes with it, as written: results files take it as it is.
@@ -452,15 +499,22 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       }
       let result: CaseResult;
       const state = reachability.get(job.bound)!;
+      const tape: TapeEntry[] | undefined = cassette ? [] : undefined;
       try {
-        result = await executeJob(job, rendered, context);
+        result = await executeJob(job, rendered, context, tape);
         state.ok = true;
         state.networkErrors = 0;
       } catch (error) {
         if (!isProviderError(error)) throw error;
         if (error.kind === "aborted" || controller.signal.aborted) return undefined;
+        if (isReplayMiss(error)) {
+          skipped++;
+          firstSkipped ??= `case ${JSON.stringify(job.testCase.id)} · prompt ${JSON.stringify(job.variant.prompt.id)} · provider ${JSON.stringify(job.bound.provider.label)}: ${error.message}`;
+          return undefined;
+        }
         if (error.fatal) throw providerFailure(job.bound.provider, error);
-        if (error.kind === "network" && ++state.networkErrors >= UNREACHABLE_AFTER) {
+        // A network error replayed from a cassette is a recorded verdict, not a server going away.
+        if (error.kind === "network" && !job.bound.replays && ++state.networkErrors >= UNREACHABLE_AFTER) {
           if (!state.ok) throw providerFailure(job.bound.provider, error);
           // It answered before and has stopped: a server that went down, a tunnel that closed.
           // Every job left would fail the same way after its retries (minutes at -j 16), so the
@@ -471,10 +525,12 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       }
       const json = JSON.stringify(result);
       journal?.append({ key, result, resultJson: json });
-      return { result, json };
+      return { result, json, tape };
     };
 
-    const onResult = ({ result, json }: Finished) => {
+    const onResult = ({ result, json, tape }: Finished) => {
+      // In job order, so a cassette of the same run is the same file whatever the timing.
+      if (tape) cassette?.write(result, tape);
       finished++;
       if (result.error) errors++;
       if (result.cached) hits++;
@@ -574,16 +630,20 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       stopReason,
     });
     for (const writer of writers) writer.finish(end);
+    cassette?.finish();
     return {
       record: { ...header, ...end, cases: retained },
       status,
       ...(resumePoint ? { changed } : {}),
       ...(rateLimited.answers > 0 ? { rateLimited } : {}),
+      ...(skipped > 0 ? { skipped: { count: skipped, first: firstSkipped! } } : {}),
     };
   } catch (error) {
     for (const writer of writers) writer.abort();
+    cassette?.abort();
     throw error;
   } finally {
+    closeReplay?.();
     journal?.close();
     replay?.close();
     cache?.close();
@@ -645,6 +705,27 @@ function observeRateLimits(
     else if (response.ok) limit.onSuccess();
     return response;
   };
+}
+
+/** Refuses what cannot go together with a cassette: recording and replaying at once, or a resumed recording. */
+function checkCassetteOptions(options: EvaluateOptions): void {
+  if (options.record !== undefined && options.replay !== undefined) {
+    throw new UserError({
+      code: "usage",
+      field: "--record",
+      message: "--record and --replay cannot go together: a replay sends nothing to record",
+      hint: "record against the live providers first, then replay the cassette in CI",
+    });
+  }
+  if (options.record !== undefined && options.resume !== undefined) {
+    throw new UserError({
+      code: "usage",
+      field: "--record",
+      message:
+        "a cassette records the calls of one whole run, and a resumed run makes only the calls it lacks",
+      hint: "run eval --record without --resume: the response cache answers the calls made before, for free, and they are recorded too",
+    });
+  }
 }
 
 /** Refuses a results path whose extension names no format the writer writes (`-o report.html`). */

@@ -1,4 +1,5 @@
 import { withCallSignal } from "../providers/call-signal.js";
+import type { CassetteProvider } from "../providers/replay.js";
 import {
   type ChatMessage,
   type CompletionResponse,
@@ -20,7 +21,8 @@ import type {
 } from "../scorers/types.js";
 import { majorityVote } from "../stats/vote.js";
 import type { ResponseCache } from "../store/cache.js";
-import { cacheKey, canonicalJson } from "../store/job-key.js";
+import { cacheKey, canonicalJson, cassetteKey } from "../store/job-key.js";
+import type { TapeEntry } from "./cassette.js";
 import { drawsOf, type JobOf } from "./jobs.js";
 import type { RenderedJob } from "./prepare.js";
 
@@ -33,6 +35,13 @@ export interface BoundProvider {
   spec: ProviderSpec;
   /** The endpoint, for cache keys (the provider's baseURL, else OPENAI_BASE_URL). */
   baseURL?: string;
+  /** How a cassette knows this provider: set when the run records (`--record`) or replays. */
+  cassette?: CassetteProvider;
+  /**
+   * The provider answers from a cassette (`replay:`, `--replay`): its requests carry their cassette
+   * keys, and the cache is skipped (the cassette is the record; the cache would mix in other answers).
+   */
+  replays?: boolean;
 }
 
 /** One unit of work: a case, a prompt variant, a provider and a shot draw. */
@@ -115,19 +124,25 @@ interface ScoredSample {
 /**
  * Runs one rendered job: call (one request with `n` for every sample the cache lacks), strip
  * reasoning, optionally extract, score each sample, and vote. Provider errors propagate to the
- * caller, which records them on the case.
+ * caller, which records them on the case. With `tape`, every sample asked for (from the cache
+ * or the provider, or the error it ended in) is added to it, for the run's cassette.
  */
 export async function executeJob(
   job: Job,
   rendered: RenderedJob,
   context: ExecuteContext,
+  tape?: TapeEntry[],
 ): Promise<CaseResult> {
   const { testCase, variant, bound, draw } = job;
   const samples = variant.prompt.samples;
   // Each run of a repeated case asks for its own samples: its own cache keys, its own answers.
   const offset = job.repeat * samples;
 
-  const first = await generate(bound, rendered.messages, variant.prompt.params, samples, context, offset);
+  const first = await generate(bound, rendered.messages, variant.prompt.params, samples, context, {
+    firstIndex: offset,
+    tape,
+    job,
+  });
   // What scorers that ask a model, embed or compare get; nothing for the plain ones.
   if (context.scorerProviders && !context.modelCall) context.modelCall = createModelCall(context);
   const services: Partial<ScoreInput> | undefined =
@@ -156,7 +171,12 @@ export async function executeJob(
         { ...variant.prompt.params, temperature: 0 },
         1,
         context,
-        offset + index,
+        {
+          firstIndex: offset + index,
+          tape,
+          call: "extract",
+          job,
+        },
       );
       toScore = stripReasoning(second.outputs[0].output).answer;
       extraction = { messages, output: second.outputs[0].output };
@@ -285,10 +305,20 @@ interface Generation {
   cached: boolean;
 }
 
+/** Where a generation stands among a job's calls, and the cassette tape it is recorded on. */
+interface GenerateAt {
+  /** The index of the first sample (the extraction of sample i is sample i of its own request). */
+  firstIndex?: number;
+  tape?: TapeEntry[];
+  call?: "extract";
+  /** The job the call belongs to: a replay names its case and prompt when the cassette lacks it. */
+  job?: Job;
+}
+
 /**
  * `n` outputs for one rendered prompt: each sample index is looked up in the cache, and the
- * missing ones are asked for in one request. Sample indices start at `firstIndex`. Every call of a
- * run goes through here: answers, extractions, judges and the baseline answers of a pairwise judge.
+ * missing ones are asked for in one request. Sample indices start at `at.firstIndex`. Every call
+ * of a run goes through here: answers, extractions, judges and the baseline answers of a pairwise judge.
  */
 export async function generate(
   bound: BoundProvider,
@@ -296,16 +326,34 @@ export async function generate(
   promptParams: Record<string, unknown> | undefined,
   n: number,
   context: ExecuteContext,
-  firstIndex = 0,
+  at: GenerateAt = {},
 ): Promise<{ outputs: Generation[]; usage: TokenUsage; latencyMs: number }> {
   const { spec } = bound;
-  const params = { ...spec.params, ...promptParams };
-  const cache = context.cacheMode === "off" ? undefined : context.cache;
+  const firstIndex = at.firstIndex ?? 0;
+  const { job } = at;
+  // A replay provider stands for the recorded provider: its parameters are the recorded ones.
+  const params = { ...(bound.replays ? bound.cassette?.params : spec.params), ...promptParams };
+  const cache = context.cacheMode === "off" || bound.replays ? undefined : context.cache;
   // Hashing the prompt costs real time on big runs: only when a cache will use the keys.
   const keys = cache
     ? Array.from({ length: n }, (_, i) => responseKey(spec, bound.baseURL, messages, params, firstIndex + i))
     : [];
+  const tapeKeys =
+    bound.cassette && (at.tape || bound.replays)
+      ? Array.from({ length: n }, (_, i) =>
+          cassetteKey({
+            provider: bound.cassette!.label,
+            model: bound.cassette!.model,
+            completions: bound.cassette!.completions,
+            messages,
+            params,
+            sampleIndex: firstIndex + i,
+          }),
+        )
+      : undefined;
   const outputs: (Generation | undefined)[] = new Array(n);
+  // What each sample added to the case's usage and latency: a replay adds them up to the same totals.
+  const added: { usage: TokenUsage; latencyMs: number }[] = new Array(n);
   const usage: TokenUsage = { prompt: 0, completion: 0 };
   let latencyMs = 0;
   if (cache && context.cacheMode === "use") {
@@ -313,6 +361,7 @@ export async function generate(
       const hit = cache.get(key);
       if (!hit) return;
       outputs[i] = { output: hit.output, cached: true };
+      added[i] = { usage: hit.usage, latencyMs: hit.latencyMs };
       addUsage(usage, hit.usage);
       latencyMs = Math.max(latencyMs, hit.latencyMs);
     });
@@ -330,6 +379,7 @@ export async function generate(
       try {
         const answer = await pending;
         outputs[i] = { output: answer.output, cached: true };
+        added[i] = { usage: answer.usage, latencyMs: answer.latencyMs };
         addUsage(usage, answer.usage);
         latencyMs = Math.max(latencyMs, answer.latencyMs);
       } catch {
@@ -346,8 +396,26 @@ export async function generate(
     try {
       await context.beforeCall?.(bound, estimateTokens(messages, params, missing.length));
       try {
+        // A replay skips the cache, so its missing samples are all of them, in order.
+        const lookup =
+          bound.replays && tapeKeys && job
+            ? {
+                keys: tapeKeys,
+                firstSample: firstIndex,
+                caseId: job.testCase.id,
+                promptId: job.variant.prompt.id,
+                ...(drawsOf(job.variant) > 1 ? { draw: job.draw } : {}),
+                ...(at.call ? { call: at.call } : {}),
+              }
+            : undefined;
         response = await withCallSignal(context.signal, (signal) =>
-          bound.provider.complete({ messages, params: promptParams, n: missing.length, signal }),
+          bound.provider.complete({
+            messages,
+            params: promptParams,
+            n: missing.length,
+            signal,
+            ...(lookup ? { lookup } : {}),
+          }),
         );
       } catch (error) {
         context.afterCall?.(bound, { error });
@@ -355,6 +423,7 @@ export async function generate(
       }
     } catch (error) {
       for (const promise of promises) promise.reject(error);
+      if (at.tape && tapeKeys) tapeError(at, tapeKeys, missing, messages, params, firstIndex, bound, error);
       throw error;
     }
     context.afterCall?.(bound, { usage: response.usage });
@@ -367,9 +436,11 @@ export async function generate(
       prompt: Math.round(response.usage.prompt / missing.length),
       completion: Math.round(response.usage.completion / missing.length),
     };
+    const exact = at.tape ? splitUsage(response.usage, missing.length) : undefined;
     missing.forEach((sampleIndex, j) => {
       const output = response.outputs[j] ?? "";
       outputs[sampleIndex] = { output, cached: false };
+      if (exact) added[sampleIndex] = { usage: exact[j], latencyMs: response.latencyMs };
       promises[j]?.resolve({ output, usage: share, latencyMs: response.latencyMs });
       if (cache) {
         cache.set(keys[sampleIndex], {
@@ -382,7 +453,65 @@ export async function generate(
       }
     });
   }
+  if (at.tape && tapeKeys) {
+    for (let i = 0; i < n; i++) {
+      at.tape.push({
+        key: tapeKeys[i],
+        ...(at.call ? { call: at.call } : {}),
+        request: tapedRequest(bound, messages, params, firstIndex + i),
+        response: { output: outputs[i]!.output, usage: added[i].usage, latencyMs: added[i].latencyMs },
+      });
+    }
+  }
   return { outputs: outputs as Generation[], usage, latencyMs };
+}
+
+/** The request of one sample as a cassette holds it: never a key, a header or an endpoint. */
+function tapedRequest(
+  bound: BoundProvider,
+  messages: ChatMessage[],
+  params: Record<string, unknown>,
+  sample: number,
+): TapeEntry["request"] {
+  return {
+    ...(bound.cassette?.model !== undefined ? { model: bound.cassette.model } : {}),
+    ...(bound.cassette?.completions ? { completions: true } : {}),
+    messages: messages.map((m) => ({ role: m.role, content: m.content })),
+    params,
+    sample,
+  };
+}
+
+/** Records the samples a failed call asked for with its error, so a replay fails the same way. */
+function tapeError(
+  at: GenerateAt,
+  tapeKeys: string[],
+  missing: number[],
+  messages: ChatMessage[],
+  params: Record<string, unknown>,
+  firstIndex: number,
+  bound: BoundProvider,
+  error: unknown,
+): void {
+  // An aborted call is no answer, and a fatal error ends the run: neither is replayed.
+  if (!isProviderError(error) || error.kind === "aborted" || error.fatal) return;
+  for (const i of missing) {
+    at.tape!.push({
+      key: tapeKeys[i],
+      ...(at.call ? { call: at.call } : {}),
+      request: tapedRequest(bound, messages, params, firstIndex + i),
+      error: { kind: error.kind, message: error.message },
+    });
+  }
+}
+
+/** A call's usage split over its samples so that the parts add up to it exactly. */
+function splitUsage(total: TokenUsage, parts: number): TokenUsage[] {
+  const split = (value: number) =>
+    Array.from({ length: parts }, (_, i) => Math.floor(value / parts) + (i < value % parts ? 1 : 0));
+  const prompt = split(total.prompt);
+  const completion = split(total.completion);
+  return prompt.map((p, i) => ({ prompt: p, completion: completion[i] }));
 }
 
 /** The cache key of one sample of one request. */

@@ -94,7 +94,9 @@ export function createBaselineAnswers(
     const rendered = await renderJob(variant, job.testCase, draw);
     // Run r of a repeated case is compared with the baseline's run r (its own sample indices).
     const offset = job.repeat * variant.prompt.samples;
-    const generated = await generate(bound, rendered.messages, variant.prompt.params, 1, context, offset);
+    const generated = await generate(bound, rendered.messages, variant.prompt.params, 1, context, {
+      firstIndex: offset,
+    });
     return {
       output: stripReasoning(generated.outputs[0].output).answer,
       prompt: variant.prompt.id,

@@ -125,3 +125,36 @@ export function parseJobId(id: string): JobIdParts | undefined {
   if (match[5] !== undefined) parts.repeat = Number(match[5]);
   return parts;
 }
+
+/**
+ * What names one sample in a cassette (`eval --record`): the cache key's parts with the provider's
+ * label in place of the endpoint, so a cassette recorded against one server replays on a machine
+ * with another (or none), and two providers of one model at two endpoints stay apart.
+ */
+export interface CassetteKeyParts {
+  /** The provider's label in the config. */
+  provider: string;
+  /** The model named in the request (OpenAI-compatible providers). */
+  model?: string;
+  messages: ChatMessage[];
+  params: Record<string, unknown>;
+  sampleIndex: number;
+  completions?: boolean;
+}
+
+/** Bumped when the meaning of a cassette key changes, so old cassettes stop matching. */
+const CASSETTE_KEY_VERSION = 1;
+
+/** The cassette key: sha256 (hex) of the canonical JSON of the parts. */
+export function cassetteKey(parts: CassetteKeyParts): string {
+  const hashed = {
+    v: CASSETTE_KEY_VERSION,
+    provider: parts.provider,
+    model: parts.model,
+    messages: parts.messages.map((message) => ({ role: message.role, content: message.content })),
+    params: parts.params,
+    sampleIndex: parts.sampleIndex,
+    completions: parts.completions === true ? true : undefined,
+  };
+  return createHash("sha256").update(canonicalJson(hashed)).digest("hex");
+}

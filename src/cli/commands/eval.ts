@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
+import { UserError } from "../../errors.js";
 import type { EvaluateProgress, Suite } from "../../index.js";
 import {
   estimate,
@@ -12,13 +13,13 @@ import {
   renderJsonSummary,
   renderTerminalReport,
   splitOutputs,
-  UserError,
   unreadBatches,
   writeReportsFrom,
 } from "../../index.js";
 import { createDownloadProgress } from "../download-progress.js";
 import { ExitCode } from "../exit-codes.js";
 import type { FlagValues } from "../flags.js";
+import { writeGithubOutputs } from "../github.js";
 import { type CliIo, useColor } from "../io.js";
 import { tuneHeapForLongRuns } from "../v8-flags.js";
 
@@ -44,6 +45,10 @@ type EvalFlags = FlagValues<
   | "against"
   | "alpha"
   | "maxDrop"
+  | "record"
+  | "replay"
+  | "replayMissing"
+  | "junitUnparsed"
 >;
 
 /** `promptsmith eval`: load the config, run it, print the report; Ctrl-C keeps what finished. */
@@ -74,6 +79,7 @@ export async function evalCommand(
     env: io.env,
   };
   const online = !flags.batch && !flags.batchId;
+  checkCassetteFlags(flags);
   // Reports (-o report.html) are rendered from the whole record once the run is over: from its
   // results file when one is asked for, else from one written to a temporary file for them.
   const outputs = splitOutputs(flags.output);
@@ -131,6 +137,9 @@ export async function evalCommand(
       maxErrors: flags.maxErrors,
       budget: flags.budget,
       regression: flags.failOnRegression ? { against: flags.against, maxDrop: flags.maxDrop } : undefined,
+      record: flags.record,
+      replay: flags.replay,
+      replayMissing: flags.replayMissing,
       signal: controller.signal,
       onStart: (info: { runId?: string; resumed: number }) => {
         runId = info.runId;
@@ -160,6 +169,7 @@ export async function evalCommand(
       : await evaluate(options);
     if (result === undefined) return ExitCode.interrupted;
     const { record, status, changed, rateLimited } = result;
+    const skipped = "skipped" in result ? result.skipped : undefined;
     progress?.stop();
     if (flags.json) io.stdout.write(renderJsonSummary(record));
     else {
@@ -168,8 +178,16 @@ export async function evalCommand(
       );
       for (const path of outputs.results) io.stderr.write(`results written to ${path}\n`);
     }
-    if (recordFile) await writeReportsFrom(recordFile, outputs.reports);
+    if (recordFile)
+      await writeReportsFrom(recordFile, outputs.reports, { junitUnparsed: flags.junitUnparsed });
     for (const path of outputs.reports) io.stderr.write(`report written to ${path}\n`);
+    if (flags.record) io.stderr.write(`cassette written to ${flags.record}\n`);
+    if (skipped) {
+      io.stderr.write(
+        `${skipped.count} ${skipped.count === 1 ? "job was" : "jobs were"} left out: the cassette lacks their requests (--replay-missing skip); the first, ${skipped.first}\n`,
+      );
+    }
+    writeGithubOutputs(record, io, { json: flags.json });
     if (changed) {
       io.stderr.write(
         `${changed} ${changed === 1 ? "job" : "jobs"} of the resumed run ran again: their prompt or expected answer changed since it started\n`,
@@ -213,6 +231,28 @@ export async function evalCommand(
     progress?.stop();
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onInterrupt);
+  }
+}
+
+/** Refuses what a cassette cannot go with: the Batch API path and a dry run make no online call. */
+function checkCassetteFlags(flags: EvalFlags): void {
+  const cassette =
+    flags.record !== undefined ? "--record" : flags.replay !== undefined ? "--replay" : undefined;
+  if (cassette && (flags.batch || flags.batchId)) {
+    throw new UserError({
+      code: "usage",
+      field: cassette,
+      message: `${cassette} works with online calls, and --batch sends them through the Batch API`,
+      hint: "run without --batch once the batch is read: the cache answers those calls for free, and they are recorded",
+    });
+  }
+  if (cassette && flags.dryRun) {
+    throw new UserError({
+      code: "usage",
+      field: cassette,
+      message: `--dry-run calls nothing, so there is nothing to ${cassette === "--record" ? "record" : "replay"}`,
+      hint: `leave out --dry-run, or ${cassette}`,
+    });
   }
 }
 

@@ -13,7 +13,7 @@ import { type CliIo, useColor } from "../io.js";
 /** `promptsmith report`: re-render a results file, with no model and no config. */
 export async function reportCommand(
   path: string,
-  flags: FlagValues<"json" | "output">,
+  flags: FlagValues<"json" | "output" | "junitUnparsed">,
   io: CliIo,
 ): Promise<number> {
   const { results, reports } = splitOutputs(flags.output);
@@ -21,7 +21,7 @@ export async function reportCommand(
     // A file out: every case is needed, so the record is read whole.
     const whole = await readRecord(path);
     for (const target of [...results, ...reports]) {
-      if (reports.includes(target)) await writeReport(target, whole);
+      if (reports.includes(target)) await writeReport(target, whole, { junitUnparsed: flags.junitUnparsed });
       else writeRecord(target, whole);
       io.stderr.write(`written to ${target}\n`);
     }

@@ -30,7 +30,8 @@ describe("provider ids", () => {
       code: "config-invalid",
       at: "suite.yaml:4:5",
       field: "providers[0]",
-      message: 'expected a provider id "openai:<model>", "echo" or "local:<path.gguf>", received "gpt-4o"',
+      message:
+        'expected a provider id "openai:<model>", "echo", "local:<path.gguf>" or "replay:<cassette.jsonl>", received "gpt-4o"',
       hint: 'write "openai:gpt-4o" for a model behind an OpenAI-compatible endpoint',
     });
     expect(problemAt(problems, "providers[1]").hint).toContain("baseURL: http://127.0.0.1:11434/v1");

@@ -80,7 +80,7 @@ describe("renderTerminalReport", () => {
     const text = renderTerminalReport(record([]), { color: false });
     expect(text).toContain("promptsmith · demo · 20 jobs · 2.5s");
     const row = text.split("\n").find((l) => l.startsWith("zero-shot"))!;
-    expect(row).toMatch(/zero-shot\s+m\s+70\.0%\s+40%–89%\s+7\s+2\s+0\s+1\s+812ms\s+1\.5k\/200/);
+    expect(row).toMatch(/zero-shot\s+m\s+70\.0%\s+40%–89%\s+–\s+7\s+2\s+0\s+1\s+812ms\s+1\.5k\/200/);
     expect(text.split("\n").find((l) => l.startsWith("cot"))).toMatch(/90\.0%.*1\.4s\s+12k\/900/);
     expect(text).not.toContain("Failures");
     const one = record([]);
