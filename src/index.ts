@@ -53,6 +53,13 @@ export {
 export { renderJsonSummary } from "./reporters/json.js";
 export { type JunitOptions, renderJunit } from "./reporters/junit.js";
 export {
+  leakLine,
+  leakLines,
+  leakNote,
+  renderLeakFinding,
+  renderLeakSummary,
+} from "./reporters/leaks.js";
+export {
   type Align,
   comparisonsTable,
   escapeMarkdown,
@@ -64,13 +71,6 @@ export {
   renderMarkdownReport,
   summaryTable,
 } from "./reporters/markdown.js";
-export {
-  leakLine,
-  leakLines,
-  leakNote,
-  renderLeakFinding,
-  renderLeakSummary,
-} from "./reporters/leaks.js";
 export { renderPlan } from "./reporters/plan.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
 export { sanitizeForTerminal } from "./reporters/text.js";
