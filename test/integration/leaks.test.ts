@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { estimate, evaluate, loadConfig, mergeRecords, renderPrompt } from "../../src/index.js";
@@ -240,6 +240,17 @@ describe("the counts are a function of the cases", () => {
     const resumed = (await evaluate({ suite, env: {}, resume: true })).record;
     expect(resumed.summary.map((row) => row.leaks)).toEqual(whole.summary.map((row) => row.leaks));
     expect(resumed.cases.map((c) => c.leaks)).toEqual(whole.cases.map((c) => c.leaks));
+  });
+
+  it("with repeat, each run of a case records its copies, and the summary counts the case once, as total does", async () => {
+    const dir = copyFixture("leaks");
+    appendFileSync(join(dir, "promptsmith.yaml"), "repeat: 3\n");
+    const suite = await loadConfig(dir, { env: {} });
+    const { record } = await evaluate({ suite, env: {}, journal: false });
+    const fs = record.cases.filter((c) => c.prompt === "fs" && c.id === "t1");
+    expect(fs.map((c) => c.repeat)).toEqual([0, 1, 2]);
+    for (const c of fs) expect(c.leaks).toMatchObject([{ id: "t1", action: "excluded" }]);
+    expect(record.summary[0]).toMatchObject({ total: 6, leaks: { cases: 3, excluded: 2, flagged: 1 } });
   });
 });
 
