@@ -11,8 +11,26 @@
 // Left out, loaded from node_modules at run time as before: the native modules (better-sqlite3,
 // node-llama-cpp), and what the sources already load through createRequire (undici's internals,
 // handlebars' one-file build), which a bundler cannot see and need not.
-import { rmSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
+
+// The HTML report's page script and style sheet are files of their own (src/reporters/html/page.*),
+// read by src/reporters/html/assets.ts from beside itself: tsc copies no .js or .css, so they are
+// copied beside its output here, and the bundle, which has no files beside its chunks, gets a
+// version of that module holding their text.
+const PAGE_ASSETS = { script: "page.js", style: "page.css" };
+for (const name of Object.values(PAGE_ASSETS)) cpSync(`src/reporters/html/${name}`, `dist/reporters/html/${name}`);
+const inlinePageAssets = {
+  name: "inline-page-assets",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]dist[\\/]reporters[\\/]html[\\/]assets\.js$/ }, () => {
+      const text = Object.fromEntries(
+        Object.entries(PAGE_ASSETS).map(([key, name]) => [key, readFileSync(`src/reporters/html/${name}`, "utf8")]),
+      );
+      return { contents: `export function pageAssets() { return ${JSON.stringify(text)}; }`, loader: "js" };
+    });
+  },
+};
 
 // Chunk names carry content hashes: without this, chunks of earlier builds would pile up and ship.
 rmSync("dist/bin", { recursive: true, force: true });
@@ -30,6 +48,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __promptsmithRequire } from 'node:module'; const require = __promptsmithRequire(import.meta.url);",
   },
+  plugins: [inlinePageAssets],
   metafile: true,
   logLevel: "warning",
 });

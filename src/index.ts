@@ -38,6 +38,7 @@ export {
   isReportPath,
   type ReportOptions,
   splitOutputs,
+  writeComparisonReport,
   writeReport,
   writeReportsFrom,
 } from "./reporters/files.js";
@@ -50,6 +51,7 @@ export {
   UNPARSED_WARNING,
   workflowCommand,
 } from "./reporters/github.js";
+export { type ComparisonLabels, renderHtmlComparison, renderHtmlReport } from "./reporters/html/render.js";
 export { renderJsonSummary } from "./reporters/json.js";
 export { type JunitOptions, renderJunit } from "./reporters/junit.js";
 export {
@@ -72,6 +74,7 @@ export {
   summaryTable,
 } from "./reporters/markdown.js";
 export { renderPlan } from "./reporters/plan.js";
+export { type RunDiffReportOptions, renderRunDiff } from "./reporters/run-diff.js";
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
 export { sanitizeForTerminal } from "./reporters/text.js";
 export { type CalibrateOptions, type Calibration, calibrateJudge } from "./runner/calibrate.js";
@@ -100,6 +103,7 @@ export {
   snapshot,
   snapshotPath,
 } from "./runner/snapshot.js";
+export { type WatchOptions, type WatchRun, watchEvaluate, watchedFiles } from "./runner/watch.js";
 export type { ScoreInput, ScoreResult, Scorer, ScorerSpec } from "./scorers/types.js";
 export {
   type ServeOptions,
@@ -112,6 +116,13 @@ export { wilsonInterval } from "./stats/interval.js";
 export { cohenKappa, type Kappa } from "./stats/kappa.js";
 export { bootstrapMean, holmAdjust, mcnemarExact, newcombePairedInterval } from "./stats/paired.js";
 export { minimumDetectableDifference, pairedSampleSize } from "./stats/power.js";
+export {
+  type DiffInput,
+  diffRuns,
+  type RunDiff,
+  type RunDiffFlip,
+  type RunDiffVariant,
+} from "./stats/run-diff.js";
 export { openCache, type ResponseCache } from "./store/cache.js";
 export { killedRun } from "./store/resume.js";
 export { renderPromptText } from "./templates/index.js";

@@ -280,6 +280,7 @@ async function checkBatchBudget(
     limit: options.limit,
     filterPrompt: options.filterPrompt,
     filterProvider: options.filterProvider,
+    filterCase: options.filterCase,
     shard: options.shard,
     env: options.env,
     useCache: mode === "use",
@@ -331,6 +332,7 @@ async function* requestsFor(
     for await (const job of iterateJobs(suite, variants, [spec], {
       limit: options.limit,
       shard: options.shard,
+      filterCase: options.filterCase,
     })) {
       const rendered = await renderJob(job.variant, job.testCase, job.draw);
       const previous = replay?.get(journalKeyOf(job, spec.label))?.result as CaseResult | undefined;

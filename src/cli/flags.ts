@@ -166,6 +166,16 @@ export const flags = {
     description: "only providers with this id or label (globs with * allowed); repeatable",
     parse: collect,
   }),
+  filterCase: flag<string[]>({
+    flags: "--filter-case <pattern>",
+    description: "only cases with this id (globs with * allowed; --limit counts what is left); repeatable",
+    parse: collect,
+  }),
+  watch: flag<boolean>({
+    flags: "--watch",
+    description:
+      "run again whenever the config, a template, a partial or a data file changes, and print what changed",
+  }),
   json: flag<boolean>({
     flags: "--json",
     description: "print machine-readable JSON on stdout instead of the report",

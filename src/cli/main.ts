@@ -35,6 +35,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       "limit",
       "filterPrompt",
       "filterProvider",
+      "filterCase",
+      "watch",
       "json",
       "cache",
       "refreshCache",
@@ -75,12 +77,14 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   addFlags(
     program
       .command("report")
-      .description("print the report of a results file again (no model, no config needed)")
-      .argument("<results>", "a results file written by eval -o (.json)"),
+      .description(
+        "print the report of a results file again, or compare two runs (no model, no config needed)",
+      )
+      .argument("<results...>", "a results file written by eval -o (.json); two: base then head, compared"),
     ["json", "output", "junitUnparsed"],
-  ).action(async (file, options) => {
+  ).action(async (files, options) => {
     const { reportCommand } = await import("./commands/report.js");
-    exitCode = await reportCommand(file, options, io);
+    exitCode = await reportCommand(files, options, io);
   });
 
   addFlags(

@@ -20,6 +20,8 @@ export interface EstimateOptions {
   limit?: number;
   filterPrompt?: string[];
   filterProvider?: string[];
+  /** Only cases whose id matches one of these (exact, or a glob with *). */
+  filterCase?: string[];
   shard?: Shard;
   /** Count requests the cache already answers (default: when the config enables the cache). */
   useCache?: boolean;
@@ -118,6 +120,7 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
     for await (const job of iterateJobs(suite, variants, providers, {
       limit: options.limit,
       shard: options.shard,
+      filterCase: options.filterCase,
     })) {
       const spec: ProviderSpec = job.bound;
       const { messages, leaks, guarded } = await renderJob(job.variant, job.testCase, job.draw);

@@ -297,8 +297,8 @@ export interface RunRecord {
   seed?: number;
   /** Set when this record is one shard of a larger run (`--shard i/n`). */
   shard?: Shard;
-  /** Set when the run took only part of its config: `--limit`, `--filter-prompt`, `--filter-provider`. */
-  selection?: { limit?: number; filterPrompt?: string[]; filterProvider?: string[] };
+  /** Set when the run took only part of its config: `--limit`, `--filter-prompt`, `--filter-provider`, `--filter-case`. */
+  selection?: { limit?: number; filterPrompt?: string[]; filterProvider?: string[]; filterCase?: string[] };
   startedAt: string;
   finishedAt?: string;
   status?: RunStatus;

@@ -27,6 +27,7 @@ const FILE_REPORTERS: Record<string, () => Promise<FileReporter>> = {
     const { renderMarkdownReport } = await import("./markdown.js");
     return (record) => renderMarkdownReport(record);
   },
+  ".html": async () => (await import("./html/render.js")).renderHtmlReport,
 };
 
 /** The report extensions `-o` accepts besides the results formats. */
@@ -46,7 +47,11 @@ export function isReportPath(path: string): boolean {
 export async function writeReport(path: string, record: RunRecord, options?: ReportOptions): Promise<void> {
   const load = FILE_REPORTERS[extname(path).toLowerCase()];
   if (!load) throw new Error(`no reporter for ${path}; check isReportPath first`);
-  const text = (await load())(record, options);
+  writeWhole(path, (await load())(record, options));
+}
+
+/** Writes `text` under a temporary name and moves it into place. */
+function writeWhole(path: string, text: string): void {
   const partial = `${path}.partial-${process.pid}`;
   try {
     writeFileSync(partial, text);
@@ -91,4 +96,18 @@ export async function writeReportsFrom(
   if (reports.length === 0) return;
   const record = await readRecord(resultsPath);
   for (const path of reports) await writeReport(path, record, options);
+}
+
+/**
+ * Renders two runs side by side into `path` (`report base.json head.json -o diff.html`); only the
+ * HTML report shows two runs, so the caller checks the extension.
+ */
+export async function writeComparisonReport(
+  path: string,
+  base: RunRecord,
+  head: RunRecord,
+  labels?: { base: string; head: string },
+): Promise<void> {
+  const { renderHtmlComparison } = await import("./html/render.js");
+  writeWhole(path, renderHtmlComparison(base, head, labels));
 }

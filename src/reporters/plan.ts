@@ -1,5 +1,5 @@
 /** `promptsmith plan` as a short table. */
-import type { PlanResult } from "../runner/plan.js";
+import type { PlanResult } from "../stats/power.js";
 import { percent, sanitizeForTerminal } from "./text.js";
 
 const points = (delta: number) => (Number.isFinite(delta) ? `${(delta * 100).toFixed(1)} points` : "none");

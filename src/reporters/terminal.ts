@@ -110,7 +110,8 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
     lines.push(
       c.dim(`${scorerNames.map(sanitizeForTerminal).join(", ")}: each scorer's mean score and pass rate`),
     );
-  lines.push(...sweepCharts(record, c));
+  lines.push(...intervalChart(record, c, width));
+  lines.push(...sweepCharts(record, c, width));
   const leaks = leakLines(record);
   if (leaks.length > 0) lines.push("", ...leaks);
   lines.push(...comparisonLines(record.comparisons ?? [], c, { alpha: record.config.compare?.alpha }));
@@ -126,8 +127,55 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
   return `${lines.join("\n")}\n`;
 }
 
-/** For prompts swept over `k`: accuracy against k, one bar per value, per provider and other swept values. */
-function sweepCharts(record: RunRecord, c: InstanceType<typeof Chalk>): string[] {
+/**
+ * Accuracy per variant on one 0–100% scale: the 95% interval as a bar, the accuracy as a dot, so
+ * overlapping intervals (no clear winner) show at a glance. Plain characters without colour.
+ */
+function intervalChart(record: RunRecord, c: InstanceType<typeof Chalk>, width: number): string[] {
+  const rows = record.summary;
+  if (rows.length === 0) return [];
+  const names = rows.map((row) => sanitizeForTerminal(`${row.prompt} · ${row.provider}`));
+  const nameWidth = Math.min(32, Math.max(...names.map((n) => n.length)));
+  // Two spaces of indent, two between name and bar, then "  70.0%  40–89%".
+  const barWidth = Math.max(10, Math.min(50, width - nameWidth - 22));
+  const best = Math.max(...rows.map((r) => r.accuracy));
+  const at = (value: number) => Math.round(Math.min(1, Math.max(0, value)) * (barWidth - 1));
+  const scale = Array.from({ length: barWidth }, () => " ");
+  for (const [label, start] of [
+    ["0%", 0],
+    ["50%", at(0.5) - 1],
+    ["100%", barWidth - 4],
+  ] as const) {
+    for (let i = 0; i < label.length; i++) scale[start + i] = label[i];
+  }
+  const lines = [
+    "",
+    c.bold("accuracy and its 95% interval"),
+    `${" ".repeat(nameWidth + 4)}${c.dim(scale.join("").trimEnd())}`,
+  ];
+  rows.forEach((row, index) => {
+    const [low, high, dot] = [at(row.ci95[0]), at(row.ci95[1]), at(row.accuracy)];
+    const dotMark = row.accuracy === best && rows.length > 1 ? c.green.bold("●") : c.bold("●");
+    const bar =
+      c.dim("·".repeat(Math.min(low, dot))) +
+      c.cyan("━".repeat(Math.max(0, dot - low))) +
+      dotMark +
+      c.cyan("━".repeat(Math.max(0, high - dot))) +
+      c.dim("·".repeat(barWidth - 1 - Math.max(high, dot)));
+    const name = oneLine(names[index], nameWidth).padEnd(nameWidth);
+    const interval = `${percent(row.ci95[0], 0)}–${percent(row.ci95[1], 0)}`;
+    lines.push(`  ${name}  ${bar}  ${percent(row.accuracy).padStart(6)}  ${c.dim(interval)}`);
+  });
+  return lines;
+}
+
+const SPARKS = "▁▂▃▄▅▆▇█";
+
+/**
+ * For prompts swept over `k`: a sparkline of accuracy against k (on the 0–100% scale), one per
+ * provider and combination of the other swept values, and the values themselves as far as they fit.
+ */
+function sweepCharts(record: RunRecord, c: InstanceType<typeof Chalk>, width: number): string[] {
   const sweeps = new Map(
     record.config.prompts.filter((p) => p.sweep && "k" in p.sweep).map((p) => [p.id, p]),
   );
@@ -143,17 +191,27 @@ function sweepCharts(record: RunRecord, c: InstanceType<typeof Chalk>): string[]
     const key = `${prompt.baseId ?? prompt.id}${rest ? ` (${rest})` : ""} · ${row.provider}`;
     groups.set(key, [...(groups.get(key) ?? []), { k: Number(k), accuracy: row.accuracy }]);
   }
-  const lines: string[] = [];
-  for (const [title, points] of groups) {
-    if (points.length < 2) continue;
-    lines.push("", c.bold(`accuracy by k: ${sanitizeForTerminal(title)}`));
-    const width = Math.max(...points.map((p) => String(p.k).length));
-    for (const point of points.sort((a, b) => a.k - b.k)) {
-      const filled = Math.round(point.accuracy * 20);
-      lines.push(
-        `  k=${String(point.k).padEnd(width)}  ${c.green("█".repeat(filled))}${c.dim("░".repeat(20 - filled))}  ${percent(point.accuracy)}`,
-      );
-    }
+  const charted = [...groups].filter(([, points]) => points.length >= 2);
+  if (charted.length === 0) return [];
+  const titleWidth = Math.min(40, Math.max(...charted.map(([title]) => sanitizeForTerminal(title).length)));
+  const lines = ["", c.bold("accuracy by k")];
+  for (const [title, points] of charted) {
+    points.sort((a, b) => a.k - b.k);
+    const spark = points
+      .map((p) => SPARKS[Math.round(Math.min(1, Math.max(0, p.accuracy)) * (SPARKS.length - 1))])
+      .join("");
+    const head = `  ${oneLine(sanitizeForTerminal(title), titleWidth).padEnd(titleWidth)}  ${c.green(spark)}  `;
+    const room = width - (titleWidth + points.length + 6);
+    const at = (p: { k: number; accuracy: number }) => `k=${p.k} ${percent(p.accuracy)}`;
+    const best = points.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+    // Every value when they fit, else the ends and the best, else the best alone.
+    const choices = [
+      points.map(at).join(" · "),
+      `${at(points[0])} … ${at(points[points.length - 1])}, best ${at(best)}`,
+      `best ${at(best)}`,
+    ];
+    const values = choices.find((text) => text.length <= room) ?? choices[choices.length - 1];
+    lines.push(`${head}${c.dim(values)}`);
   }
   return lines;
 }

@@ -52,7 +52,7 @@ import {
   scorerProviderKey,
 } from "./execute.js";
 import { failedCase, providerFailure } from "./failures.js";
-import { countJobs, iterateJobs, journalKeyOf, type Shard } from "./jobs.js";
+import { countJobs, iterateJobs, journalKeyOf, requireCaseMatch, type Shard } from "./jobs.js";
 import { runOrdered } from "./ordered-pool.js";
 import { prepareVariants, renderJob, type Variant } from "./prepare.js";
 import { createAdaptiveLimit, createTokenBucket, type TokenBucket } from "./rate-limit.js";
@@ -86,6 +86,8 @@ export interface EvaluateOptions {
   filterPrompt?: string[];
   /** Only providers whose id or label matches one of these (exact, or a glob with *). */
   filterProvider?: string[];
+  /** Only cases whose id matches one of these (exact, or a glob with *); `limit` counts what is left. */
+  filterCase?: string[];
   /** Result files to write as the run goes (`.json`, or `.jsonl` for one case per line). */
   outputs?: string[];
   /**
@@ -202,6 +204,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     );
   }
   if (options.shard) checkShard(options.shard);
+  if (options.filterCase?.length) await requireCaseMatch(suite, options.filterCase);
   for (const path of options.outputs ?? []) checkResultsPath(path);
   const judgeSpecs = scorerProviderSpecs(suite.scorers);
   if (options.budget !== undefined) requirePrices([...providerSpecs, ...judgeSpecs], options.budget);
@@ -562,6 +565,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       const jobs = iterateJobs(suite, variants, bound, {
         limit: options.limit,
         shard: options.shard,
+        filterCase: options.filterCase,
         onEnd: (count) => {
           total = count;
         },
@@ -572,6 +576,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
         countJobs(suite, variants, bound.length, {
           limit: options.limit,
           shard: options.shard,
+          filterCase: options.filterCase,
           signal: counting.signal,
         }).then(
           (count) => {

@@ -1,9 +1,11 @@
 import type { Suite } from "../config/types.js";
 import { readCases, readRows } from "../dataset/index.js";
 import type { Case } from "../dataset/types.js";
+import { UserError } from "../errors.js";
 import type { Shard } from "../record/types.js";
 import { jobId } from "../store/job-key.js";
 import type { Variant } from "./prepare.js";
+import { matchesAny } from "./select.js";
 
 export type { Shard };
 
@@ -18,23 +20,31 @@ export interface JobOf<T> {
   repeats: number;
 }
 
+/** Which cases a run takes: `--shard`, `--filter-case` (ids or globs), then `--limit`. */
+export interface CaseSelection {
+  limit?: number;
+  shard?: Shard;
+  filterCase?: string[];
+}
+
 /**
  * Streams the jobs of a run in their fixed order: case by case (the dataset is never read ahead of
  * the pool), then prompt, provider and draw. `--shard i/n` keeps every n-th case starting at the
- * i-th, so shards can be merged back by interleaving their cases. `onEnd` gets the job count.
+ * i-th, so shards can be merged back by interleaving their cases; `--limit` counts the cases that
+ * `--filter-case` kept. `onEnd` gets the job count.
  */
 export async function* iterateJobs<T>(
   suite: Suite,
   variants: Variant[],
   targets: T[],
-  options: { limit?: number; shard?: Shard; onEnd?: (jobs: number) => void } = {},
+  options: CaseSelection & { onEnd?: (jobs: number) => void } = {},
 ): AsyncGenerator<JobOf<T>> {
   let position = 0;
   let taken = 0;
   const repeats = repeatsOf(suite);
   for await (const testCase of readCases(suite.tests.path, { expectedField: suite.tests.expected })) {
     const mine = inShard(position++, options.shard);
-    if (!mine) continue;
+    if (!mine || !matchesAny(options.filterCase, [testCase.id])) continue;
     if (options.limit !== undefined && taken >= options.limit) break;
     taken++;
     for (const variant of variants) {
@@ -59,13 +69,18 @@ export async function countJobs(
   suite: Suite,
   variants: Variant[],
   targets: number,
-  options: { limit?: number; shard?: Shard; signal?: AbortSignal } = {},
+  options: CaseSelection & { signal?: AbortSignal } = {},
 ): Promise<number | undefined> {
   let position = 0;
   let taken = 0;
-  for await (const _row of readRows(suite.tests.path)) {
+  // Rows are cheaper than cases; ids are needed only to filter by them.
+  const items: AsyncIterable<Case | unknown> = options.filterCase?.length
+    ? readCases(suite.tests.path, { expectedField: suite.tests.expected })
+    : readRows(suite.tests.path);
+  for await (const item of items) {
     if (options.signal?.aborted) return undefined;
     if (!inShard(position++, options.shard)) continue;
+    if (options.filterCase?.length && !matchesAny(options.filterCase, [(item as Case).id])) continue;
     if (options.limit !== undefined && taken >= options.limit) break;
     taken++;
   }
@@ -99,5 +114,26 @@ export function journalKeyOf(job: JobOf<unknown>, providerLabel: string): string
     caseId: job.testCase.id,
     ...(drawsOf(job.variant) > 1 ? { sample: job.draw } : {}),
     ...(job.repeats > 1 ? { repeat: job.repeat } : {}),
+  });
+}
+
+/**
+ * Refuses a `--filter-case` that matches no case of the dataset, before anything runs; reads the
+ * cases only until the first match.
+ */
+export async function requireCaseMatch(suite: Suite, filters: string[]): Promise<void> {
+  const seen: string[] = [];
+  for await (const testCase of readCases(suite.tests.path, { expectedField: suite.tests.expected })) {
+    if (matchesAny(filters, [testCase.id])) return;
+    if (seen.length < 5) seen.push(testCase.id);
+  }
+  throw new UserError({
+    code: "usage",
+    field: "--filter-case",
+    message: `no case of ${suite.tests.path} matches ${filters.map((f) => JSON.stringify(f)).join(", ")}`,
+    hint:
+      seen.length > 0
+        ? `case ids are the rows' id field, else their index from 0; the first are ${seen.join(", ")} (globs with * allowed)`
+        : "the dataset has no cases",
   });
 }

@@ -12,6 +12,7 @@ import { createComparisonAccumulator } from "../stats/comparisons.js";
 import {
   independentDiscordance,
   minimumDetectableDifference,
+  type PlanResult,
   pairedSampleSize,
   unpairedSampleSize,
 } from "../stats/power.js";
@@ -28,25 +29,10 @@ export interface PlanOptions {
   power?: number;
 }
 
+export type { PlanResult };
+
 /** The baseline accuracy assumed when no results file says otherwise. */
 export const ASSUMED_ACCURACY = 0.5;
-
-/** What `plan` found. */
-export interface PlanResult {
-  /** Cases in the configured dataset. */
-  cases: number;
-  alpha: number;
-  power: number;
-  baseline: { accuracy: number; from?: string; variant?: string };
-  /** Share of cases two variants answer differently (right/wrong), when measured. */
-  discordance?: { value: number; from: string; pairs: string };
-  /** The smallest improvement over the baseline the cases can show (Infinity: none). */
-  detectable: number;
-  /** With --delta: the cases needed, paired and (for contrast) unpaired per variant. */
-  needed?: { delta: number; paired: number; unpaired: number };
-  /** Each assumption behind the numbers, in a sentence. */
-  assumptions: string[];
-}
 
 /** Plans a paired comparison for a suite's cases. */
 export async function plan(options: PlanOptions): Promise<PlanResult> {

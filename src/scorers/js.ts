@@ -108,7 +108,10 @@ export async function createJsScorer(spec: ScorerSpec, context: ScorerContext): 
   }
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+    // The file's modification time in the URL: an edited scorer is a new module (eval --watch
+    // re-creates the scorers in one process, and Node keeps every module it imported).
+    const url = `${pathToFileURL(absolute).href}?mtime=${found.mtimeMs}`;
+    module = (await import(url)) as Record<string, unknown>;
   } catch (error) {
     throw scorerError(
       context,

@@ -76,3 +76,20 @@ export function unpairedSampleSize(baseline: number, other: number, options: Pow
     zBeta * Math.sqrt(baseline * (1 - baseline) + other * (1 - other));
   return Math.ceil((root * root) / (d * d));
 }
+
+/** What `plan` found. */
+export interface PlanResult {
+  /** Cases in the configured dataset. */
+  cases: number;
+  alpha: number;
+  power: number;
+  baseline: { accuracy: number; from?: string; variant?: string };
+  /** Share of cases two variants answer differently (right/wrong), when measured. */
+  discordance?: { value: number; from: string; pairs: string };
+  /** The smallest improvement over the baseline the cases can show (Infinity: none). */
+  detectable: number;
+  /** With --delta: the cases needed, paired and (for contrast) unpaired per variant. */
+  needed?: { delta: number; paired: number; unpaired: number };
+  /** Each assumption behind the numbers, in a sentence. */
+  assumptions: string[];
+}

@@ -19,6 +19,7 @@ export interface RunSelection {
   limit?: number;
   filterPrompt?: string[];
   filterProvider?: string[];
+  filterCase?: string[];
   shard?: Shard;
 }
 
@@ -151,7 +152,7 @@ function checkResumable(
   const recorded: RunSelection = header.selection ?? (header.shard ? { shard: header.shard } : {});
   const selection: RunSelection = { ...recorded };
   const wanted = compactSelection(given);
-  for (const name of ["limit", "filterPrompt", "filterProvider", "shard"] as const) {
+  for (const name of ["limit", "filterPrompt", "filterProvider", "filterCase", "shard"] as const) {
     const value = wanted[name];
     if (value === undefined) continue;
     if (header.selection === undefined && name !== "shard") {
@@ -248,6 +249,7 @@ export function compactSelection(selection: RunSelection): RunSelection {
   if (selection.limit !== undefined) out.limit = selection.limit;
   if (selection.filterPrompt?.length) out.filterPrompt = selection.filterPrompt;
   if (selection.filterProvider?.length) out.filterProvider = selection.filterProvider;
+  if (selection.filterCase?.length) out.filterCase = selection.filterCase;
   if (selection.shard) out.shard = selection.shard;
   return out;
 }
@@ -257,6 +259,7 @@ function flagOf(name: keyof RunSelection): string {
     limit: "--limit",
     filterPrompt: "--filter-prompt",
     filterProvider: "--filter-provider",
+    filterCase: "--filter-case",
     shard: "--shard",
   }[name];
 }

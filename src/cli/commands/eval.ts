@@ -29,6 +29,8 @@ type EvalFlags = FlagValues<
   | "limit"
   | "filterPrompt"
   | "filterProvider"
+  | "filterCase"
+  | "watch"
   | "json"
   | "cache"
   | "refreshCache"
@@ -57,6 +59,10 @@ export async function evalCommand(
   flags: EvalFlags,
   io: CliIo,
 ): Promise<number> {
+  if (flags.watch) {
+    const { watchCommand } = await import("./eval-watch.js");
+    return watchCommand(configPath, flags, io);
+  }
   const suite = await loadConfig(configPath, { env: io.env, cwd: io.cwd });
   if (suite.providerNote) io.stderr.write(`${suite.providerNote}\n`);
   // Flags over the config: how often each case runs, the level of verdicts and gates.
@@ -75,6 +81,7 @@ export async function evalCommand(
     limit: flags.limit,
     filterPrompt: flags.filterPrompt,
     filterProvider: flags.filterProvider,
+    filterCase: flags.filterCase,
     shard: flags.shard,
     env: io.env,
   };

@@ -123,6 +123,83 @@ describe("renderTerminalReport", () => {
   });
 });
 
+describe("the terminal charts", () => {
+  /** The bar of a variant's line in the interval chart. */
+  function barOf(text: string, name: string): string {
+    const line = text.split("\n").find((l) => l.startsWith(`  ${name}`))!;
+    return / {2}([·━●]{10,}) {2}/.exec(line)![1];
+  }
+
+  it("draw each variant's accuracy as a dot inside its 95% interval, on one 0–100% scale", () => {
+    const text = renderTerminalReport(record([]), { color: false, width: 100 });
+    expect(text).toContain("accuracy and its 95% interval");
+    // zero-shot: 70.0% in [39.68%, 89.22%]; cot: 90.0% in [59.58%, 98.21%] (the record's numbers).
+    for (const [name, accuracy, low, high] of [
+      ["zero-shot · m", 0.7, 0.3968, 0.8922],
+      ["cot · m", 0.9, 0.5958, 0.9821],
+    ] as const) {
+      const bar = barOf(text, name);
+      const at = (v: number) => Math.round(v * (bar.length - 1));
+      expect(bar.indexOf("●")).toBe(at(accuracy));
+      expect(bar.indexOf("━")).toBe(at(low));
+      expect(bar.lastIndexOf("━")).toBe(at(high));
+      expect(bar.replace(/[━●]/g, "").length).toBe(bar.length - (at(high) - at(low) + 1));
+    }
+  });
+
+  it("fit the terminal's width, and are plain text without colour", () => {
+    const narrow = renderTerminalReport(record([]), { color: false, width: 70 });
+    const wide = renderTerminalReport(record([]), { color: false, width: 160 });
+    expect(barOf(narrow, "cot · m").length).toBeLessThan(barOf(wide, "cot · m").length);
+    for (const text of [narrow, wide]) {
+      const chart = text.slice(text.indexOf("accuracy and its"));
+      for (const line of chart.split("\n").filter((l) => l.includes("●")))
+        expect(line.length, line).toBeLessThanOrEqual(text === narrow ? 70 : 160);
+    }
+    expect(narrow).not.toContain("\u001b");
+    // With colour, the interval is one cyan run (ESC[36m … ESC[39m).
+    expect(renderTerminalReport(record([]), { color: true })).toContain(`\u001b[36m${"━".repeat(3)}`);
+  });
+
+  /** The record swept over k with these accuracies, under the configured prompt id `base`. */
+  function sweep(base: string, ks: number[], accuracies: number[]): RunRecord {
+    const swept = record([]);
+    swept.config.prompts = ks.map((k) => ({
+      id: `${base}@k=${k}`,
+      baseId: base,
+      sweep: { k },
+      template: "",
+    }));
+    swept.summary = accuracies.map((accuracy, i) => ({
+      ...swept.summary[0],
+      prompt: `${base}@k=${ks[i]}`,
+      accuracy,
+      ci95: [Math.max(0, accuracy - 0.2), Math.min(1, accuracy + 0.2)] as [number, number],
+    }));
+    return swept;
+  }
+
+  it("show a k-sweep as a sparkline with its values", () => {
+    const text = renderTerminalReport(sweep("few", [0, 2, 4], [0, 0.5, 1]), { color: false, width: 100 });
+    // Eight levels over 0–100%: 0 → the lowest, 50% → round(3.5) = the fifth, 100% → the highest.
+    expect(text).toMatch(/accuracy by k\n {2}few · m {2}▁▅█ {2}k=0 0\.0% · k=2 50\.0% · k=4 100\.0%\n/);
+  });
+
+  it("cut a sparkline's values to the width: the ends and the best, else the best alone", () => {
+    const ks = [0, 1, 2, 4, 8];
+    const accuracies = [0.1, 0.6, 0.9, 0.7, 0.5];
+    const wide = renderTerminalReport(sweep("few", ks, accuracies), { color: false, width: 100 });
+    expect(wide).toContain("  few · m  ▂▅▇▆▅  k=0 10.0% · k=1 60.0% · k=2 90.0% · k=4 70.0% · k=8 50.0%\n");
+    const cut = renderTerminalReport(sweep("few", ks, accuracies), { color: false, width: 60 });
+    expect(cut).toContain("  few · m  ▂▅▇▆▅  k=0 10.0% … k=8 50.0%, best k=2 90.0%\n");
+    const name = "a-much-longer-prompt-name";
+    const narrow = renderTerminalReport(sweep(name, ks, accuracies), { color: false, width: 60 });
+    expect(narrow).toContain(`  ${name} · m  ▂▅▇▆▅  best k=2 90.0%\n`);
+    for (const line of [...cut.split("\n"), ...narrow.split("\n")].filter((l) => l.includes("▂▅▇▆▅")))
+      expect(line.length).toBeLessThanOrEqual(60);
+  });
+});
+
 describe("renderJsonSummary", () => {
   it("prints the summary rows with the record version and no cases", () => {
     const parsed = JSON.parse(renderJsonSummary(record([failing])));

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,6 +35,17 @@ afterAll(async () => {
 const js = (path: string, extra: Record<string, unknown> = {}) => ({ type: "js", path, ...extra });
 
 describe("js scorer", () => {
+  it("an edited scorer file is loaded again (eval --watch builds the scorers anew in one process)", async () => {
+    const file = join(dir, "edited.mjs");
+    await writeFile(file, "export default (output) => output === 'a';");
+    expect((await score(js("edited.mjs"), "a", "", { baseDir: dir })).pass).toBe(true);
+    await writeFile(file, "export default (output) => output === 'b';");
+    // A later modification time, as an editor's save gives.
+    await utimes(file, new Date(), new Date(Date.now() + 5000));
+    expect((await score(js("edited.mjs"), "a", "", { baseDir: dir })).pass).toBe(false);
+    expect((await score(js("edited.mjs"), "b", "", { baseDir: dir })).pass).toBe(true);
+  });
+
   it("turns a boolean into score 1 or 0", async () => {
     const pass = await score(js("boolean.mjs"), "It is Paris.", "Paris", { baseDir: dir });
     expect(pass).toMatchObject({ pass: true, score: 1, reason: "js scorer boolean.mjs: pass" });
