@@ -5,6 +5,7 @@
 //   npm run bench                        (builds first; ~6.5 min on 2 cores, ~8 while the 100k run hits its cap)
 //   node bench/run.js [--quick] [--all]  (--quick: small sizes, a smoke run of about half a minute;
 //                                         --all: add 20,000 jobs at -j 16 and 50 ms, one more minute)
+//   node bench/run.js --leak-guard-only  (only section 4, the leak guard's cost: about two minutes)
 //   node bench/cpuprofile-top.js <file>  (where a `node --cpu-prof` run spent its time)
 import { spawn, spawnSync } from "node:child_process";
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +24,8 @@ const TEMPLATES = { a: "Q: {{question}}", b: "Question: {{question}}\nAnswer:" }
 const QUICK = process.argv.includes("--quick");
 /** Also run 20,000 jobs at -j 16 and 50 ms: a minute of waiting that only confirms the -j 64 row. */
 const ALL = process.argv.includes("--all");
+/** Only the leak guard's section (4): what its cost is, without the rest of the bench. */
+const LEAK_GUARD_ONLY = process.argv.includes("--leak-guard-only");
 
 /**
  * One throughput row: `cases` × 2 prompts at `concurrency` and `latency` ms. `repeats` > 1 for short
@@ -84,6 +87,8 @@ const TARGETS = {
   floorRatio: 1.3,
   latencyEfficiency: 0.95,
   memoryRatio: 1.3,
+  /** The leak guard at the start of a 100,000-case run with a 1,000-example pool, against `leak: allow`. */
+  leakGuardStartRatio: 1.1,
 };
 
 const log = (text) => process.stderr.write(`${text}\n`);
@@ -108,6 +113,13 @@ async function main() {
   const rss = detectRssMethod();
   const machine = describeMachine();
   log(`promptsmith bench${QUICK ? " (quick)" : ""} in ${tmp}`);
+  if (LEAK_GUARD_ONLY) {
+    const loadBefore = loadavg();
+    const leakGuard = await measureLeakGuard(rss);
+    notes.push(`load average (1 min) before / after: ${loadBefore} / ${loadavg()}`);
+    printReport({ machine, rss, leakGuard });
+    return;
+  }
 
   const datasets = new Map();
   for (const n of new Set([CHECK_CASES, ...PLAN.throughput.map((r) => r.cases), ...PLAN.memoryCases])) {
@@ -337,13 +349,144 @@ async function main() {
     });
   }
 
+  // 4. The leak guard: its cost at a run's start and over a whole run.
+  const leakGuard = await measureLeakGuard(rss);
+
   notes.push(
     `load average (1 min) before / after: ${loadBefore} / ${loadavg()} (other work on this machine shows up in wall times; CPU s is less sensitive to it)`,
   );
-  printReport({ machine, rss, startup, throughput, memory });
+  printReport({ machine, rss, startup, throughput, memory, leakGuard });
 }
 
-function printReport({ machine, rss, startup, throughput, memory }) {
+/**
+ * The leak guard's cost, each run against the same config with `leak: allow` (no guard): at the
+ * start of a run (`render`, which loads the pool, builds the guard and renders the first case) with
+ * a 1,000-example pool and with a 100,000-example one (a train split used whole), and over a whole
+ * 100,000-case eval on the echo provider (no network: the guard's share is as large as it gets).
+ * 1% of the pool's rows are copies of test cases, so the guard has real work; the run checks it
+ * counted each of them.
+ */
+async function measureLeakGuard(rss) {
+  const cases = QUICK ? 10_000 : 100_000;
+  const runs = QUICK ? 3 : 5;
+  const env = { ...process.env, NO_COLOR: "1", CI: "1" };
+  const data = writeLeakData(cases, [1_000, cases]);
+  const rows = [];
+  for (const pool of [1_000, cases]) {
+    log(`leak guard: start of a ${cases}-case run, ${pool}-example pool (×${runs}) …`);
+    const row = { pool, cases, kind: "start" };
+    for (const leak of ["allow", "guard"]) {
+      const config = writeLeakConfig(data, pool, leak);
+      const times = [];
+      for (let i = 0; i < runs; i++) {
+        const run = await measure([CLI, "render", config], { env, rss });
+        if (run.code !== 0) throw new Error(`render (${leak}) exited ${run.code}: ${run.stderr}`);
+        times.push(run);
+      }
+      row[leak] = {
+        wallMs: median(times.map((t) => t.wallMs)),
+        cpuS: median(times.map((t) => t.cpuS)),
+        rssKb: median(times.map((t) => t.rssKb)),
+      };
+    }
+    rows.push(row);
+  }
+  log(`leak guard: a whole ${cases}-case eval on the echo provider, 1000-example pool …`);
+  const whole = { pool: 1_000, cases, kind: "run" };
+  for (const leak of ["allow", "guard"]) {
+    const run = await measure([CLI, "eval", writeLeakConfig(data, 1_000, leak), "--json", "--no-cache"], {
+      env,
+      rss,
+      timeoutMs: PLAN.memoryTimeoutMs,
+    });
+    let problem = run.code === 0 ? undefined : `exit ${run.code}: ${firstLine(run.stderr)}`;
+    if (!problem) {
+      const [row] = JSON.parse(run.stdout).summary;
+      const counted = row.leaks?.cases ?? 0;
+      const expected = leak === "guard" ? data.copies.get(1_000) : 0;
+      if (row.total !== cases) problem = `${row.total} cases reported, expected ${cases}`;
+      else if (counted !== expected) problem = `${counted} cases with a copy counted, expected ${expected}`;
+    }
+    whole[leak] = { wallMs: run.wallMs, cpuS: run.cpuS, rssKb: run.rssKb, ok: !problem, problem };
+  }
+  rows.push(whole);
+  const [start] = rows;
+  // CPU where /usr/bin/time gives it: a start is a fraction of a second, and on a shared machine its
+  // wall time is mostly the other jobs' (2.0× wall against 1.12× CPU in one run).
+  const byCpu = Number.isFinite(start.guard.cpuS) && Number.isFinite(start.allow.cpuS);
+  const ratio = byCpu ? start.guard.cpuS / start.allow.cpuS : start.guard.wallMs / start.allow.wallMs;
+  targets.push({
+    name: `leak guard: start of a ${cases}-case run with a 1,000-example pool ≤ ${TARGETS.leakGuardStartRatio}× without the guard (${byCpu ? "CPU" : "wall"})`,
+    pass: ratio <= TARGETS.leakGuardStartRatio,
+    detail: `${fmt(ratio, 3)}× (CPU ${fmt(start.guard.cpuS, 3)} s vs ${fmt(start.allow.cpuS, 3)} s; median wall ${fmt(start.guard.wallMs, 0)} ms vs ${fmt(start.allow.wallMs, 0)} ms)`,
+  });
+  return rows;
+}
+
+/**
+ * Question/answer rows of 12–40 words from a skewed 3,000-word vocabulary (a fixed seed), the test
+ * set and "train splits" of the given sizes; 1% of each split's rows are copies of test cases.
+ */
+function writeLeakData(cases, pools) {
+  const dir = join(tmp, "leaks");
+  mkdirSync(dir, { recursive: true });
+  // mulberry32: an LCG in doubles (as writeDataset's) loses bits past 2^53 and falls into short
+  // cycles, which here would write the same sentences again and again: real near-copies.
+  let state = 18;
+  const next = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const sentence = () =>
+    Array.from({ length: 12 + Math.floor(next() * 29) }, () => `w${Math.floor(3000 * next() ** 3)}`).join(
+      " ",
+    );
+  const test = [];
+  for (let i = 0; i < cases; i++)
+    test.push({ id: `case-${i}`, question: `${sentence()}?`, answer: String(i % 97) });
+  const testPath = join(dir, `test-${cases}.jsonl`);
+  writeFileSync(testPath, `${test.map((row) => JSON.stringify(row)).join("\n")}\n`);
+  const paths = new Map();
+  const copies = new Map();
+  for (const size of pools) {
+    const lines = [];
+    let copied = 0;
+    for (let i = 0; i < size; i++) {
+      const copy = i % 100 === 50;
+      if (copy) copied++;
+      const row = copy
+        ? { ...test[(i * 7919) % cases], id: `train-${i}` }
+        : { id: `train-${i}`, question: `${sentence()}?`, answer: String(i % 89) };
+      lines.push(JSON.stringify(row));
+    }
+    const path = join(dir, `pool-${size}.jsonl`);
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    paths.set(size, path);
+    copies.set(size, copied);
+  }
+  return { testPath, paths, copies };
+}
+
+function writeLeakConfig(data, pool, leak) {
+  const dir = join(tmp, "leaks", `config-${pool}-${leak}`);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "promptsmith.yaml");
+  const yaml = [
+    "providers: [echo]",
+    "prompts:",
+    "  - id: fs",
+    `    text: ${JSON.stringify("{{#each shots}}Q: {{question}}\nA: {{answer}}\n\n{{/each}}Q: {{question}}\nA:")}`,
+    `    shots: { from: ${JSON.stringify(data.paths.get(pool))}, k: 4${leak === "allow" ? ", leak: allow" : ""} }`,
+    `tests: { path: ${JSON.stringify(data.testPath)}, expected: answer }`,
+    "cache: false",
+  ];
+  writeFileSync(path, `${yaml.join("\n")}\n`);
+  return path;
+}
+
+function printReport({ machine, rss, startup, throughput, memory, leakGuard }) {
   const out = [];
   const flags = process.argv.slice(2).join(" ");
   const command =
@@ -368,6 +511,40 @@ function printReport({ machine, rss, startup, throughput, memory }) {
     "- floor: bench/floor.js, bare `fetch` + promise pool. Diagnostics, no target: the same loop over undici's dispatcher (the transport eval uses instead of fetch), through the `openai` client over that transport (eval minus promptsmith's own work), and at 0 ms eval with the response cache on, as users run it by default, from an empty cache (what writing every answer costs)",
   );
   for (const note of notes) out.push(`- ${note}`);
+  if (startup) printMainSections(out, { startup, throughput, memory });
+  if (leakGuard) {
+    out.push("");
+    out.push(
+      "## Leak guard (echo provider; `render` is a run's start: pool loaded, guard built, first case rendered)",
+    );
+    out.push("");
+    out.push(
+      "| what | cases | pool | without (leak: allow) wall ms | with the guard wall ms | × wall | × CPU | peak RSS MB without / with | check |",
+    );
+    out.push("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (const row of leakGuard) {
+      const what = row.kind === "start" ? "start (`render`, median)" : "whole `eval`";
+      const problem = row.guard.problem ?? row.allow.problem;
+      out.push(
+        `| ${what} | ${row.cases} | ${row.pool} | ${fmt(row.allow.wallMs, 0)} | ${fmt(row.guard.wallMs, 0)} | ${fmt(row.guard.wallMs / row.allow.wallMs, 3)} | ${fmt(row.guard.cpuS / row.allow.cpuS, 3)} | ${mb(row.allow.rssKb)} / ${mb(row.guard.rssKb)} | ${problem ? `**${problem}**` : "ok"} |`,
+      );
+    }
+  }
+  out.push("");
+  out.push("## Targets");
+  out.push("");
+  for (const t of targets) out.push(`- ${t.pass ? "PASS" : "**FAIL**"} ${t.name}: ${t.detail}`);
+  const failed = targets.filter((t) => !t.pass).length;
+  out.push("");
+  out.push(
+    failed === 0
+      ? `All ${targets.length} targets met.`
+      : `**${failed} of ${targets.length} targets FAILED** (see above).`,
+  );
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+function printMainSections(out, { startup, throughput, memory }) {
   out.push("");
   out.push(`## Start-up (median of ${PLAN.startupRuns} runs)`);
   out.push("");
@@ -409,18 +586,6 @@ function printReport({ machine, rss, startup, throughput, memory }) {
       `| ${row.cases}${row.resumed ? " (--resume, all replayed)" : ""} | ${row.jobs} | ${fmt(row.run.wallMs / 1000, 2)} | ${fmt(row.run.cpuS, 2)} | ${fmt(row.run.wallRate, 0)} | ${mb(row.run.rssKb)} | ${fmt(lastLiveMb, 1)} / ${fmt(maxLiveMb, 1)} | ${fullGcs} | ${row.run.ok ? "ok" : `**${row.run.problem}**`} |`,
     );
   }
-  out.push("");
-  out.push("## Targets");
-  out.push("");
-  for (const t of targets) out.push(`- ${t.pass ? "PASS" : "**FAIL**"} ${t.name}: ${t.detail}`);
-  const failed = targets.filter((t) => !t.pass).length;
-  out.push("");
-  out.push(
-    failed === 0
-      ? `All ${targets.length} targets met.`
-      : `**${failed} of ${targets.length} targets FAILED** (see above).`,
-  );
-  process.stdout.write(`${out.join("\n")}\n`);
 }
 
 /** Checks a run did all its work: exit 0, every job reported without error, `sent` requests at the stub (default: one per job). */

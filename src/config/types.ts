@@ -38,6 +38,11 @@ export interface ShotsSpec {
   draws: number;
   /** The embedding model and endpoint; set when `select` is `embedding` or `embedding:` was written. */
   embedding?: EmbeddingSpec;
+  /**
+   * What to do with examples that copy a case: `exclude` exact and near-copies, `warn` (keep and flag
+   * both), `allow` (no check). Absent (the default): exact copies excluded, near-copies flagged.
+   */
+  leak?: "exclude" | "warn" | "allow";
 }
 
 /** Retrieval of reference passages for knowledge-enhanced prompts. */
@@ -48,6 +53,8 @@ export interface ContextSpec {
   k: number;
   /** The case field used as the query (default `question`). */
   field: string;
+  /** `copies`: drop retrieved passages that copy the case's question; absent: keep and flag them. */
+  exclude?: "copies";
 }
 
 /** A second call that asks for the final answer given the reasoning (two-stage extraction). */

@@ -5,6 +5,7 @@ import { createTokenCounter, encodingForModel, isOpenAIModelName } from "../fews
 import { isEchoId } from "../providers/index.js";
 import { BATCH_DISCOUNT, priceOf } from "../providers/pricing.js";
 import type { ChatMessage, ProviderSpec } from "../providers/types.js";
+import type { LeakCounts } from "../record/types.js";
 import { endpointOf, isAnswered } from "../runner/execute.js";
 import { iterateJobs, type Shard } from "../runner/jobs.js";
 import { prepareVariants, renderJob } from "../runner/prepare.js";
@@ -44,6 +45,8 @@ export interface EstimateRow {
   completionTokens: number;
   /** USD for the requests the cache does not answer, or null when the price of the model is unknown. */
   cost: number | null;
+  /** Contamination guard: of the `checked` results, how many would have a copy excluded or flagged. */
+  leaks?: LeakCounts & { checked: number; guarded: ("shots" | "context")[] };
 }
 
 /** What a run would cost, before any request is sent. */
@@ -120,7 +123,7 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
       filterCase: options.filterCase,
     })) {
       const spec: ProviderSpec = job.bound;
-      const { messages } = await renderJob(job.variant, job.testCase, job.draw);
+      const { messages, leaks, guarded } = await renderJob(job.variant, job.testCase, job.draw);
       const count = counters.get(modelOf(spec) ?? "")!;
       const samples = job.variant.prompt.samples;
       const params = { ...spec.params, ...job.variant.prompt.params };
@@ -145,6 +148,13 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
         rows.set(key, row);
         billable.set(row, { prompt: 0, completion: 0 });
         specOf.set(row, spec);
+      }
+      if (leaks && guarded) {
+        row.leaks ??= { checked: 0, cases: 0, excluded: 0, flagged: 0, guarded };
+        row.leaks.checked++;
+        if (leaks.length > 0) row.leaks.cases++;
+        if (leaks.some((leak) => leak.action === "excluded")) row.leaks.excluded++;
+        if (leaks.some((leak) => leak.action === "flagged")) row.leaks.flagged++;
       }
       const extraCalls = job.variant.extract ? samples : 0;
       row.requests += 1 + extraCalls;

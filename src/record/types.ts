@@ -64,8 +64,8 @@ export interface CaseResult {
   extraction?: ExtractionRecord;
   /** Which run of the case this is, when the prompt repeats every case (`repeat: k`), from 0. */
   repeat?: number;
-  /** Contamination guard: ids of examples or passages excluded (or flagged) as copies of this case. */
-  leaks?: { id: string; source: string; kind: "exact" | "near"; action: "excluded" | "flagged" }[];
+  /** Contamination guard: the examples and passages found to be copies of this case; absent when none. */
+  leaks?: CaseLeak[];
   /**
    * Each scorer's own result by name (its `name:`, else its type), when several scorers are
    * combined or one asked a model (a judge: its messages, answer and verdict are in `calls`).
@@ -126,8 +126,8 @@ export interface SummaryRow {
   scoreCi95?: [number, number];
   /** Repeated runs (`repeat: k`): pass@k (any repeat passed), pass^k (all passed), and the flaky cases. */
   repeat?: RepeatSummary;
-  /** Contamination guard: cases that had an example or passage excluded or flagged as a copy. */
-  leaks?: number;
+  /** Contamination guard: cases that had an example or passage excluded or flagged as a copy; absent when none. */
+  leaks?: LeakCounts;
   /** Each scorer's own numbers by name, over the cases it scored (errored cases have none). */
   scorers?: Record<string, ScorerSummary>;
   /** Estimated spend in US dollars: the tokens at the provider's recorded list price, when it has one. */
@@ -144,6 +144,34 @@ export interface ScorerSummary {
   passRate: number;
   /** Cases whose answer (or verdict) it could not read. */
   unparsed: number;
+}
+
+/** An example or retrieved passage the contamination guard found to be a copy of the case. */
+export interface CaseLeak {
+  /** `shots`: an example of the pool; `context`: a retrieved passage. */
+  in: "shots" | "context";
+  /** The example's id, or the passage as `<file>#<chunk>`. */
+  id: string;
+  /** Where it is: file and line relative to the config (`data/train.jsonl:3`, `docs/faq.md:12`), or `builtin:<pool>`. */
+  source: string;
+  /** `exact`: the same text once case, spacing, punctuation and Unicode forms are set aside; `near`: a near-copy. */
+  kind: "exact" | "near";
+  /** 1 for an exact copy; else the share of word 3-grams in common (Jaccard for examples, of the question for passages). */
+  similarity: number;
+  /** `excluded`: never shown, the next-best took its place; `flagged`: left in place and reported. */
+  action: "excluded" | "flagged";
+  /** Of a flagged copy: whether it was in this prompt. */
+  shown?: boolean;
+}
+
+/** How many results had a copy excluded or flagged (a result may count under both). */
+export interface LeakCounts {
+  /** Results with any copy. */
+  cases: number;
+  /** Results with a copy excluded. */
+  excluded: number;
+  /** Results with a copy flagged. */
+  flagged: number;
 }
 
 /** What `repeat: k` adds to a summary row; `total` etc. then count cases, each folded by `require`. */

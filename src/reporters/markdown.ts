@@ -6,6 +6,7 @@
  * table, open a link or inject HTML.
  */
 import type { CaseResult, Comparison, GateResult, RunRecord, SummaryRow } from "../record/types.js";
+import { leakLines } from "./leaks.js";
 import { compactNumber, duration, oneLine, percent, showValue } from "./text.js";
 
 /** Options of the Markdown report. */
@@ -188,6 +189,8 @@ export function renderMarkdownReport(record: RunRecord, options: MarkdownReportO
 
   if (record.summary.length > 0) blocks.push(summaryTable(record.summary));
   else blocks.push("_No case finished._");
+  const leaks = leakLines(record);
+  if (leaks.length > 0) blocks.push(leaks.map((line) => `- ${escapeMarkdown(line)}`).join("\n"));
 
   if (record.comparisons && record.comparisons.length > 0) {
     blocks.push(`${h(1)} Comparisons against the baseline`, comparisonsTable(record.comparisons));

@@ -1,6 +1,7 @@
 import { Chalk } from "chalk";
 import type { CaseResult, RunRecord, SummaryRow } from "../record/types.js";
 import { comparisonLines, failedGateLines } from "./comparisons.js";
+import { leakLines } from "./leaks.js";
 import { compactNumber, duration, oneLine, percent, sanitizeForTerminal, showValue } from "./text.js";
 
 /** Options of the terminal report. */
@@ -112,6 +113,8 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
     );
   lines.push(...intervalChart(record, c, width));
   lines.push(...sweepCharts(record, c, width));
+  const leaks = leakLines(record);
+  if (leaks.length > 0) lines.push("", ...leaks);
   lines.push(...comparisonLines(record.comparisons ?? [], c, { alpha: record.config.compare?.alpha }));
   lines.push(...failedGateLines(record.gates, c));
 

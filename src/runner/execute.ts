@@ -202,6 +202,7 @@ export async function executeJob(
   base.messages = rendered.messages;
   if (rendered.shots) base.shots = rendered.shots;
   if (rendered.context) base.context = rendered.context;
+  if (rendered.leaks && rendered.leaks.length > 0) base.leaks = rendered.leaks;
   base.promptHash = rendered.promptHash;
   base.expected = testCase.expected;
   base.latencyMs = Math.round(first.latencyMs);

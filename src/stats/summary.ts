@@ -36,6 +36,8 @@ export interface SummaryInput {
   draw?: number;
   samples?: { pass: boolean }[];
   agreement?: number;
+  /** Copies of the case the contamination guard excluded or flagged. */
+  leaks?: readonly { action: "excluded" | "flagged" }[];
   /** Case id and score: with `repeat`, the runs of one case are folded into one. */
   id?: string;
   score?: number;
@@ -70,6 +72,9 @@ interface Group {
   maxSamples: number;
   /** Per draw: [passed, total]. */
   draws: Map<number, [number, number]>;
+  leakCases: number;
+  leakExcluded: number;
+  leakFlagged: number;
   /** Per scorer name, in the order first seen: every run it scored counts. */
   scorers: Map<string, ScorerTally>;
   /** Every counted case's score, for the mean and its interval. */
@@ -172,6 +177,9 @@ export function createSummaryAccumulator(options: SummaryOptions = {}) {
           agreementSum: 0,
           maxSamples: 0,
           draws: new Map(),
+          leakCases: 0,
+          leakExcluded: 0,
+          leakFlagged: 0,
           scorers: new Map(),
           scores: new Float64Array(64),
           scoreCount: 0,
@@ -202,6 +210,12 @@ export function createSummaryAccumulator(options: SummaryOptions = {}) {
           if (part.pass) tally.passes++;
           if (part.unparsed) tally.unparsed++;
         }
+      }
+      // Counted once a case (its first run when it repeats), as `total` counts cases.
+      if (result.leaks && result.leaks.length > 0 && !(result.repeat !== undefined && result.repeat > 0)) {
+        group.leakCases++;
+        if (result.leaks.some((leak) => leak.action === "excluded")) group.leakExcluded++;
+        if (result.leaks.some((leak) => leak.action === "flagged")) group.leakFlagged++;
       }
       const score = result.error ? 0 : (result.score ?? (result.pass ? 1 : 0));
       if (result.repeat === undefined) {
@@ -286,6 +300,8 @@ export function createSummaryAccumulator(options: SummaryOptions = {}) {
           const { mean, sd } = meanAndSd(accuracies);
           row.draws = { n: accuracies.length, accuracies, mean, sd };
         }
+        if (g.leakCases > 0)
+          row.leaks = { cases: g.leakCases, excluded: g.leakExcluded, flagged: g.leakFlagged };
         if (g.scorers.size > 0) {
           row.scorers = {};
           for (const [name, t] of g.scorers) {

@@ -131,7 +131,7 @@ describe("the HTML report in Chromium", () => {
     await page.close();
   });
 
-  it("shows the optional numbers a record may carry: repeats, compliance, mean score, samples, draws", async () => {
+  it("shows the optional numbers a record may carry: repeats, compliance, mean score, leaks, cost, samples, draws", async () => {
     const record = interactiveRecord();
     record.summary[0] = {
       ...record.summary[0],
@@ -147,6 +147,8 @@ describe("the HTML report in Chromium", () => {
         flaky: 2,
         flakyIds: ["c3", "c9"],
       },
+      leaks: { cases: 2, excluded: 1, flagged: 1 },
+      cost: 0.01234,
     };
     record.summary[1] = { ...record.summary[1], samples: { n: 5, singleAccuracy: 0.7, agreement: 0.82 } };
     record.summary[2] = {
@@ -159,6 +161,10 @@ describe("the HTML report in Chromium", () => {
     expect(cards[0]).toContain("mean score0.612 [0.410, 0.800]");
     expect(cards[0]).toContain("pass@3 75.0% · pass^3 50.0% · pass@1 60.0% · 2 flaky");
     expect(cards[0]).toContain("flaky casesc3, c9");
+    expect(cards[0]).toContain(
+      "leaks2 cases had a copy of itself in an example or passage (1 excluded, 1 flagged)",
+    );
+    expect(cards[0]).toContain("cost$0.0123 (list price)");
     expect(cards[1]).toContain("maj@5 83.3% · single sample 70.0% · agreement 82%");
     expect(cards[2]).toContain("2 draws: 45.0% ± 7.1 (40.0%, 50.0%)");
     expect(errors).toEqual([]);

@@ -399,7 +399,9 @@
         ["from cache", row.cacheHits ? `${row.cacheHits} of ${row.total}` : undefined],
         [
           "leaks",
-          row.leaks ? `${plural(row.leaks, "case")} had a copy of itself excluded or flagged` : undefined,
+          row.leaks?.cases
+            ? `${plural(row.leaks.cases, "case")} had a copy of itself in an example or passage (${row.leaks.excluded} excluded, ${row.leaks.flagged} flagged)`
+            : undefined,
         ],
       ]);
       const comparisons = comparisonsOf(row).map((c) => h("div", {}, [comparisonLine(c)]));
