@@ -14,8 +14,10 @@ import type { ShotRow } from "../../../src/fewshot/types.js";
 import { createRng } from "../../../src/rng.js";
 
 // Reference similarities below were computed from scratch with Python 3.11 (re.split on [^\w]+
-// after unicodedata.normalize("NFKC", text).lower(); sets of word 3-gram tuples; |A∩B| / |A∪B|),
-// the script in the report of issue 18, not with this module.
+// after unicodedata.normalize("NFKC", text).lower(); sets of word 3-gram tuples; |A∩B| / |A∪B|
+// for examples, |Q∩P| / |Q| for a question in a passage), not with this module:
+//   words = lambda t: [w for w in re.split(r"[^\w]+", unicodedata.normalize("NFKC", t).lower()) if w]
+//   grams = lambda t: {tuple(words(t)[i:i + 3]) for i in range(len(words(t)) - 2)}
 const NATALIA =
   "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?";
 const BETTY =
