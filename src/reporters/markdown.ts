@@ -5,7 +5,9 @@
  * escaped for its place (a table cell, inline text, a fenced block), so no output can break a
  * table, open a link or inject HTML.
  */
+
 import type { CaseResult, Comparison, GateResult, RunRecord, SummaryRow } from "../record/types.js";
+import { formatP } from "../stats/gates.js";
 import { leakLines } from "./leaks.js";
 import { compactNumber, duration, oneLine, percent, showValue } from "./text.js";
 
@@ -107,10 +109,7 @@ function signed(value: number, metric: Comparison["metric"]): string {
   return `${value > 0 ? "+" : value < 0 ? "−" : "±"}${text.replace("-", "")}${metric === "accuracy" ? " pp" : ""}`;
 }
 
-/** A p-value as people read it: three decimals, or "< 0.001". */
-export function formatP(p: number): string {
-  return p < 0.001 ? "< 0.001" : p.toFixed(3);
-}
+export { formatP };
 
 const VERDICT_MARK: Record<Comparison["verdict"], string> = {
   better: "🟢 better",

@@ -207,8 +207,9 @@ describe("the Markdown helpers", () => {
       "4 (1 excluded)",
       "−10.0 pp",
       "−30.0 pp … +10.0 pp",
-      "< 0.001",
-      "< 0.001",
+      // The same p-values as the terminal report prints them (stats/gates.ts formatP).
+      "0.0004",
+      "0.0008",
       "1 / 0",
       "🔴 worse",
     ]);
