@@ -12,6 +12,7 @@
  * as 32-bit hashes, never as strings.
  */
 import { cyrb53 } from "../key-set.js";
+import { fmix32 } from "../rng.js";
 import { textOf } from "./select.js";
 import type { ShotRow } from "./types.js";
 
@@ -86,16 +87,6 @@ export function comparedText(row: Record<string, unknown>, fields: CompareFields
 function mix(h: number, next: number): number {
   h = Math.imul(h ^ next, 0xcc9e2d51);
   return Math.imul((h << 15) | (h >>> 17), 0x1b873593) ^ (h >>> 13);
-}
-
-/** murmur3's finalizer: spreads the bits of the mixed hash. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** Word hashes and shingles of the text being shingled, reused: shingling allocates nothing per text. */
