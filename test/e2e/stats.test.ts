@@ -202,6 +202,14 @@ describe("compare", () => {
       "::error title=promptsmith gate failed%3A max-drop::new · openai:test-model: accuracy fell 5.3 points",
     );
     expect(inActions.stdout).not.toContain("::error");
+
+    // A hand-made file whose cases are not grouped by case is a located user error, not a crash.
+    const shuffled = JSON.parse(readFileSync(join(dir, "head.json"), "utf8")) as RunRecord;
+    shuffled.cases.push(shuffled.cases.shift()!);
+    writeFileSync(join(dir, "shuffled.json"), JSON.stringify(shuffled));
+    const bad = await runCli(["compare", join(dir, "base.json"), join(dir, "shuffled.json")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('shuffled.json: case "q00" appears again after other cases');
   });
 });
 
