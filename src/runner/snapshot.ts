@@ -15,7 +15,7 @@ import { open } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Suite } from "../config/types.js";
-import { UserError, unwritableFileError } from "../errors.js";
+import { formatLocation, isUserError, UserError, unwritableFileError } from "../errors.js";
 import type { ChatMessage, ProviderSpec } from "../providers/types.js";
 import { canonicalJson } from "../store/job-key.js";
 import { compareKeys, externalSort, type Keyed } from "./external-sort.js";
@@ -88,6 +88,11 @@ export interface SnapshotResult {
   removed: number;
   /** Whether there was a snapshot file to compare with. */
   existed: boolean;
+  /**
+   * Write mode only: why the old file could not be read (a merge conflict, lines out of order),
+   * `file:line: message`. It was written anew, and the counts of changes are 0: nothing to count against.
+   */
+  unreadable?: string;
 }
 
 /** Where a config's snapshot goes: beside it, `promptsmith.yaml` → `promptsmith.snap.jsonl`. */
@@ -138,7 +143,14 @@ export async function snapshot(options: SnapshotOptions): Promise<SnapshotResult
   const partial = `${path}.partial-${process.pid}`;
   const out = mode === "write" ? await openOutput(partial, path) : undefined;
   try {
-    const stored = existed ? readSnapshot(path) : emptyLines();
+    // Writing must be able to repair a broken file: what cannot be read is replaced, not compared.
+    const stored = !existed
+      ? emptyLines()
+      : mode === "write"
+        ? untilInvalid(readSnapshot(path), (error) => {
+            result.unreadable = `${error.location ? `${formatLocation(error.location)}: ` : ""}${error.message}`;
+          })
+        : readSnapshot(path);
     const onChange = mode === "check" ? options.onChange : undefined;
     let diff: typeof import("diff") | undefined;
     const changes = joinSorted(stored, counted, async (old, now) => {
@@ -165,6 +177,7 @@ export async function snapshot(options: SnapshotOptions): Promise<SnapshotResult
       }
     });
     for await (const now of changes) await out?.write(`${now.line}\n`);
+    if (result.unreadable) Object.assign(result, { unchanged: 0, changed: 0, added: 0, removed: 0 });
     if (out) {
       await out.close();
       renameSync(partial, path);
@@ -252,6 +265,19 @@ async function* joinSorted(
 
 async function* emptyLines(): AsyncGenerator<Keyed> {}
 
+/** The lines up to the first that makes the file invalid; `onInvalid` is told why, and the rest is dropped. */
+async function* untilInvalid(
+  lines: AsyncIterable<Keyed>,
+  onInvalid: (error: UserError) => void,
+): AsyncGenerator<Keyed> {
+  try {
+    yield* lines;
+  } catch (error) {
+    if (!isUserError(error) || error.code !== "snapshot-invalid") throw error;
+    onInvalid(error);
+  }
+}
+
 /** The requests of a snapshot file, checked to be in key order (the join depends on it). */
 async function* readSnapshot(path: string): AsyncGenerator<Keyed> {
   const lines = createInterface({
@@ -322,6 +348,8 @@ async function* renderRequests(suite: Suite): AsyncGenerator<Keyed> {
     model: providers[0] && modelOf(providers[0]),
   });
   for await (const job of iterateJobs(suite, variants, providers)) {
+    // Every run of a repeated case (`repeat: k`) sends the same request: it is one line.
+    if (job.repeat > 0) continue;
     const rendered = await renderJob(job.variant, job.testCase, job.draw);
     const request = snapshotRequest(job.bound, job.variant.prompt, rendered, {
       case: job.testCase.id,

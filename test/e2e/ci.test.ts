@@ -42,6 +42,18 @@ describe("promptsmith snapshot", () => {
     expect((await runCli(["snapshot", dir, "--check"], { env })).code).toBe(0);
     expect(readFileSync(join(dir, "promptsmith.snap.jsonl"), "utf8")).not.toContain(KEY);
 
+    // A snapshot broken by a merge is repaired by writing it again, with a warning saying why.
+    const snap = join(dir, "promptsmith.snap.jsonl");
+    const good = readFileSync(snap, "utf8");
+    writeFileSync(snap, `<<<<<<< HEAD\n${good}`);
+    const repair = await runCli(["snapshot", dir], { env });
+    expect(repair.code).toBe(0);
+    expect(repair.stderr).toContain(
+      `warning: the old snapshot could not be read (${snap}:1: this is not a promptsmith snapshot`,
+    );
+    expect(repair.stderr).not.toContain("since the last one");
+    expect(readFileSync(snap, "utf8")).toBe(good);
+
     const both = await runCli(["snapshot", dir, "--check", "--update"], { env });
     expect(both.code).toBe(2);
     expect(both.stderr).toContain("--check: --check and --update ask for opposite things");

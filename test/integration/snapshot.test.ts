@@ -178,4 +178,39 @@ describe("snapshot", () => {
     writeFileSync(path, "not a snapshot\n");
     expect((await run(dir, "check").catch((error) => error)).location).toEqual({ file: path, line: 1 });
   });
+
+  it("writes a repeated config's requests once (every run sends the same text), and checks clean", async () => {
+    const dir = project(2);
+    const config = join(dir, "promptsmith.yaml");
+    writeFileSync(config, `${readFileSync(config, "utf8")}repeat: 3\n`);
+    const { result, path } = await run(dir, "write");
+    expect(result.requests).toBe(2 * 2 * 2);
+    expect(readFileSync(path, "utf8").trimEnd().split("\n")).toHaveLength(1 + 8);
+    const check = await run(dir, "check");
+    expect(check.result).toMatchObject({ unchanged: 8, changed: 0, added: 0, removed: 0 });
+  });
+
+  it("repairs a file it cannot read when writing: says why, replaces it, counts no changes", async () => {
+    const dir = project(3);
+    const { path } = await run(dir, "write");
+    const good = readFileSync(path, "utf8");
+    const [header, ...lines] = good.trimEnd().split("\n");
+    // A merge left its markers in, and two requests out of order.
+    writeFileSync(
+      path,
+      `${[header, lines[1], lines[0], "<<<<<<< HEAD", ...lines.slice(2), ">>>>>>> theirs"].join("\n")}\n`,
+    );
+    const repaired = await run(dir, "write");
+    expect(repaired.result.unreadable).toBe(
+      `${path}:3: the requests are out of order (edited by hand, or merged)`,
+    );
+    expect(repaired.result).toMatchObject({ existed: true, changed: 0, added: 0, removed: 0, unchanged: 0 });
+    expect(readFileSync(path, "utf8")).toBe(good);
+    writeFileSync(path, "<<<<<<< HEAD\n");
+    expect((await run(dir, "write")).result.unreadable).toContain(
+      `${path}:1: this is not a promptsmith snapshot`,
+    );
+    expect(readFileSync(path, "utf8")).toBe(good);
+    expect((await run(dir, "check")).result.unchanged).toBe(12);
+  });
 });

@@ -38,11 +38,16 @@ export async function snapshotCommand(
   tuneHeapForLongRuns();
   if (!flags.check) {
     const result = await snapshot({ suite, mode: "write" });
-    const since = result.existed
-      ? result.changed + result.added + result.removed === 0
-        ? "; no request changed"
-        : `; since the last one: ${counts(result)}`
-      : "";
+    if (result.unreadable)
+      io.stderr.write(
+        `warning: the old snapshot could not be read (${sanitizeForTerminal(result.unreadable)}); it is replaced by the one written now\n`,
+      );
+    const since =
+      result.existed && !result.unreadable
+        ? result.changed + result.added + result.removed === 0
+          ? "; no request changed"
+          : `; since the last one: ${counts(result)}`
+        : "";
     io.stderr.write(`snapshot written to ${result.path}: ${plural(result.requests, "request")}${since}\n`);
     return ExitCode.ok;
   }
