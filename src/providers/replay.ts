@@ -100,7 +100,6 @@ export async function openCassette(path: string): Promise<Cassette> {
   }
   const index = new Map<string, Place | Place[]>();
   let header: CassetteHeader | undefined;
-  let at = 0;
   let number = 0;
   const invalid = (message: string) =>
     new UserError({
@@ -109,13 +108,8 @@ export async function openCassette(path: string): Promise<Cassette> {
       message,
       hint: "record the cassette again with promptsmith eval --record",
     });
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of lines) {
+  for await (const { line, at: start, bytes } of linesWithPlaces(path)) {
     number++;
-    const bytes = Buffer.byteLength(line);
-    const start = at;
-    // readline takes the line ending off; a cassette is written with "\n" alone.
-    at += bytes + 1;
     if (number === 1) {
       header = parseHeader(line);
       if (!header) throw invalid("this is not a promptsmith cassette (its first line is not the header)");
@@ -179,6 +173,36 @@ export async function openCassette(path: string): Promise<Cassette> {
       closeSync(fd);
     },
   };
+}
+
+/**
+ * The lines of a file with their places in bytes, found in the bytes themselves: a line ends at
+ * "\n", and a "\r" before it is not part of it, so a cassette checked out with CRLF endings
+ * (git's autocrlf on Windows) reads as the one written with "\n".
+ */
+async function* linesWithPlaces(path: string): AsyncGenerator<{ line: string } & Place> {
+  /** Bytes of the line not yet ended, from earlier chunks. */
+  let pending: Buffer[] = [];
+  /** Where in the file the unended line starts. */
+  let lineStart = 0;
+  let chunkStart = 0;
+  const place = (parts: Buffer[], at: number) => {
+    let bytes = Buffer.concat(parts);
+    if (bytes.at(-1) === 0x0d) bytes = bytes.subarray(0, -1);
+    return { line: bytes.toString("utf8"), at, bytes: bytes.length };
+  };
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    let from = 0;
+    for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, from)) {
+      yield place([...pending, chunk.subarray(from, end)], lineStart);
+      pending = [];
+      from = end + 1;
+      lineStart = chunkStart + from;
+    }
+    if (from < chunk.length) pending.push(chunk.subarray(from));
+    chunkStart += chunk.length;
+  }
+  if (pending.length > 0) yield place(pending, lineStart);
 }
 
 /** Where an entry's line is in the file, in bytes. */
