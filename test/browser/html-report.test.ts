@@ -9,9 +9,11 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunRecord } from "../../src/record/types.js";
+import { pageAssets } from "../../src/reporters/html/assets.js";
 import { renderHtmlComparison, renderHtmlReport } from "../../src/reporters/html/render.js";
 import { artifact, caseCount, drawnRowIds, openBrowser, openReport } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
@@ -128,6 +130,30 @@ describe("the HTML report in Chromium", () => {
     expect(cards[1]).toContain("+25.0 pts [+2.0 pts, +45.0 pts]");
     expect(await page.textContent("#gates h2")).toBe("Gates: 1 of 1 failed");
     expect(await page.textContent("#comparisons tbody")).toContain("no detectable difference");
+    await page.close();
+  });
+
+  it("runs its script when the page's files were checked out with CRLF line endings", async () => {
+    // git's autocrlf on Windows: the policy's hashes must be of the text the browser's parser
+    // hands on, where CRLF is LF.
+    const { script, style } = pageAssets();
+    const crlf = { script: script.replace(/\n/g, "\r\n"), style: style.replace(/\n/g, "\r\n") };
+    expect(crlf.script).toContain("\r\n");
+    const file = write("crlf.html", renderHtmlReport(interactiveRecord(), { assets: crlf }));
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    await page.goto(pathToFileURL(file).href);
+    // Short of openReport's minute: a refused script never marks the page ready.
+    const ready = await page
+      .waitForSelector("body[data-ready]", { timeout: 5_000 })
+      .then(() => true)
+      .catch(() => false);
+    expect(errors).toEqual([]);
+    expect(ready).toBe(true);
+    expect(await page.$$eval("#summary .card", (nodes) => nodes.length)).toBe(3);
     await page.close();
   });
 
