@@ -39,16 +39,23 @@ export interface CassetteProvider {
   completions?: boolean;
 }
 
+/**
+ * Which of a job's calls a request is, when not its answer: `extract` (the second call of two-stage
+ * answer extraction), `judge` (a scorer asking a model), `baseline` (the baseline's answer a
+ * pairwise judge compares with).
+ */
+export type CassetteCall = "extract" | "judge" | "baseline";
+
 /** One sample of one request, and what came back (an answer, or the error the call ended in). */
 export interface CassetteEntry {
   key: string;
   /** The job the request was made for. */
   case: string;
   prompt: string;
+  /** The provider asked: the job's, or for a judge's or the baseline's call, the one that answered it. */
   provider: string;
   draw?: number;
-  /** `extract` for the second call of two-stage answer extraction. */
-  call?: "extract";
+  call?: CassetteCall;
   request: {
     model?: string;
     completions?: boolean;
@@ -370,7 +377,7 @@ async function describeMiss(
     params: { ...replaying.params, ...request.params },
     sample: lookup.firstSample + missingAt,
   };
-  const head = `no recorded answer for this request${lookup.call === "extract" ? " (the extraction call)" : ""} in the cassette`;
+  const head = `no recorded answer for this request${lookup.call ? ` (${CALL_NAMES[lookup.call]})` : ""} in the cassette`;
   let best: { entry: CassetteEntry; differences: string[]; rank: number } | undefined;
   let sameProvider = 0;
   for await (const entry of cassette.entries()) {
@@ -395,6 +402,12 @@ async function describeMiss(
       : best.differences.slice(0, 3).join("; ");
   return `${head}; the nearest recorded request (${where}) differs in ${what}${best.differences.length > 3 ? ` and ${best.differences.length - 3} more` : ""}`;
 }
+
+const CALL_NAMES: Record<CassetteCall, string> = {
+  extract: "the extraction call",
+  judge: "the judge's call",
+  baseline: "the baseline's answer for the pairwise judge",
+};
 
 /** The fields in which two requests differ, each with what the cassette has and what was asked. */
 function differencesOf(recorded: CassetteEntry["request"], wanted: CassetteEntry["request"]): string[] {

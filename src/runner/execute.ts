@@ -1,5 +1,5 @@
 import { withCallSignal } from "../providers/call-signal.js";
-import type { CassetteProvider } from "../providers/replay.js";
+import type { CassetteCall, CassetteProvider } from "../providers/replay.js";
 import {
   type ChatMessage,
   type CompletionResponse,
@@ -67,10 +67,16 @@ export interface ExecuteContext {
   scorerProviders?: Map<string, BoundProvider>;
   /** Embeds texts through the cache, for `similar`. */
   embed?: EmbedCall;
-  /** The baseline variant's answer to a job's case, for `preference`; null when the job is the baseline. */
-  baseline?: (job: Job) => Promise<{ output: string; prompt: string; provider: string } | null>;
+  /**
+   * The baseline variant's answer to a job's case, for `preference`; null when the job is the
+   * baseline. With `tape`, the call is recorded on it (`--record`).
+   */
+  baseline?: (
+    job: Job,
+    tape?: TapeEntry[],
+  ) => Promise<{ output: string; prompt: string; provider: string } | null>;
   /** The model call handed to scorers, made once per run from this context. */
-  modelCall?: ModelCall;
+  modelCall?: JobModelCall;
 }
 
 /** The key a scorer's provider is found by: the whole spec, so two judges differing in any field differ. */
@@ -79,17 +85,29 @@ export function scorerProviderKey(spec: object): string {
 }
 
 /**
+ * A scorer's model call made for a job: recorded on the job's cassette tape (`--record`), and
+ * answered by the job's lookup when its provider replays a cassette.
+ */
+export type JobModelCall = (
+  request: ModelCallRequest,
+  at?: { job?: Job; tape?: TapeEntry[] },
+) => ReturnType<ModelCall>;
+
+/**
  * A scorer's model call as the run makes every call: through the cache, the calls in flight, the
  * rate limits and the budget (`beforeCall`/`afterCall`). A failed call is the provider's error,
  * named as the judge's, which the run records on the case.
  */
-export function createModelCall(context: ExecuteContext): ModelCall {
-  return async (request: ModelCallRequest) => {
+export function createModelCall(context: ExecuteContext): JobModelCall {
+  return async (request: ModelCallRequest, at = {}) => {
     const bound = context.scorerProviders?.get(scorerProviderKey(request.provider));
     if (!bound) throw new Error(`no provider was prepared for the scorer's ${request.provider.label}`);
     let generated: Awaited<ReturnType<typeof generate>>;
     try {
-      generated = await generate(bound, request.messages, request.params, 1, context);
+      generated = await generate(bound, request.messages, request.params, 1, context, {
+        ...at,
+        call: "judge",
+      });
     } catch (error) {
       if (!isProviderError(error) || error.kind === "aborted") throw error;
       throw new ProviderError(error.kind, `judge ${bound.provider.label}: ${error.message}`, {
@@ -149,9 +167,9 @@ export async function executeJob(
     context.scorerProviders || context.embed || context.baseline
       ? {
           messages: rendered.messages,
-          ...(context.modelCall ? { call: context.modelCall } : {}),
+          ...(context.modelCall ? { call: (request) => context.modelCall!(request, { job, tape }) } : {}),
           ...(context.embed ? { embed: context.embed } : {}),
-          ...(context.baseline ? { baseline: () => context.baseline!(job) } : {}),
+          ...(context.baseline ? { baseline: () => context.baseline!(job, tape) } : {}),
         }
       : undefined;
   const scored: ScoredSample[] = [];
@@ -306,11 +324,12 @@ interface Generation {
 }
 
 /** Where a generation stands among a job's calls, and the cassette tape it is recorded on. */
-interface GenerateAt {
+export interface GenerateAt {
   /** The index of the first sample (the extraction of sample i is sample i of its own request). */
   firstIndex?: number;
   tape?: TapeEntry[];
-  call?: "extract";
+  /** Which of a job's calls this is, when not its answer (see CassetteEntry.call). */
+  call?: CassetteCall;
   /** The job the call belongs to: a replay names its case and prompt when the cassette lacks it. */
   job?: Job;
 }
@@ -423,7 +442,9 @@ export async function generate(
       }
     } catch (error) {
       for (const promise of promises) promise.reject(error);
-      if (at.tape && tapeKeys) tapeError(at, tapeKeys, missing, messages, params, firstIndex, bound, error);
+      // The samples the cache answered go on the tape too: a replay asks for all of them at once.
+      if (at.tape && tapeKeys && isReplayable(error))
+        tapeSamples(at, tapeKeys, bound, messages, params, firstIndex, outputs, added, error);
       throw error;
     }
     context.afterCall?.(bound, { usage: response.usage });
@@ -453,16 +474,7 @@ export async function generate(
       }
     });
   }
-  if (at.tape && tapeKeys) {
-    for (let i = 0; i < n; i++) {
-      at.tape.push({
-        key: tapeKeys[i],
-        ...(at.call ? { call: at.call } : {}),
-        request: tapedRequest(bound, messages, params, firstIndex + i),
-        response: { output: outputs[i]!.output, usage: added[i].usage, latencyMs: added[i].latencyMs },
-      });
-    }
-  }
+  if (at.tape && tapeKeys) tapeSamples(at, tapeKeys, bound, messages, params, firstIndex, outputs, added);
   return { outputs: outputs as Generation[], usage, latencyMs };
 }
 
@@ -482,25 +494,38 @@ function tapedRequest(
   };
 }
 
-/** Records the samples a failed call asked for with its error, so a replay fails the same way. */
-function tapeError(
+/** Whether a failed call is replayed: an aborted call is no answer, and a fatal error ends the run. */
+function isReplayable(error: unknown): error is ProviderError {
+  return isProviderError(error) && error.kind !== "aborted" && !error.fatal;
+}
+
+/**
+ * Puts every sample of a call on the tape: its answer (from the provider, the cache or another
+ * job's call), or, when the call failed, the error for the samples it asked for, so a replay ends
+ * the same way. A scorer's call names the provider that answered it.
+ */
+function tapeSamples(
   at: GenerateAt,
   tapeKeys: string[],
-  missing: number[],
+  bound: BoundProvider,
   messages: ChatMessage[],
   params: Record<string, unknown>,
   firstIndex: number,
-  bound: BoundProvider,
-  error: unknown,
+  outputs: (Generation | undefined)[],
+  added: { usage: TokenUsage; latencyMs: number }[],
+  error?: ProviderError,
 ): void {
-  // An aborted call is no answer, and a fatal error ends the run: neither is replayed.
-  if (!isProviderError(error) || error.kind === "aborted" || error.fatal) return;
-  for (const i of missing) {
+  const answeredBy = at.call === "judge" || at.call === "baseline" ? { provider: bound.cassette!.label } : {};
+  for (let i = 0; i < tapeKeys.length; i++) {
+    const output = outputs[i];
     at.tape!.push({
       key: tapeKeys[i],
       ...(at.call ? { call: at.call } : {}),
+      ...answeredBy,
       request: tapedRequest(bound, messages, params, firstIndex + i),
-      error: { kind: error.kind, message: error.message },
+      ...(output
+        ? { response: { output: output.output, usage: added[i].usage, latencyMs: added[i].latencyMs } }
+        : { error: { kind: error!.kind, message: error!.message } }),
     });
   }
 }

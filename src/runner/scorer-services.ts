@@ -7,7 +7,7 @@ import { UserError } from "../errors.js";
 import type { ProviderSpec } from "../providers/types.js";
 import { stripReasoning } from "../scorers/reasoning.js";
 import type { ScorerSpec } from "../scorers/types.js";
-import { type BoundProvider, type ExecuteContext, generate, type Job } from "./execute.js";
+import { type BoundProvider, type ExecuteContext, generate } from "./execute.js";
 import { drawsOf } from "./jobs.js";
 import { renderJob, type Variant } from "./prepare.js";
 
@@ -84,9 +84,9 @@ export interface BaselineSource {
 export function createBaselineAnswers(
   source: BaselineSource,
   context: ExecuteContext,
-): (job: Job) => Promise<{ output: string; prompt: string; provider: string } | null> {
+): NonNullable<ExecuteContext["baseline"]> {
   const { variant } = source;
-  return async (job) => {
+  return async (job, tape) => {
     const bound = source.bound ?? job.bound;
     if (job.variant.prompt.id === variant.prompt.id && job.bound.provider.label === bound.provider.label)
       return null;
@@ -96,6 +96,9 @@ export function createBaselineAnswers(
     const offset = job.repeat * variant.prompt.samples;
     const generated = await generate(bound, rendered.messages, variant.prompt.params, 1, context, {
       firstIndex: offset,
+      tape,
+      job,
+      call: "baseline",
     });
     return {
       output: stripReasoning(generated.outputs[0].output).answer,
