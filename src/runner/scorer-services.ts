@@ -18,6 +18,11 @@ function baseType(spec: ScorerSpec): string {
   return spec.type.startsWith("not-") ? spec.type.slice(4) : spec.type;
 }
 
+/** Whether a scorer asks a model (a judge, a pairwise judge). */
+export function asksModel(spec: ScorerSpec): boolean {
+  return ASKING.has(baseType(spec));
+}
+
 /** The providers the scorers ask (the config resolved each judge's `provider` to a spec), once each. */
 export function scorerProviderSpecs(scorers: readonly ScorerSpec[]): ProviderSpec[] {
   const specs: ProviderSpec[] = [];

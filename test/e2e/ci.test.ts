@@ -42,6 +42,21 @@ describe("promptsmith snapshot", () => {
     expect((await runCli(["snapshot", dir, "--check"], { env })).code).toBe(0);
     expect(readFileSync(join(dir, "promptsmith.snap.jsonl"), "utf8")).not.toContain(KEY);
 
+    // The extraction template is sent from each answer: a change to it is a difference too.
+    const config = join(dir, "promptsmith.yaml");
+    const yaml = readFileSync(config, "utf8");
+    writeFileSync(config, yaml.replace("Therefore, the final answer", "So the final answer"));
+    const setting = await runCli(["snapshot", dir, "--check"], { env });
+    expect(setting.code).toBe(1);
+    expect(setting.stdout).toContain('changed: extract · prompt "extracted"\n--- snapshot\n+++ now\n');
+    expect(setting.stdout).toContain(
+      "-Therefore, the final answer (a number) is\n+So the final answer (a number) is\n",
+    );
+    expect(setting.stderr).toContain(
+      "0 changed, 0 added, 0 removed of 15 requests; 1 setting (extraction template, judge) differs",
+    );
+    writeFileSync(config, yaml);
+
     // A snapshot broken by a merge is repaired by writing it again, with a warning saying why.
     const snap = join(dir, "promptsmith.snap.jsonl");
     const good = readFileSync(snap, "utf8");
