@@ -66,21 +66,37 @@ export interface CompareFields {
 }
 
 /**
- * The normalized text the guard compares for a row: its `field` when it has one, else every other
- * field but `skip`, in key order (so field order in the file does not matter), joined by " | ".
- * Undefined when there are no words to compare.
+ * The fields the guard may compare in a row: its `field` alone when it has words there, else every
+ * other field with words but `skip`, in key order (so field order in the file does not matter).
  */
-export function comparedText(row: Record<string, unknown>, fields: CompareFields): string | undefined {
-  const own = textOf(row[fields.field]);
-  if (own !== undefined) return normalizeForMatch(own) || undefined;
+export function comparedFields(row: Record<string, unknown>, fields: CompareFields): string[] {
+  if (wordsOf(row[fields.field]) !== "") return [fields.field];
+  return Object.keys(row)
+    .filter((key) => !fields.skip.includes(key) && key !== fields.field && wordsOf(row[key]) !== "")
+    .sort();
+}
+
+/**
+ * The normalized text of some fields of a row, joined by " | " (normalized text holds no "|", so
+ * two rows join to the same text exactly when every field is the same). Undefined when no words.
+ */
+export function fieldsText(row: Record<string, unknown>, names: readonly string[]): string | undefined {
   const parts: string[] = [];
-  for (const key of Object.keys(row).sort()) {
-    if (fields.skip.includes(key)) continue;
-    const text = textOf(row[key]);
-    const normalized = text === undefined ? "" : normalizeForMatch(text);
+  for (const name of names) {
+    const normalized = wordsOf(row[name]);
     if (normalized !== "") parts.push(normalized);
   }
   return parts.length > 0 ? parts.join(" | ") : undefined;
+}
+
+/** The normalized text a row compares on its own: {@link fieldsText} of its {@link comparedFields}. */
+export function comparedText(row: Record<string, unknown>, fields: CompareFields): string | undefined {
+  return fieldsText(row, comparedFields(row, fields));
+}
+
+function wordsOf(value: unknown): string {
+  const text = textOf(value);
+  return text === undefined ? "" : normalizeForMatch(text);
 }
 
 /** Mixes the next word hash into a running shingle hash; order matters ("a b c" ≠ "c b a"). */
@@ -496,13 +512,64 @@ export interface ShotGuard {
   check(query: { id: string; vars: Record<string, unknown> }): readonly ShotLeak[];
 }
 
-/** A guard over `pool`, built once before any case is read: linear in the pool. */
+/** Pool rows that compare the same fields, and an index of them per set of fields compared. */
+interface FieldGroup {
+  names: string[];
+  positions: number[];
+  indexes: Map<string, CopyIndex>;
+}
+
+/**
+ * A guard over `pool`: linear in the pool. A case and an example are compared over the fields they
+ * share (`field` when both have it; else every field but the id and the answers) when either row's
+ * fields are all shared: a column only one side has (a `split`, a `topic`) is set aside, so an
+ * example that matches the case on every shared field is an exact copy; two rows that share only a
+ * side column are not compared. Rows are grouped by their fields, and each group is indexed once for
+ * each set of shared fields the cases ask for (in practice one).
+ */
 export function createShotGuard(pool: readonly ShotRow[], options: ShotGuardOptions): ShotGuard {
   if (options.leak === "allow") return { check: () => [] };
   const idField = options.idField ?? "id";
   const poolFields: CompareFields = { field: options.field, skip: [idField, options.label] };
   const caseFields: CompareFields = { field: options.field, skip: [idField, options.expected] };
-  const index = createCopyIndex(pool.map((shot) => comparedText(shot.row, poolFields)));
+  const groups = new Map<string, FieldGroup>();
+  pool.forEach((shot, position) => {
+    const names = comparedFields(shot.row, poolFields);
+    if (names.length === 0) return;
+    const key = names.join("\u0000");
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { names, positions: [], indexes: new Map() }));
+    group.positions.push(position);
+  });
+  /** Per set of a case's fields: the groups it is compared with, and over which fields. */
+  const plans = new Map<string, { group: FieldGroup; shared: string[]; index(): CopyIndex }[]>();
+  const planFor = (names: string[]) => {
+    const key = names.join("\u0000");
+    let plan = plans.get(key);
+    if (plan) return plan;
+    plan = [];
+    const mine = new Set(names);
+    for (const group of groups.values()) {
+      const shared = group.names.filter((name) => mine.has(name));
+      if (shared.length === 0 || (shared.length < group.names.length && shared.length < names.length))
+        continue;
+      const sharedKey = shared.join("\u0000");
+      plan.push({
+        group,
+        shared,
+        index() {
+          let index = group.indexes.get(sharedKey);
+          if (!index) {
+            index = createCopyIndex(group.positions.map((p) => fieldsText(pool[p].row, shared)));
+            group.indexes.set(sharedKey, index);
+          }
+          return index;
+        },
+      });
+    }
+    plans.set(key, plan);
+    return plan;
+  };
   const actionOf = (kind: CopyKind): ShotLeak["action"] =>
     options.leak === "exclude" || (options.leak === undefined && kind === "exact") ? "excluded" : "flagged";
   // A case is checked once per provider and shot draw, one job after another: the last answer is kept.
@@ -511,10 +578,14 @@ export function createShotGuard(pool: readonly ShotRow[], options: ShotGuardOpti
     check(query) {
       if (last && last.vars === query.vars && last.id === query.id) return last.leaks;
       const leaks: ShotLeak[] = [];
-      for (const match of index.find(comparedText(query.vars, caseFields))) {
-        if (options.excludeSelf && pool[match.position].id === query.id) continue;
-        leaks.push({ ...match, action: actionOf(match.kind) });
+      for (const { group, shared, index } of planFor(comparedFields(query.vars, caseFields))) {
+        for (const match of index().find(fieldsText(query.vars, shared))) {
+          const position = group.positions[match.position];
+          if (options.excludeSelf && pool[position].id === query.id) continue;
+          leaks.push({ ...match, position, action: actionOf(match.kind) });
+        }
       }
+      leaks.sort((a, b) => a.position - b.position);
       last = { id: query.id, vars: query.vars, leaks };
       return leaks;
     },

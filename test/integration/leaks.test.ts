@@ -1,7 +1,7 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { estimate, evaluate, loadConfig, mergeRecords, renderPrompt } from "../../src/index.js";
+import { checkLeaks, estimate, evaluate, loadConfig, mergeRecords, renderPrompt } from "../../src/index.js";
 import type { CaseResult, RunRecord } from "../../src/record/types.js";
 import { copyFixture } from "../helpers/cli.js";
 import { startTestServer } from "../helpers/openai-test-server.js";
@@ -139,6 +139,57 @@ describe("shots from another file that holds copies of test cases", () => {
     for (const row of record.summary) expect(row.leaks).toBeUndefined();
     const shots = (prompt: RegExp) => casesOf(record, prompt).map((c: CaseResult) => c.shots);
     expect(shots(/^fs@/)).toEqual(shots(/^off@/));
+  });
+});
+
+describe("rows without the selection field", () => {
+  it("are compared over the fields both sides have: an extra column on either side hides no copy", async () => {
+    const dir = copyFixture("leaks");
+    const TEXT = "An unforgettable film, with a cast at its best and a story that never drags.";
+    writeFileSync(
+      join(dir, "data", "reviews.jsonl"),
+      [
+        { id: "r1", text: "A dull film, badly shot.", split: "train", label: "neg" },
+        { id: "r2", text: TEXT, split: "train", label: "pos" },
+        { id: "r3", text: "Good film", label: "pos" },
+        { id: "r4", text: "Nothing happens for two hours.", split: "train", label: "neg" },
+      ]
+        .map((row) => `${JSON.stringify(row)}\n`)
+        .join(""),
+    );
+    writeFileSync(
+      join(dir, "data", "sentiment.jsonl"),
+      [
+        { id: "s1", text: TEXT, label: "pos" },
+        { id: "s2", text: "Good film", topic: "cinema", label: "pos" },
+      ]
+        .map((row) => `${JSON.stringify(row)}\n`)
+        .join(""),
+    );
+    writeFileSync(
+      join(dir, "promptsmith.yaml"),
+      [
+        "providers: [echo]",
+        "prompts:",
+        "  - id: fs",
+        '    text: "{{#each shots}}{{text}} -> {{label}}\\n{{/each}}{{text}} ->"',
+        "    shots: { from: data/reviews.jsonl, k: 2, label: label }",
+        "tests: { path: data/sentiment.jsonl, expected: label }",
+        "cache: false",
+      ].join("\n"),
+    );
+    const suite = await loadConfig(dir, { env: {} });
+    const { record } = await evaluate({ suite, env: {}, journal: false });
+    expect(record.cases.map((c) => [c.id, c.shots, c.leaks?.map((l) => [l.id, l.kind, l.action])])).toEqual([
+      ["s1", ["r1", "r3"], [["r2", "exact", "excluded"]]],
+      ["s2", ["r1", "r2"], [["r3", "exact", "excluded"]]],
+    ]);
+    const report = await checkLeaks({ suite });
+    expect(report).toMatchObject({ exact: 2, near: 0 });
+    expect(report.findings.map((f) => [f.case.id, f.case.line, f.copy.id, f.copy.line, f.kind])).toEqual([
+      ["s1", 1, "r2", 2, "exact"],
+      ["s2", 2, "r3", 3, "exact"],
+    ]);
   });
 });
 

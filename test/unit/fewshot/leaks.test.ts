@@ -227,6 +227,40 @@ describe("the shot guard", () => {
     expect(createShotGuard(pool, { ...fields, leak: "allow" }).check(query("t1", NATALIA))).toEqual([]);
   });
 
+  it("compares the fields both rows share: a column only one side has does not hide a copy", async () => {
+    const labelled = { field: "question", label: "label", expected: "label" };
+    const TEXT = "An unforgettable film, with a cast at its best and a story that never drags.";
+    const pool: ShotRow[] = [
+      { id: "p0", row: { id: "p0", text: "A dull film.", split: "train", label: "neg" } },
+      // The case's text, with a column the test set lacks.
+      { id: "p1", row: { id: "p1", text: TEXT, split: "train", label: "pos" } },
+      // A short copy, where the case has a column the pool lacks.
+      { id: "p2", row: { id: "p2", text: "Good film", label: "pos" } },
+      // Only a side column in common with the cases: no copy, whatever it holds.
+      { id: "p3", row: { id: "p3", review: "Bad.", topic: "cinema", label: "neg" } },
+    ];
+    const guard = createShotGuard(pool, labelled);
+    const check = (id: string, vars: Record<string, unknown>) => guard.check({ id, vars: { id, ...vars } });
+    expect(check("t1", { text: TEXT.toUpperCase(), label: "pos" })).toEqual([
+      { position: 1, kind: "exact", similarity: 1, action: "excluded" },
+    ]);
+    expect(check("t2", { text: "Good film!", topic: "cinema", label: "pos" })).toEqual([
+      { position: 2, kind: "exact", similarity: 1, action: "excluded" },
+    ]);
+    expect(check("t3", { text: "Good film", split: "test", label: "neg" })).toEqual([
+      { position: 2, kind: "exact", similarity: 1, action: "excluded" },
+    ]);
+    expect(check("t4", { text: "Great acting", topic: "cinema", label: "pos" })).toEqual([]);
+    // Every shared field must match: the same text with another split is still a copy (split is
+    // the pool's own), the same text under another title is not.
+    const titled = createShotGuard(
+      [{ id: "q", row: { id: "q", title: "Dune", text: "Good film", label: "pos" } }],
+      labelled,
+    );
+    expect(titled.check({ id: "t", vars: { title: "Dune", text: "good film" } })).toHaveLength(1);
+    expect(titled.check({ id: "t", vars: { title: "Heat", text: "good film" } })).toEqual([]);
+  });
+
   it("when the pool is the test set, the case itself is left out silently (it is no leak) but its duplicates are not", () => {
     const guard = createShotGuard([...pool, { id: "dup", row: { id: "dup", question: NATALIA } }], {
       ...fields,
