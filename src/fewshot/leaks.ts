@@ -538,7 +538,10 @@ export function createShotGuard(pool: readonly ShotRow[], options: ShotGuardOpti
     if (names.length === 0) return;
     const key = names.join("\u0000");
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { names, positions: [], indexes: new Map() }));
+    if (!group) {
+      group = { names, positions: [], indexes: new Map() };
+      groups.set(key, group);
+    }
     group.positions.push(position);
   });
   /** Per set of a case's fields: the groups it is compared with, and over which fields. */
