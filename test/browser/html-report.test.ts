@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunRecord } from "../../src/record/types.js";
 import { pageAssets } from "../../src/reporters/html/assets.js";
 import { renderHtmlComparison, renderHtmlReport } from "../../src/reporters/html/render.js";
+import { diffRuns } from "../../src/stats/run-diff.js";
 import { artifact, caseCount, drawnRowIds, openBrowser, openReport } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import { syntheticRecord, type Verdict } from "../helpers/report-records.js";
@@ -489,6 +490,37 @@ describe("the HTML report in Chromium", () => {
     expect(errors).toEqual([]);
     expect(requests).toEqual([url]);
     await page.close();
+  });
+
+  it("two runs with repeats flip as the summary and compare fold them (require), as eval --watch says", async () => {
+    // Each case three times; `failing` says which repeats fail, by case.
+    const thrice = (failing: Record<string, number[]>, require: "majority" | "all") => {
+      const record = syntheticRecord({ cases: 4, variants: [VARIANTS[0]], verdict: () => "pass" });
+      record.config.repeat = { k: 3, require };
+      record.cases = record.cases.flatMap((c) =>
+        [0, 1, 2].map((repeat) => ({ ...c, repeat, pass: !(failing[c.id] ?? []).includes(repeat) })),
+      );
+      return record;
+    };
+    // c0: 2 of 3 passed, then 3 of 3; c1: 2 then 1 (worse); c2: 1 then 2 (better); c3: 3 then 3.
+    const before = { c0: [2], c1: [2], c2: [0, 1] };
+    const after = { c0: [], c1: [1, 2], c2: [0] };
+    for (const [require, flipped] of [
+      ["majority", ["c1", "c2"]],
+      ["all", ["c0"]],
+    ] as const) {
+      const base = thrice(before, require);
+      const head = thrice(after, require);
+      expect(diffRuns(base, head).flips.map((f) => f.id)).toEqual(flipped);
+      const watch = await openReport(
+        context,
+        write(`repeats-${require}.html`, renderHtmlComparison(base, head)),
+      );
+      await watch.page.selectOption("#filter", "flips");
+      expect(await drawnRowIds(watch.page)).toEqual(flipped);
+      expect(watch.errors).toEqual([]);
+      await watch.page.close();
+    }
   });
 
   it("the reports the CLI writes (one run, two runs) open clean", async () => {
