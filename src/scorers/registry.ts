@@ -170,7 +170,10 @@ export interface CombineOptions {
 /**
  * Builds one scorer out of several. Without `combine` it passes only when all pass and scores their
  * mean; with it, the score is the weighted mean and the case passes at `combine.threshold`. It
- * takes `extracted` and `unparsed` from the first and joins the reasons ("numeric: …; contains: …").
+ * takes `extracted` from the first and joins the reasons ("numeric: …; contains: …"). A combination
+ * that fails is unparsed when its unparsed parts could have made it pass: without weights, when
+ * every other part passed; with them, when those parts (of weight above 0) scoring 1 would reach
+ * the threshold.
  * Each scorer's own result goes in `parts` under its name (its `name:`, else its type; a repeated
  * name gets `#2`), as does a single scorer's that made model calls. A single spec otherwise gives
  * that scorer unchanged.
@@ -225,7 +228,14 @@ export async function createScorers(
         reason: reasons,
         parts,
       };
-      if (first.unparsed) combined.unparsed = true;
+      // A verdict that could not be read is not a fail: when it alone stands between the case and
+      // a pass, the combination is unreadable too. A part that failed outright decides the case.
+      if (
+        !combined.pass &&
+        results.some((result) => result.unparsed) &&
+        results.every((result) => result.pass || result.unparsed)
+      )
+        combined.unparsed = true;
       return combined;
     }
     const total = weights.reduce((sum, w) => sum + w, 0);
@@ -241,7 +251,15 @@ export async function createScorers(
         .join("; ")}`,
       parts,
     };
-    if (!pass && first.unparsed) combined.unparsed = true;
+    // Unreadable when the unparsed parts (weighing anything) could have carried the case over the
+    // threshold, had they been read and passed; when even that falls short, the fail is certain.
+    if (!pass && total > 0) {
+      const open = results.reduce(
+        (sum, result, i) => sum + (result.unparsed ? weights[i] * (1 - result.score) : 0),
+        0,
+      );
+      if (open > 0 && score + open / total >= threshold) combined.unparsed = true;
+    }
     return combined;
   };
 }

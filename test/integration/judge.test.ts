@@ -65,10 +65,12 @@ describe("a model judge", () => {
     expect(cases.range.scores?.stars?.reason).toBe("judge grader: the judge's score 7 is outside 1–5");
     expect(cases.fail.scores?.stars).toMatchObject({ pass: false, score: 0.25 });
     expect(cases.pass.scores?.stars).toMatchObject({ pass: true, score: 0.75 });
-    // The case passes when both judges pass; unparsed comes from the first.
+    // The case passes when both judges pass; when an unreadable verdict is all that stands in the
+    // way, whichever judge gave it, the case is unparsed, not failed.
     expect(cases.pass).toMatchObject({ pass: true, unparsed: false });
     expect(cases.garbage).toMatchObject({ pass: false, unparsed: true });
-    expect(cases.range).toMatchObject({ pass: false, unparsed: false });
+    expect(cases.range).toMatchObject({ pass: false, unparsed: true });
+    expect(cases.fail).toMatchObject({ pass: false, unparsed: false });
 
     const [row] = record.summary;
     expect(row.scorers).toEqual({

@@ -155,6 +155,28 @@ describe("combining scorers by weight", () => {
     expect(Object.keys(twice.parts ?? {})).toEqual(["contains", "contains#2"]);
   });
 
+  it("is unparsed when a part that could not be read is what keeps it from passing", async () => {
+    // numeric finds no number in the output: unparsed. contains passes, word-count fails.
+    const reads = { type: "contains", value: "Paris" };
+    const unread = { type: "numeric", value: "3" };
+    const fails = { type: "word-count", max: 1 };
+    const plain = async (specs: ScorerSpec[]) => (await createScorers(specs, { baseDir: "." }))(input);
+    expect(await plain([reads, unread])).toMatchObject({ pass: false, unparsed: true });
+    expect(await plain([unread, reads])).toMatchObject({ pass: false, unparsed: true });
+    // A part that failed outright decides the case, whatever the unread one would have said.
+    expect((await plain([reads, unread, fails])).unparsed).toBeUndefined();
+
+    const weighted = async (specs: ScorerSpec[], weights: number[], threshold = 0.5) =>
+      (await combined(specs, { weights, threshold }))(input);
+    // 1 of 4 read and passed: the unread part (×3) could carry it to 1.
+    expect(await weighted([reads, unread], [1, 3])).toMatchObject({ pass: false, unparsed: true });
+    // Weight 0: it cannot change anything, so the fail stands.
+    expect((await weighted([fails, unread], [1, 0])).unparsed).toBeUndefined();
+    // Even a passing unread part (×1 of 5) cannot reach 0.5: a certain fail.
+    expect((await weighted([fails, unread], [4, 1])).unparsed).toBeUndefined();
+    expect(await weighted([fails, unread], [1, 1])).toMatchObject({ pass: false, unparsed: true });
+  });
+
   it("rejects weights that do not fit the scorers", async () => {
     await expect(combined(specs, { weights: [1] })).rejects.toMatchObject({
       code: "scorer-invalid",
