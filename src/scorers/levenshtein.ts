@@ -10,7 +10,8 @@ const DEFAULT_MAX_EDITS = 5;
  * `levenshtein`: the edit distance between the trimmed output and the expected text. Pass when at
  * most `threshold` edits (promptfoo's meaning, default 5) or, with `maxDistance`, when the
  * normalized distance (edits ÷ the longer length) is at most that. The score is 1 − the normalized
- * distance; with several expected texts the closest counts. `ignoreCase` (default false).
+ * distance; with several expected texts the closest counts: the one with the fewest edits under
+ * `threshold`, the smallest normalized distance under `maxDistance`. `ignoreCase` (default false).
  */
 export function createLevenshteinScorer(spec: ScorerSpec, context: ScorerContext): Scorer {
   checkOptionKeys(spec, ["threshold", "maxDistance", "ignoreCase"], context);
@@ -37,7 +38,10 @@ export function createLevenshteinScorer(spec: ScorerSpec, context: ScorerContext
       const edits = levenshtein(got, wanted);
       const longer = Math.max(codePointLength(got), codePointLength(wanted));
       const normalized = longer === 0 ? 0 : edits / longer;
-      if (!best || normalized < best.normalized) best = { edits, normalized, answer };
+      // Each mode keeps the answer closest by its own measure: fewer edits is not always a
+      // smaller normalized distance (3 edits from "x" beat 7 from a long near-match).
+      const closer = !best || (maxDistance !== undefined ? normalized < best.normalized : edits < best.edits);
+      if (closer) best = { edits, normalized, answer };
     }
     const { edits, normalized, answer } = best!;
     const pass =

@@ -48,6 +48,17 @@ describe("levenshtein", () => {
     const result = await score({ type: "levenshtein", threshold: 0 }, "Paris", ["London", "paris", "Paris"]);
     expect(result).toMatchObject({ pass: true, score: 1 });
   });
+
+  it("counts edits against the answer with the fewest of them, normalized or not", async () => {
+    // "abc" → "abcdefghij": 7 insertions (normalized 0.7); "abc" → "x": 1 substitution and 2
+    // deletions (normalized 1). By hand.
+    const edits = await score({ type: "levenshtein" }, "abc", ["abcdefghij", "x"]);
+    expect(edits).toMatchObject({ pass: true, score: 0 });
+    expect(edits.reason).toBe('3 edits (normalized distance 1.000) from "x"; within 5 edits');
+    const normalized = await score({ type: "levenshtein", maxDistance: 0.7 }, "abc", ["abcdefghij", "x"]);
+    expect(normalized.pass).toBe(true);
+    expect(normalized.reason).toContain('7 edits (normalized distance 0.700) from "abcdefghij"');
+  });
 });
 
 describe("rouge-n and rouge-l", () => {
