@@ -1,5 +1,5 @@
 import { checkOptionKeys, readBoolean, readNumber, type ScorerContext, scorerError } from "./options.js";
-import { cannotScore, quote, readExpected, unparsed } from "./result.js";
+import { cannotScore, quote, readExpected } from "./result.js";
 import { codePointLength, levenshtein } from "./text-metrics.js";
 import type { Scorer, ScorerSpec } from "./types.js";
 
@@ -30,7 +30,6 @@ export function createLevenshteinScorer(spec: ScorerSpec, context: ScorerContext
   return ({ output, expected }) => {
     const answers = readExpected(expected);
     if (!answers.ok) return cannotScore(answers.reason);
-    if (output.trim() === "") return unparsed("output is empty");
     const got = prepare(output);
     let best: { edits: number; normalized: number; answer: string } | undefined;
     for (const answer of answers.answers) {

@@ -1,5 +1,5 @@
 import { checkOptionKeys, readNumber, type ScorerContext, scorerError } from "./options.js";
-import { cannotScore, quote, readExpected, unparsed } from "./result.js";
+import { cannotScore, fail, quote, readExpected } from "./result.js";
 import type { Scorer, ScorerEmbedding, ScorerSpec } from "./types.js";
 
 /** The threshold promptfoo's `similar` uses when none is given. */
@@ -50,7 +50,8 @@ export function createSimilarScorer(spec: ScorerSpec, context: ScorerContext): S
     if (!embed) return cannotScore("similar scorer: no embeddings outside a run");
     const answers = readExpected(expected);
     if (!answers.ok) return cannotScore(answers.reason);
-    if (output.trim() === "") return unparsed("output is empty");
+    // Not sent to be embedded (endpoints reject empty input): similar to nothing, a plain 0.
+    if (output.trim() === "") return fail("output is empty: nothing to compare");
     const [mine, ...theirs] = await embed([output, ...answers.answers], embedding);
     let best = { similarity: Number.NEGATIVE_INFINITY, answer: answers.answers[0] };
     theirs.forEach((vector, i) => {

@@ -28,12 +28,52 @@ describe("negation", () => {
   });
 
   it("leaves unparsed and unscorable results as they are", async () => {
-    expect(await score({ type: "not-contains" }, "", "blue")).toMatchObject({ pass: false, unparsed: true });
+    expect(await score({ type: "not-exact" }, "", "blue")).toMatchObject({ pass: false, unparsed: true });
     // No expected answer: not-contains must not pass merely because contains could not judge.
     expect(await score({ type: "not-contains" }, "blue", undefined)).toMatchObject({
       pass: false,
       unscored: true,
     });
+  });
+});
+
+describe("an empty output", () => {
+  it("is a plain fail of the checks and metrics, so their negations pass as promptfoo's do", async () => {
+    const cases: [ScorerSpec, unknown][] = [
+      [{ type: "is-json" }, undefined],
+      [{ type: "contains-json" }, undefined],
+      [{ type: "json" }, undefined],
+      [{ type: "contains" }, "blue"],
+      [{ type: "icontains" }, "blue"],
+      [{ type: "starts-with" }, "blue"],
+      [{ type: "rouge-n" }, "blue sky"],
+      [{ type: "rouge-l" }, "blue sky"],
+      [{ type: "bleu" }, "blue sky"],
+      [{ type: "levenshtein", threshold: 1 }, "blue"],
+    ];
+    for (const [spec, expected] of cases) {
+      for (const output of ["", "  \n"]) {
+        const plain = await score(spec, output, expected);
+        expect(plain, spec.type).toMatchObject({ pass: false, score: 0 });
+        expect(plain.unparsed, spec.type).toBeUndefined();
+        const negated = await score({ ...spec, not: true }, output, expected);
+        expect(negated, spec.type).toMatchObject({ pass: true, score: 1 });
+      }
+    }
+    // An empty output is within 5 edits of a short answer: the distance is simply its length.
+    expect(await score({ type: "levenshtein" }, "", "blue")).toMatchObject({ pass: true, score: 0 });
+  });
+
+  it("stays unparsed where a scorer reads an answer out of the output", async () => {
+    for (const [spec, expected] of [
+      [{ type: "exact" }, "B"],
+      [{ type: "equals" }, "B"],
+      [{ type: "numeric" }, "3"],
+      [{ type: "choice" }, "B"],
+    ] as [ScorerSpec, string][]) {
+      const negated = await score({ ...spec, not: true }, "", expected);
+      expect(negated, spec.type).toMatchObject({ pass: false, unparsed: true });
+    }
   });
 });
 

@@ -14,8 +14,10 @@ describe("starts-with", () => {
     expect((await score({ type: "starts-with" }, "yes indeed", "YES")).pass).toBe(false);
   });
 
-  it("an empty output is unparsed; a missing expected answer cannot be scored", async () => {
-    expect((await score({ type: "starts-with" }, "   ", "Yes")).unparsed).toBe(true);
+  it("an empty output plainly fails; a missing expected answer cannot be scored", async () => {
+    const empty = await score({ type: "starts-with" }, "   ", "Yes");
+    expect(empty).toMatchObject({ pass: false, score: 0, reason: "output is empty" });
+    expect(empty.unparsed).toBeUndefined();
     expect(await score({ type: "starts-with" }, "Yes", undefined)).toMatchObject({
       pass: false,
       unscored: true,
