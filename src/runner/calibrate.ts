@@ -215,7 +215,14 @@ export async function calibrateJudge(options: CalibrateOptions): Promise<Calibra
         const results: ScoreResult[] = [];
         for (const scorer of scorers) {
           results.push(
-            await scorer({ output, expected: testCase.expected, vars: testCase.vars, messages, call }),
+            await scorer({
+              output,
+              expected: testCase.expected,
+              vars: testCase.vars,
+              caseId: testCase.id,
+              messages,
+              call,
+            }),
           );
         }
         return {

@@ -182,7 +182,14 @@ export async function executeJob(
       extraction = { messages, output: second.outputs[0].output };
       addUsage(first.usage, second.usage);
     }
-    const input: ScoreInput = { output: toScore, expected: testCase.expected, vars: testCase.vars };
+    const input: ScoreInput = {
+      output: toScore,
+      expected: testCase.expected,
+      vars: testCase.vars,
+      caseId: testCase.id,
+    };
+    // A pairwise judge compares whole answers, as the baseline's is never extracted.
+    if (extraction) input.answer = answer;
     if (services) Object.assign(input, services);
     const verdict = await context.scorer(input);
     scored.push({ output: answer, reasoning, verdict, cached: generation.cached, extraction });

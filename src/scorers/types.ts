@@ -56,6 +56,13 @@ export interface ScoreInput {
   output: string;
   expected: unknown;
   vars: Record<string, unknown>;
+  /** The case's id (a judge's rubric template sees it as `caseId`); absent outside a run. */
+  caseId?: string;
+  /**
+   * The model's whole answer (reasoning stripped) when `extract` took `output` out of it; absent
+   * when the prompt has no `extract` (then it is `output`). A pairwise judge compares whole answers.
+   */
+  answer?: string;
   /** The rendered prompt the output answers (a judge's rubric may show it). */
   messages?: ScorerMessage[];
   /** A model call through the run (judges); absent outside a run. */

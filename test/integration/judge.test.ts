@@ -97,8 +97,9 @@ describe("a model judge", () => {
       content: expect.stringContaining("GRADE: PASS"),
     });
     // The inline rubric is a template over the case's variables, framed with the prompt and the response.
-    expect(call.messages[1].content).toBe(
-      "[Criteria]\nThe response answers q-think well.\n\n[Prompt]\nq-think\n\n[Response]\nq-think",
+    // The response stands between marker lines named after its hash, which it cannot forge.
+    expect(call.messages[1].content).toMatch(
+      /^\[Criteria\]\nThe response answers q-think well\.\n\n\[Prompt\]\nq-think\n\n\[Response\]\n<<<RESPONSE ([0-9a-f]{16})>>>\nq-think\n<<<END RESPONSE \1>>>$/,
     );
     const stars = byId(record.cases).pass.scores?.stars?.calls?.[0];
     expect(stars?.messages[1]).toEqual({
