@@ -18,6 +18,7 @@ import type {
   ScoreInput,
   ScoreResult,
   Scorer,
+  ScorerCall,
 } from "../scorers/types.js";
 import { majorityVote } from "../stats/vote.js";
 import type { ResponseCache } from "../store/cache.js";
@@ -101,7 +102,12 @@ export function createModelCall(context: ExecuteContext): ModelCall {
     }
     const [only] = generated.outputs;
     const { answer, reasoning } = stripReasoning(only.output);
-    return { output: answer, ...(reasoning !== null ? { reasoning } : {}), cached: only.cached };
+    return {
+      output: answer,
+      ...(reasoning !== null ? { reasoning } : {}),
+      cached: only.cached,
+      usage: generated.usage,
+    };
   };
 }
 
@@ -216,6 +222,8 @@ export async function executeJob(
   base.tokens = first.usage;
   base.cached = scored.every((s) => s.cached);
   base.error = null;
+  const judged = judgeTokensOf(scored);
+  if (judged) base.judgeTokens = judged;
 
   if (samples === 1) {
     const [only] = scored;
@@ -268,6 +276,27 @@ export async function executeJob(
     ...(scored[0].extraction ? { extraction: scored[0].extraction } : {}),
     ...(shown.verdict.parts ? { scores: shown.verdict.parts } : {}),
   };
+}
+
+/**
+ * The tokens of every call the scorers made on the job's samples, by the label of the provider
+ * that answered: what --budget already counted, so the record's tokens and cost show it too.
+ */
+function judgeTokensOf(scored: readonly ScoredSample[]): Record<string, TokenUsage> | undefined {
+  const tokens = new Map<string, TokenUsage>();
+  const add = (calls: readonly ScorerCall[] | undefined) => {
+    for (const call of calls ?? []) {
+      if (!call.usage) continue;
+      const into = tokens.get(call.provider) ?? { prompt: 0, completion: 0 };
+      addUsage(into, call.usage);
+      tokens.set(call.provider, into);
+    }
+  };
+  for (const { verdict } of scored) {
+    add(verdict.calls);
+    for (const part of Object.values(verdict.parts ?? {})) add(part.calls);
+  }
+  return tokens.size > 0 ? Object.fromEntries(tokens) : undefined;
 }
 
 /**

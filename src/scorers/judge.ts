@@ -175,6 +175,7 @@ async function ask(
   const record: Omit<ScorerCall, "verdict"> = { provider: provider.label, messages, output: answer.output };
   if (answer.reasoning) record.reasoning = answer.reasoning;
   if (answer.cached) record.cached = true;
+  record.usage = answer.usage;
   return record;
 }
 

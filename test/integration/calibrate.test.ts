@@ -13,7 +13,7 @@ afterEach(async () => {
 /** The judge's verdict follows the graded output's text; "flaky" outputs pass only with seed 1. */
 function judge(body: RequestBody): string {
   const user = (body.messages ?? []).map((m) => String(m.content)).join("\n");
-  const output = /\[Response\]\n(\S+)/.exec(user)?.[1] ?? "";
+  const output = /\[Response\]\n<<<RESPONSE \w+>>>\n(\S+)/.exec(user)?.[1] ?? "";
   if (output.startsWith("answer-pass")) return "Right.\nGRADE: PASS";
   if (output.startsWith("answer-fail")) return "Wrong.\nGRADE: FAIL";
   if (output.startsWith("answer-flaky")) return body.seed === 1 ? "GRADE: PASS" : "GRADE: FAIL";

@@ -160,6 +160,38 @@ describe("a model judge", () => {
     expect(stopped.record.stopReason).toMatch(/estimated spend reached/);
   });
 
+  it("keeps the judges' tokens on each case and in the summary, priced at the judge's own price", async () => {
+    server = await startTestServer({ respond });
+    const suite = await loadConfig(copyFixture("judge"), { env: {} });
+    const { record } = await evaluate({ suite, env: { OPENAI_BASE_URL: server.url } });
+    const pass = byId(record.cases).pass;
+    const calls = Object.values(pass.scores ?? {}).flatMap((s) => s.calls ?? []);
+    expect(calls).toHaveLength(2);
+    // The test server counts words: "The response is correct.\nGRADE: PASS" and "Decent.\nSCORE: 4".
+    expect(calls.map((c) => c.usage?.completion)).toEqual([6, 3]);
+    expect(pass.judgeTokens).toEqual({
+      grader: {
+        prompt: calls[0].usage!.prompt + calls[1].usage!.prompt,
+        completion: 9,
+      },
+    });
+    // The answer's own tokens stay apart.
+    expect(pass.tokens).toEqual({ prompt: 1, completion: 1 });
+    const [row] = record.summary;
+    const total = { prompt: 0, completion: 0 };
+    for (const c of record.cases) {
+      total.prompt += c.judgeTokens!.grader.prompt;
+      total.completion += c.judgeTokens!.grader.completion;
+    }
+    expect(row.judgeTokens).toEqual({ grader: total });
+    expect(row.tokens).toEqual({ prompt: 7, completion: 7 });
+    // The answers are free (no price recorded); the judge costs $1 in and $2 out per million.
+    expect(record.config.judges).toEqual([
+      { id: "openai:judge-model", label: "grader", price: { input: 1, output: 2 } },
+    ]);
+    expect(row.cost).toBeCloseTo((total.prompt * 1 + total.completion * 2) / 1e6, 15);
+  });
+
   it("is priced in a dry run", async () => {
     const dir = copyFixture("judge");
     const result = await estimate({ suite: await loadConfig(dir, { env: {} }), env: {} });

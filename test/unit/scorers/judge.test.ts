@@ -12,7 +12,11 @@ function scripted(...answers: string[]): { call: ModelCall; asked: ScorerMessage
   const asked: ScorerMessage[][] = [];
   const call: ModelCall = async ({ messages }) => {
     asked.push(messages);
-    return { output: answers[(asked.length - 1) % answers.length], cached: false };
+    return {
+      output: answers[(asked.length - 1) % answers.length],
+      cached: false,
+      usage: { prompt: 100, completion: asked.length },
+    };
   };
   return { call, asked };
 }
