@@ -19,6 +19,7 @@ import { cannotScore } from "./result.js";
 import { createRougeLScorer, createRougeNScorer } from "./rouge.js";
 import { createSimilarScorer } from "./similar.js";
 import { createStartsWithScorer } from "./starts-with.js";
+import { levenshtein } from "./text-metrics.js";
 import type { ScorePart, ScoreResult, Scorer, ScorerSpec } from "./types.js";
 
 /** Builds a scorer from its spec; throws a `scorer-invalid` UserError on bad options. */
@@ -80,20 +81,6 @@ export interface CreateScorerOptions {
   file?: string;
 }
 
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_v, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j += 1) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
-}
-
 /** Builds one scorer from a config spec such as `{ type: "numeric", tolerance: 0.01 }`. */
 export async function createScorer(spec: ScorerSpec, options: CreateScorerOptions): Promise<Scorer> {
   return (await buildScorer(spec, options)).scorer;
@@ -125,7 +112,7 @@ async function buildScorer(spec: ScorerSpec, options: CreateScorerOptions): Prom
     });
   }
   if (!isWrittenScorerType(spec.type)) {
-    const near = scorerNames.find((name) => distance(name, spec.type.toLowerCase()) <= 2);
+    const near = scorerNames.find((name) => levenshtein(name, spec.type.toLowerCase()) <= 2);
     throw new UserError({
       code: "scorer-invalid",
       message: `unknown scorer type "${spec.type}"`,

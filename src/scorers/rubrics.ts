@@ -89,6 +89,3 @@ export function preferenceInstructions(fenced = true): string {
     "Then end your answer with one line that is exactly `WINNER: A`, `WINNER: B`, or `WINNER: TIE`.",
   ].join(" ");
 }
-
-/** The system message of a pairwise judge with the builtin or an inline rubric. */
-export const PREFERENCE_INSTRUCTIONS = preferenceInstructions();

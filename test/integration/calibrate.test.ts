@@ -88,6 +88,37 @@ describe("judge calibrate", () => {
     });
   });
 
+  it("refuses a negated judge, and knows judges by their summary column's name", async () => {
+    const suite = await loadConfig(copyFixture("calibrate"), { env: {} });
+    const [judge] = suite.scorers;
+    for (const negated of [
+      { ...judge, not: true },
+      { ...judge, type: "not-judge" },
+    ]) {
+      await expect(
+        calibrateJudge({ suite: { ...suite, scorers: [negated] }, env: {} }),
+      ).rejects.toMatchObject({
+        code: "usage",
+        message: expect.stringContaining("is negated"),
+      });
+    }
+    // Two judges: --scorer takes the names the summary's columns have ("not-judge", "llm-rubric").
+    const both = {
+      ...suite,
+      scorers: [
+        { ...judge, not: true },
+        { ...judge, type: "llm-rubric" },
+      ],
+    };
+    await expect(calibrateJudge({ suite: both, env: {}, scorer: "not-judge" })).rejects.toMatchObject({
+      message: expect.stringContaining('judge "not-judge" is negated (not: true)'),
+    });
+    await expect(calibrateJudge({ suite: both, env: {}, scorer: "judge" })).rejects.toMatchObject({
+      message: 'no judge is named "judge"',
+      hint: "the judges are: not-judge, llm-rubric",
+    });
+  });
+
   it("reads people's labels in the usual spellings, and scores on the judge's scale", () => {
     const passFail = { threshold: 0 };
     expect(["PASS", "yes", "true", "1", "correct"].map((v) => readHumanLabel(v, passFail))).toEqual(
