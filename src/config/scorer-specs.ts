@@ -389,6 +389,16 @@ async function normalizeJudge(
   let provider: ProviderSpec | undefined;
   if (out.provider === undefined) {
     provider = providers[0];
+    // Kept as the default (a config can try a judge at once), but said: the model under test
+    // grading its own answers is worth knowing about.
+    if (provider) {
+      const where = at.map((part, i) =>
+        typeof part === "number" ? `[${part}]` : i === 0 ? part : `.${part}`,
+      );
+      ctx.notes?.push(
+        `${where.join("")} (${spec.type}) names no provider: ${provider.label}, the first provider, grades the answers, its own among them; set provider: to choose the judge`,
+      );
+    }
   } else if (typeof out.provider === "string") {
     const named = out.provider;
     provider = providers.find((p) => p.label === named) ?? providers.find((p) => p.id === named);
