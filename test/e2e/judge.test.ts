@@ -34,7 +34,7 @@ describe("promptsmith with model judges", () => {
     expect(lines.find((l) => l.startsWith("plain "))).toMatch(/0\.14 14%\s+0\.75 100%$/);
     expect(run.stdout).toContain("judge, stars: each scorer's mean score and pass rate");
     // The judges' tokens are reported apart from the answers', and their spend is in the cost.
-    expect(lines[0]).toMatch(/ · judges \d+\/\d+ tokens · ≈\$0\.\d{4}/);
+    expect(lines[0]).toMatch(/ · judges [\d.]+k?\/[\d.]+k? tokens · ≈\$0\.\d{4} · /);
   });
 
   it("eval --dry-run prices the judge's calls", async () => {
