@@ -147,7 +147,10 @@ export interface Suite {
   runsDir: string;
   /** How many of this config's run journals to keep; older ones are removed when a run starts (default 10). */
   keepRuns: number;
-  /** Set when the config names no provider: one line saying which default is used. */
+  /**
+   * Set when the config leaves a provider to a default: one line for each (which provider answers
+   * when it names none; which grades for a judge that names none).
+   */
   providerNote?: string;
   /**
    * The variant every other is compared with, paired by case: a prompt (`baseline:`), a provider

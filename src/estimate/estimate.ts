@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from "node:fs";
-import { scorerColumnName } from "../config/scorer-specs.js";
 import type { Suite } from "../config/types.js";
 import { createTokenCounter, encodingForModel, isOpenAIModelName } from "../fewshot/index.js";
 import { isEchoId } from "../providers/index.js";
@@ -10,7 +9,14 @@ import { endpointOf, isAnswered } from "../runner/execute.js";
 import { iterateJobs, type Shard } from "../runner/jobs.js";
 import { prepareVariants, renderJob } from "../runner/prepare.js";
 import { matchesAny, modelOf } from "../runner/select.js";
-import { BUILTIN_RUBRICS, PREFERENCE_INSTRUCTIONS, verdictInstructions } from "../scorers/rubrics.js";
+import { asksModel, nativeType, scorerColumnName } from "../scorers/aliases.js";
+import {
+  BUILTIN_RUBRICS,
+  type JudgeScale,
+  preferenceInstructions,
+  RUBRIC_FILE,
+  verdictInstructions,
+} from "../scorers/rubrics.js";
 import type { ScorerSpec } from "../scorers/types.js";
 import { openCache, type ResponseCache } from "../store/cache.js";
 
@@ -266,19 +272,19 @@ interface JudgeEstimate {
 function judgesOf(scorers: readonly ScorerSpec[]): JudgeEstimate[] {
   const judges: JudgeEstimate[] = [];
   for (const scorer of scorers) {
-    const type = scorer.type.replace(/^not-/, "");
-    if (type !== "judge" && type !== "llm-rubric" && type !== "preference") continue;
+    if (!asksModel(scorer)) continue;
     const provider = scorer.provider as ProviderSpec | undefined;
     if (typeof provider !== "object" || provider === null) continue;
-    const pairwise = type === "preference";
+    const pairwise = nativeType(scorer.type) === "preference";
     const rubric = typeof scorer.rubric === "string" ? scorer.rubric : pairwise ? "builtin:preference" : "";
     let rubricText = rubric;
+    const file = RUBRIC_FILE.test(rubric.trim()) && existsSync(rubric);
     if (rubric.startsWith("builtin:"))
       rubricText = BUILTIN_RUBRICS[rubric.slice(8) as keyof typeof BUILTIN_RUBRICS] ?? "";
-    else if (existsSync(rubric)) rubricText = readFileSync(rubric, "utf8");
+    else if (file) rubricText = readFileSync(rubric, "utf8");
     const instructions = pairwise
-      ? PREFERENCE_INSTRUCTIONS
-      : verdictInstructions((scorer.scale as "pass-fail" | "1-5" | "1-10" | undefined) ?? "pass-fail");
+      ? preferenceInstructions(!file)
+      : verdictInstructions((scorer.scale as JudgeScale | undefined) ?? "pass-fail", !file);
     judges.push({
       name: scorerColumnName(scorer),
       provider,

@@ -56,5 +56,17 @@ export function toRecordConfig(
     ...(suite.thresholds ? { thresholds: { ...suite.thresholds } } : {}),
     ...(suite.repeat && suite.repeat.k > 1 ? { repeat: { ...suite.repeat } } : {}),
     ...(suite.combine ? { combine: suite.combine } : {}),
+    ...judgesOf(suite),
   };
+}
+
+/** The judges' providers (a scorer's `provider`, resolved by the config to a spec), once per label. */
+function judgesOf(suite: Suite): Pick<RecordConfig, "judges"> {
+  const judges = new Map<string, NonNullable<RecordConfig["judges"]>[number]>();
+  for (const scorer of suite.scorers) {
+    const spec = scorer.provider as ProviderSpec | undefined;
+    if (typeof spec !== "object" || spec === null || judges.has(spec.label)) continue;
+    judges.set(spec.label, { id: spec.id, label: spec.label, ...pricedAt(spec) });
+  }
+  return judges.size > 0 ? { judges: [...judges.values()] } : {};
 }

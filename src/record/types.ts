@@ -72,6 +72,11 @@ export interface CaseResult {
    */
   scores?: Record<string, ScorerScore>;
   error: CaseError | null;
+  /**
+   * The tokens of the model calls the scorers made (judges), every sample's, by the label of the
+   * provider that answered; absent when none. `tokens` is the answers' own.
+   */
+  judgeTokens?: Record<string, TokenUsage>;
 }
 
 /** One scorer's result on a case. */
@@ -95,6 +100,8 @@ export interface ScorerCallRecord {
   /** What was read from the answer: "pass"/"fail", a score, "A"/"B"/"tie"; null when it could not be read. */
   verdict: string | number | null;
   cached?: boolean;
+  /** The tokens the call took (absent in records written before judges' tokens were kept). */
+  usage?: TokenUsage;
 }
 
 /** Aggregate numbers for one prompt × provider. */
@@ -130,8 +137,13 @@ export interface SummaryRow {
   leaks?: LeakCounts;
   /** Each scorer's own numbers by name, over the cases it scored (errored cases have none). */
   scorers?: Record<string, ScorerSummary>;
-  /** Estimated spend in US dollars: the tokens at the provider's recorded list price, when it has one. */
+  /**
+   * Estimated spend in US dollars: the answers' tokens at the provider's recorded list price, and
+   * the judges' tokens at each judge's; absent when none of them has a price.
+   */
   cost?: number;
+  /** The tokens of the judges' calls on this row's answers, by the judge's label; absent when none. */
+  judgeTokens?: Record<string, TokenUsage>;
 }
 
 /** One scorer's numbers in a summary row. */
@@ -291,6 +303,8 @@ export interface RecordConfig {
   repeat?: { k: number; require: "all" | "majority" | "any" };
   /** How the scorers were weighed into one verdict (`combine:`), when they were. */
   combine?: { weights?: number[] | Record<string, number>; threshold: number };
+  /** The providers the scorers ask (judges), with their list price when known, so their calls are priced. */
+  judges?: { id: string; label: string; price?: { input: number; output: number } }[];
 }
 
 /** The contract between the runner and every reporter. */

@@ -29,6 +29,7 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
     record.config.description,
     `${calls} ${calls === 1 ? "job" : "jobs"}`,
     hits > 0 ? `${hits} from cache` : undefined,
+    judgeLine(record),
     costLine(record),
     elapsed !== undefined ? duration(elapsed) : undefined,
   ]
@@ -172,7 +173,22 @@ function intervalChart(record: RunRecord, c: InstanceType<typeof Chalk>, width: 
 
 const SPARKS = "▁▂▃▄▅▆▇█";
 
-/** The run's estimated spend at list price, when a provider has a price and something was spent. */
+/** The judges' tokens, in and out, over the whole run (the table's tokens are the answers'). */
+function judgeLine(record: RunRecord): string | undefined {
+  let prompt = 0;
+  let completion = 0;
+  for (const row of record.summary) {
+    for (const usage of Object.values(row.judgeTokens ?? {})) {
+      prompt += usage.prompt;
+      completion += usage.completion;
+    }
+  }
+  return prompt + completion > 0
+    ? `judges ${compactNumber(prompt)}/${compactNumber(completion)} tokens`
+    : undefined;
+}
+
+/** The run's estimated spend at list price (answers and judges), when a provider has a price and something was spent. */
 function costLine(record: RunRecord): string | undefined {
   const cost = record.summary.reduce((sum, row) => sum + (row.cost ?? 0), 0);
   return cost > 0 ? `≈$${cost.toFixed(cost < 1 ? 4 : 2)}` : undefined;

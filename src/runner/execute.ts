@@ -18,6 +18,7 @@ import type {
   ScoreInput,
   ScoreResult,
   Scorer,
+  ScorerCall,
 } from "../scorers/types.js";
 import { majorityVote } from "../stats/vote.js";
 import type { ResponseCache } from "../store/cache.js";
@@ -119,7 +120,12 @@ export function createModelCall(context: ExecuteContext): JobModelCall {
     }
     const [only] = generated.outputs;
     const { answer, reasoning } = stripReasoning(only.output);
-    return { output: answer, ...(reasoning !== null ? { reasoning } : {}), cached: only.cached };
+    return {
+      output: answer,
+      ...(reasoning !== null ? { reasoning } : {}),
+      cached: only.cached,
+      usage: generated.usage,
+    };
   };
 }
 
@@ -200,7 +206,14 @@ export async function executeJob(
       extraction = { messages, output: second.outputs[0].output };
       addUsage(first.usage, second.usage);
     }
-    const input: ScoreInput = { output: toScore, expected: testCase.expected, vars: testCase.vars };
+    const input: ScoreInput = {
+      output: toScore,
+      expected: testCase.expected,
+      vars: testCase.vars,
+      caseId: testCase.id,
+    };
+    // A pairwise judge compares whole answers, as the baseline's is never extracted.
+    if (extraction) input.answer = answer;
     if (services) Object.assign(input, services);
     const verdict = await context.scorer(input);
     scored.push({ output: answer, reasoning, verdict, cached: generation.cached, extraction });
@@ -227,6 +240,8 @@ export async function executeJob(
   base.tokens = first.usage;
   base.cached = scored.every((s) => s.cached);
   base.error = null;
+  const judged = judgeTokensOf(scored);
+  if (judged) base.judgeTokens = judged;
 
   if (samples === 1) {
     const [only] = scored;
@@ -279,6 +294,27 @@ export async function executeJob(
     ...(scored[0].extraction ? { extraction: scored[0].extraction } : {}),
     ...(shown.verdict.parts ? { scores: shown.verdict.parts } : {}),
   };
+}
+
+/**
+ * The tokens of every call the scorers made on the job's samples, by the label of the provider
+ * that answered: what --budget already counted, so the record's tokens and cost show it too.
+ */
+function judgeTokensOf(scored: readonly ScoredSample[]): Record<string, TokenUsage> | undefined {
+  const tokens = new Map<string, TokenUsage>();
+  const add = (calls: readonly ScorerCall[] | undefined) => {
+    for (const call of calls ?? []) {
+      if (!call.usage) continue;
+      const into = tokens.get(call.provider) ?? { prompt: 0, completion: 0 };
+      addUsage(into, call.usage);
+      tokens.set(call.provider, into);
+    }
+  };
+  for (const { verdict } of scored) {
+    add(verdict.calls);
+    for (const part of Object.values(verdict.parts ?? {})) add(part.calls);
+  }
+  return tokens.size > 0 ? Object.fromEntries(tokens) : undefined;
 }
 
 /**

@@ -5,30 +5,19 @@
 import type { Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
 import type { ProviderSpec } from "../providers/types.js";
+import { asksModel, nativeType } from "../scorers/aliases.js";
 import { stripReasoning } from "../scorers/reasoning.js";
 import type { ScorerSpec } from "../scorers/types.js";
 import { type BoundProvider, type ExecuteContext, generate } from "./execute.js";
 import { drawsOf } from "./jobs.js";
 import { renderJob, type Variant } from "./prepare.js";
 
-/** Scorer types that ask a model (`not-` prefixes stripped). */
-const ASKING = new Set(["judge", "llm-rubric", "preference"]);
-
-function baseType(spec: ScorerSpec): string {
-  return spec.type.startsWith("not-") ? spec.type.slice(4) : spec.type;
-}
-
-/** Whether a scorer asks a model (a judge, a pairwise judge). */
-export function asksModel(spec: ScorerSpec): boolean {
-  return ASKING.has(baseType(spec));
-}
-
 /** The providers the scorers ask (the config resolved each judge's `provider` to a spec), once each. */
 export function scorerProviderSpecs(scorers: readonly ScorerSpec[]): ProviderSpec[] {
   const specs: ProviderSpec[] = [];
   const seen = new Set<string>();
   for (const scorer of scorers) {
-    if (!ASKING.has(baseType(scorer))) continue;
+    if (!asksModel(scorer)) continue;
     const provider = scorer.provider;
     if (typeof provider !== "object" || provider === null) continue;
     const spec = provider as ProviderSpec;
@@ -43,12 +32,12 @@ export function scorerProviderSpecs(scorers: readonly ScorerSpec[]): ProviderSpe
 
 /** Whether any scorer compares embeddings. */
 export function usesSimilar(scorers: readonly ScorerSpec[]): boolean {
-  return scorers.some((scorer) => baseType(scorer) === "similar");
+  return scorers.some((scorer) => nativeType(scorer.type) === "similar");
 }
 
 /** Whether any scorer compares with the baseline. */
 export function usesPreference(scorers: readonly ScorerSpec[]): boolean {
-  return scorers.some((scorer) => baseType(scorer) === "preference");
+  return scorers.some((scorer) => nativeType(scorer.type) === "preference");
 }
 
 /** The baseline's prompt: `baseline:` (a variant id, or a swept prompt's id with one variant), else the first prompt. */

@@ -22,11 +22,11 @@ import { createInterface } from "node:readline";
 import type { Suite } from "../config/types.js";
 import { formatLocation, isUserError, UserError, unwritableFileError } from "../errors.js";
 import type { ChatMessage, ProviderSpec } from "../providers/types.js";
+import { asksModel } from "../scorers/aliases.js";
 import { canonicalJson } from "../store/job-key.js";
 import { compareKeys, externalSort, type Keyed } from "./external-sort.js";
 import { drawsOf, iterateJobs } from "./jobs.js";
 import { prepareVariants, renderJob } from "./prepare.js";
-import { asksModel } from "./scorer-services.js";
 import { modelOf } from "./select.js";
 
 /** The first line of a snapshot file: what it is and its format's version. */

@@ -44,6 +44,8 @@ export interface SummaryInput {
   repeat?: number;
   /** Each scorer's own result, when the case has them. */
   scores?: Record<string, { pass: boolean; score: number; unparsed?: boolean }>;
+  /** The tokens of the judges' calls, by the judge's label. */
+  judgeTokens?: Record<string, { prompt: number; completion: number }>;
 }
 
 /** Running totals of one scorer in one group. */
@@ -77,6 +79,8 @@ interface Group {
   leakFlagged: number;
   /** Per scorer name, in the order first seen: every run it scored counts. */
   scorers: Map<string, ScorerTally>;
+  /** The judges' tokens by the judge's label, when any judge was asked. */
+  judgeTokens?: Map<string, { prompt: number; completion: number }>;
   /** Every counted case's score, for the mean and its interval. */
   scores: Float64Array;
   scoreCount: number;
@@ -191,6 +195,15 @@ export function createSummaryAccumulator(options: SummaryOptions = {}) {
       if (result.cached && !result.error) group.cacheHits++;
       group.promptTokens += result.tokens.prompt;
       group.completionTokens += result.tokens.completion;
+      if (result.judgeTokens) {
+        group.judgeTokens ??= new Map();
+        for (const [label, usage] of Object.entries(result.judgeTokens)) {
+          const into = group.judgeTokens.get(label) ?? { prompt: 0, completion: 0 };
+          into.prompt += usage.prompt;
+          into.completion += usage.completion;
+          group.judgeTokens.set(label, into);
+        }
+      }
       if (result.samples) {
         group.sampledCases++;
         group.sampleCount += result.samples.length;
@@ -302,6 +315,7 @@ export function createSummaryAccumulator(options: SummaryOptions = {}) {
         }
         if (g.leakCases > 0)
           row.leaks = { cases: g.leakCases, excluded: g.leakExcluded, flagged: g.leakFlagged };
+        if (g.judgeTokens) row.judgeTokens = Object.fromEntries(g.judgeTokens);
         if (g.scorers.size > 0) {
           row.scorers = {};
           for (const [name, t] of g.scorers) {
