@@ -432,6 +432,8 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     /** Jobs left out because the cassette lacks their requests (`replayMissing: skip`). */
     let skipped = 0;
     let firstSkipped: string | undefined;
+    let firstSkippedAt = Number.POSITIVE_INFINITY;
+    let started = 0;
     let spend = 0;
     let total: number | undefined;
     let fatal: unknown;
@@ -497,6 +499,9 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     /** A finished case and its JSON, serialised once for the journal and every results file. */
     type Finished = { result: CaseResult; json?: string; tape?: TapeEntry[] };
     const runJob = async (job: Job): Promise<Finished | undefined> => {
+      // Jobs start in job order: the first skipped job named is the first in that order, whichever
+      // call's miss comes back first.
+      const position = started++;
       const key = journalKeyOf(job, job.bound.provider.label);
       // The result's own JSON text comes with it, as written: results files take it as it is.
       const replayed = replay?.get(key);
@@ -521,7 +526,10 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
         if (error.kind === "aborted" || controller.signal.aborted) return undefined;
         if (isReplayMiss(error)) {
           skipped++;
-          firstSkipped ??= `case ${JSON.stringify(job.testCase.id)} · prompt ${JSON.stringify(job.variant.prompt.id)} · provider ${JSON.stringify(job.bound.provider.label)}: ${error.message}`;
+          if (position < firstSkippedAt) {
+            firstSkippedAt = position;
+            firstSkipped = `case ${JSON.stringify(job.testCase.id)} · prompt ${JSON.stringify(job.variant.prompt.id)} · provider ${JSON.stringify(job.bound.provider.label)}: ${error.message}`;
+          }
           return undefined;
         }
         if (error.fatal) throw providerFailure(job.bound.provider, error);
