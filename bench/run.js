@@ -1,12 +1,14 @@
 // The promptsmith benchmark: start-up, time to first request, throughput against a plain-fetch
-// floor at 0 ms and at 200 ms latency, and memory versus dataset size, each measured on a child
-// process from spawn to exit. A report, not a test: it exits 0 when a target fails, and says so loudly.
+// floor at 0 ms and at 200 ms latency, memory versus dataset size and the leak guard's cost, each
+// measured on a child process from spawn to exit. A report, not a test: it exits 0 when a target
+// fails, and says so loudly.
 //
-//   npm run bench                        (builds first; ~8 min on 2 cores)
+//   npm run bench                        (builds first; ~10 min on 2 cores)
 //   node bench/run.js [--quick] [--all] [--only <sections>]
 //       --quick: small sizes, a smoke run of about a minute;
 //       --all: add the 50 ms rows and 20,000 jobs at 50 ms, two more minutes;
-//       --only startup,first-request,throughput,latency,memory,promptfoo: just those sections
+//       --only startup,first-request,throughput,latency,memory,leak-guard,promptfoo: just those
+//   node bench/run.js --leak-guard-only  (the same as --only leak-guard: about two minutes)
 //   PROMPTFOO_BIN=<path to an installed promptfoo> adds promptfoo's time on the same 2,000 calls
 //   (the bench never installs it)
 //   node bench/cpuprofile-top.js <file>  (where a `node --cpu-prof` run spent its time)
@@ -27,10 +29,16 @@ const TEMPLATES = { a: "Q: {{question}}", b: "Question: {{question}}\nAnswer:" }
 const QUICK = process.argv.includes("--quick");
 /** Also the 50 ms rows of earlier rounds: a couple of minutes that only confirm the 200 ms rows. */
 const ALL = process.argv.includes("--all");
-const SECTIONS = ["startup", "first-request", "throughput", "latency", "memory", "promptfoo"];
+const SECTIONS = ["startup", "first-request", "throughput", "latency", "memory", "leak-guard", "promptfoo"];
 const onlyArg = process.argv.indexOf("--only");
-/** The sections to run (`--only a,b`); all by default. */
-const ONLY = new Set(onlyArg === -1 ? SECTIONS : (process.argv[onlyArg + 1] ?? "").split(","));
+/** The sections to run (`--only a,b`; `--leak-guard-only` is `--only leak-guard`); all by default. */
+const ONLY = new Set(
+  process.argv.includes("--leak-guard-only")
+    ? ["leak-guard"]
+    : onlyArg === -1
+      ? SECTIONS
+      : (process.argv[onlyArg + 1] ?? "").split(","),
+);
 for (const name of ONLY) {
   if (!SECTIONS.includes(name))
     throw new Error(`--only: no section "${name}" (sections: ${SECTIONS.join(", ")})`);
@@ -109,6 +117,8 @@ const TARGETS = {
   /** At 200 ms: eval's jobs/s, spawn to exit, against the bare fetch loop's in the same run. */
   latencyShareOfFloor: 0.95,
   memoryRatio: 1.3,
+  /** The leak guard at the start of a 100,000-case run with a 1,000-example pool, against `leak: allow`. */
+  leakGuardStartRatio: 1.1,
 };
 
 const log = (text) => process.stderr.write(`${text}\n`);
@@ -133,6 +143,13 @@ async function main() {
   const rss = detectRssMethod();
   const machine = describeMachine();
   log(`promptsmith bench${QUICK ? " (quick)" : ""} in ${tmp}`);
+  if (ONLY.size === 1 && ONLY.has("leak-guard")) {
+    const loadBefore = loadavg();
+    const leakGuard = await measureLeakGuard(rss);
+    notes.push(`load average (1 min) before / after: ${loadBefore} / ${loadavg()}`);
+    printReport({ machine, rss, leakGuard });
+    return;
+  }
 
   const datasets = new Map();
   const rows = [...PLAN.throughput, ...PLAN.latency];
@@ -471,13 +488,153 @@ async function main() {
 
   if (ONLY.has("memory")) await measureMemory();
 
+  // 7. The leak guard: its cost at a run's start and over a whole run.
+  const leakGuard = ONLY.has("leak-guard") ? await measureLeakGuard(rss) : undefined;
+
   notes.push(
     `load average (1 min) before / after: ${loadBefore} / ${loadavg()} (other work on this machine shows up in wall times; CPU s is less sensitive to it)`,
   );
-  printReport({ machine, rss, startup, firstRequest, throughput, promptfoo, memory });
+  printReport({ machine, rss, startup, firstRequest, throughput, promptfoo, memory, leakGuard });
 }
 
-function printReport({ machine, rss, startup, firstRequest, throughput, promptfoo, memory }) {
+/**
+ * The leak guard's cost, each run against the same config with `leak: allow` (no guard): at the
+ * start of a run (`render`, which loads the pool, builds the guard and renders the first case) with
+ * a 1,000-example pool and with a 100,000-example one (a train split used whole), and over a whole
+ * 100,000-case eval on the echo provider (no network: the guard's share is as large as it gets).
+ * 1% of the pool's rows are copies of test cases, so the guard has real work; the run checks it
+ * counted each of them.
+ */
+async function measureLeakGuard(rss) {
+  const cases = QUICK ? 10_000 : 100_000;
+  const runs = QUICK ? 3 : 5;
+  const env = { ...process.env, NO_COLOR: "1", CI: "1" };
+  const data = writeLeakData(cases, [1_000, cases]);
+  const rows = [];
+  for (const pool of [1_000, cases]) {
+    log(`leak guard: start of a ${cases}-case run, ${pool}-example pool (×${runs}) …`);
+    const row = { pool, cases, kind: "start" };
+    for (const leak of ["allow", "guard"]) {
+      const config = writeLeakConfig(data, pool, leak);
+      const times = [];
+      for (let i = 0; i < runs; i++) {
+        const run = await measure([CLI, "render", config], { env, rss });
+        if (run.code !== 0) throw new Error(`render (${leak}) exited ${run.code}: ${run.stderr}`);
+        times.push(run);
+      }
+      row[leak] = {
+        wallMs: median(times.map((t) => t.wallMs)),
+        cpuS: median(times.map((t) => t.cpuS)),
+        rssKb: median(times.map((t) => t.rssKb)),
+      };
+    }
+    rows.push(row);
+  }
+  log(`leak guard: a whole ${cases}-case eval on the echo provider, 1000-example pool …`);
+  const whole = { pool: 1_000, cases, kind: "run" };
+  for (const leak of ["allow", "guard"]) {
+    const run = await measure([CLI, "eval", writeLeakConfig(data, 1_000, leak), "--json", "--no-cache"], {
+      env,
+      rss,
+      timeoutMs: PLAN.memoryTimeoutMs,
+    });
+    let problem = run.code === 0 ? undefined : `exit ${run.code}: ${firstLine(run.stderr)}`;
+    if (!problem) {
+      const [row] = JSON.parse(run.stdout).summary;
+      const counted = row.leaks?.cases ?? 0;
+      const expected = leak === "guard" ? data.copies.get(1_000) : 0;
+      if (row.total !== cases) problem = `${row.total} cases reported, expected ${cases}`;
+      else if (counted !== expected) problem = `${counted} cases with a copy counted, expected ${expected}`;
+    }
+    whole[leak] = { wallMs: run.wallMs, cpuS: run.cpuS, rssKb: run.rssKb, ok: !problem, problem };
+  }
+  rows.push(whole);
+  const [start] = rows;
+  // CPU where /usr/bin/time gives it: a start is a fraction of a second, and on a shared machine its
+  // wall time is mostly the other jobs' (2.0× wall against 1.12× CPU in one run).
+  const byCpu = Number.isFinite(start.guard.cpuS) && Number.isFinite(start.allow.cpuS);
+  const ratio = byCpu ? start.guard.cpuS / start.allow.cpuS : start.guard.wallMs / start.allow.wallMs;
+  targets.push({
+    name: `leak guard: start of a ${cases}-case run with a 1,000-example pool ≤ ${TARGETS.leakGuardStartRatio}× without the guard (${byCpu ? "CPU" : "wall"})`,
+    pass: ratio <= TARGETS.leakGuardStartRatio,
+    detail: `${fmt(ratio, 3)}× (CPU ${fmt(start.guard.cpuS, 3)} s vs ${fmt(start.allow.cpuS, 3)} s; median wall ${fmt(start.guard.wallMs, 0)} ms vs ${fmt(start.allow.wallMs, 0)} ms)`,
+  });
+  return rows;
+}
+
+/**
+ * Question/answer rows of 12–40 words from a skewed 3,000-word vocabulary (a fixed seed), the test
+ * set and "train splits" of the given sizes; 1% of each split's rows are copies of test cases.
+ */
+function writeLeakData(cases, pools) {
+  const dir = join(tmp, "leaks");
+  mkdirSync(dir, { recursive: true });
+  // mulberry32: an LCG in doubles (as writeDataset's) loses bits past 2^53 and falls into short
+  // cycles, which here would write the same sentences again and again: real near-copies.
+  let state = 18;
+  const next = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const sentence = () =>
+    Array.from({ length: 12 + Math.floor(next() * 29) }, () => `w${Math.floor(3000 * next() ** 3)}`).join(
+      " ",
+    );
+  const test = [];
+  for (let i = 0; i < cases; i++)
+    test.push({ id: `case-${i}`, question: `${sentence()}?`, answer: String(i % 97) });
+  const testPath = join(dir, `test-${cases}.jsonl`);
+  writeFileSync(testPath, `${test.map((row) => JSON.stringify(row)).join("\n")}\n`);
+  const paths = new Map();
+  const copies = new Map();
+  for (const size of pools) {
+    const lines = [];
+    let copied = 0;
+    for (let i = 0; i < size; i++) {
+      const copy = i % 100 === 50;
+      if (copy) copied++;
+      const row = copy
+        ? { ...test[(i * 7919) % cases], id: `train-${i}` }
+        : { id: `train-${i}`, question: `${sentence()}?`, answer: String(i % 89) };
+      lines.push(JSON.stringify(row));
+    }
+    const path = join(dir, `pool-${size}.jsonl`);
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    paths.set(size, path);
+    copies.set(size, copied);
+  }
+  return { testPath, paths, copies };
+}
+
+function writeLeakConfig(data, pool, leak) {
+  const dir = join(tmp, "leaks", `config-${pool}-${leak}`);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "promptsmith.yaml");
+  const yaml = [
+    "providers: [echo]",
+    "prompts:",
+    "  - id: fs",
+    `    text: ${JSON.stringify("{{#each shots}}Q: {{question}}\nA: {{answer}}\n\n{{/each}}Q: {{question}}\nA:")}`,
+    `    shots: { from: ${JSON.stringify(data.paths.get(pool))}, k: 4${leak === "allow" ? ", leak: allow" : ""} }`,
+    `tests: { path: ${JSON.stringify(data.testPath)}, expected: answer }`,
+    "cache: false",
+  ];
+  writeFileSync(path, `${yaml.join("\n")}\n`);
+  return path;
+}
+
+function printReport({
+  machine,
+  rss,
+  startup = {},
+  firstRequest = {},
+  throughput = [],
+  promptfoo,
+  memory = [],
+  leakGuard,
+}) {
   const out = [];
   const flags = process.argv.slice(2).join(" ");
   const command =
@@ -502,6 +659,42 @@ function printReport({ machine, rss, startup, firstRequest, throughput, promptfo
     "- floor: bench/floor.js, bare `fetch` + promise pool. Diagnostics, no target: the same loop over undici's dispatcher (the transport eval uses instead of fetch), through the `openai` client over that transport (eval minus promptsmith's own work), and at 0 ms eval with the response cache on, as users run it by default, from an empty cache (what writing every answer costs)",
   );
   for (const note of notes) out.push(`- ${note}`);
+  printMainSections(out, { startup, firstRequest, throughput, promptfoo, memory });
+  if (leakGuard) {
+    out.push("");
+    out.push(
+      "## Leak guard (echo provider; `render` is a run's start: pool loaded, guard built, first case rendered)",
+    );
+    out.push("");
+    out.push(
+      "| what | cases | pool | without (leak: allow) wall ms | with the guard wall ms | × wall | × CPU | peak RSS MB without / with | check |",
+    );
+    out.push("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (const row of leakGuard) {
+      const what = row.kind === "start" ? "start (`render`, median)" : "whole `eval`";
+      const problem = row.guard.problem ?? row.allow.problem;
+      out.push(
+        `| ${what} | ${row.cases} | ${row.pool} | ${fmt(row.allow.wallMs, 0)} | ${fmt(row.guard.wallMs, 0)} | ${fmt(row.guard.wallMs / row.allow.wallMs, 3)} | ${fmt(row.guard.cpuS / row.allow.cpuS, 3)} | ${mb(row.allow.rssKb)} / ${mb(row.guard.rssKb)} | ${problem ? `**${problem}**` : "ok"} |`,
+      );
+    }
+  }
+  out.push("");
+  out.push("## Targets");
+  out.push("");
+  for (const t of targets) out.push(`- ${t.pass ? "PASS" : "**FAIL**"} ${t.name}: ${t.detail}`);
+  const failed = targets.filter((t) => !t.pass).length;
+  out.push("");
+  out.push(
+    targets.length === 0
+      ? "No targets in the sections run."
+      : failed === 0
+        ? `All ${targets.length} targets met.`
+        : `**${failed} of ${targets.length} targets FAILED** (see above).`,
+  );
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+function printMainSections(out, { startup, firstRequest, throughput, promptfoo, memory }) {
   out.push("");
   if (startup["node -e 0"]) {
     out.push(`## Start-up (median of ${PLAN.startupRuns} rounds, each running every command once)`);
@@ -585,19 +778,6 @@ function printReport({ machine, rss, startup, firstRequest, throughput, promptfo
     }
     out.push("");
   }
-  out.push("## Targets");
-  out.push("");
-  for (const t of targets) out.push(`- ${t.pass ? "PASS" : "**FAIL**"} ${t.name}: ${t.detail}`);
-  const failed = targets.filter((t) => !t.pass).length;
-  out.push("");
-  out.push(
-    targets.length === 0
-      ? "No targets in the sections run."
-      : failed === 0
-        ? `All ${targets.length} targets met.`
-        : `**${failed} of ${targets.length} targets FAILED** (see above).`,
-  );
-  process.stdout.write(`${out.join("\n")}\n`);
 }
 
 /** Checks a run did all its work: exit 0, every job reported without error, `sent` requests at the stub (default: one per job). */

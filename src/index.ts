@@ -16,12 +16,15 @@ export type {
   ProviderSpec,
 } from "./providers/types.js";
 export { isProviderError, ProviderError } from "./providers/types.js";
+export type { LeakFinding, LeakPlace, LeakReport } from "./record/leak-report.js";
 export { type ReadRecordOptions, readRecord } from "./record/read.js";
 export type {
+  CaseLeak,
   CaseResult,
   CompareRecord,
   Comparison,
   GateResult,
+  LeakCounts,
   RunRecord,
   SampleResult,
   SummaryRow,
@@ -52,6 +55,13 @@ export { type ComparisonLabels, renderHtmlComparison, renderHtmlReport } from ".
 export { renderJsonSummary } from "./reporters/json.js";
 export { type JunitOptions, renderJunit } from "./reporters/junit.js";
 export {
+  leakLine,
+  leakLines,
+  leakNote,
+  renderLeakFinding,
+  renderLeakSummary,
+} from "./reporters/leaks.js";
+export {
   type Align,
   comparisonsTable,
   escapeMarkdown,
@@ -68,6 +78,7 @@ export { type RunDiffReportOptions, renderRunDiff } from "./reporters/run-diff.j
 export { renderTerminalReport, type TerminalReportOptions } from "./reporters/terminal.js";
 export { sanitizeForTerminal } from "./reporters/text.js";
 export { type CalibrateOptions, type Calibration, calibrateJudge } from "./runner/calibrate.js";
+export { type CheckLeaksOptions, checkLeaks } from "./runner/check-leaks.js";
 export { type CompareOptions, compareRecordFiles } from "./runner/compare.js";
 export {
   checkResultsPath,

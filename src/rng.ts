@@ -19,7 +19,7 @@ export interface Rng {
 }
 
 /** murmur3's 32-bit finalizer: a bijection that spreads every input bit over the output. */
-function fmix32(h: number): number {
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -159,6 +159,19 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 
   addFlags(
     program
+      .command("check-leaks")
+      .description(
+        "list the test cases that appear (exactly or nearly) in an example pool or corpus of a config; exit 1 on an exact copy",
+      )
+      .argument("[config]", "config file or directory (default: ./promptsmith.yaml)"),
+    ["config", "json"],
+  ).action(async (config, options) => {
+    const { checkLeaksCommand } = await import("./commands/check-leaks.js");
+    exitCode = await checkLeaksCommand(config ?? options.config, options, io);
+  });
+
+  addFlags(
+    program
       .command("run")
       .description("send one template to a model and stream the answer")
       .argument("<template>", "a Handlebars template file (.hbs)"),

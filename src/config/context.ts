@@ -6,6 +6,8 @@ export interface NormalizeContext {
   baseDir: string;
   env: NodeJS.ProcessEnv;
   problems: ProblemCollector;
+  /** One-line notes on defaults chosen for the person (a judge with no provider); printed by eval. */
+  notes?: string[];
 }
 
 /** A plain object (not an array, not null): the guard normalizing uses on not-yet-validated input. */

@@ -46,7 +46,7 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
 
   // Normalizing looks at the raw value (guarding every access) so that a schema problem in one
   // part does not hide a missing file in another.
-  const ctx: NormalizeContext = { baseDir: options.baseDir, env: options.env, problems };
+  const ctx: NormalizeContext = { baseDir: options.baseDir, env: options.env, problems, notes: [] };
   const fields = isRecord(raw) ? raw : {};
   const providers = normalizeProviders(fields.providers, ctx);
   const settings = normalizeSettings(fields, ctx);
@@ -76,9 +76,11 @@ export async function buildSuite(source: ConfigSource, options: BuildSuiteOption
   if (typeof fields.description === "string") suite.description = fields.description;
   if (combine) suite.combine = combine;
   const listed = fields.providers;
+  const notes = ctx.notes ?? [];
   if (listed === undefined || listed === null || (Array.isArray(listed) && listed.length === 0)) {
-    suite.providerNote = defaultProviderNote(options.env);
+    notes.unshift(defaultProviderNote(options.env));
   }
+  if (notes.length > 0) suite.providerNote = notes.join("\n");
   const partialsDir = path.join(options.baseDir, "templates", "partials");
   if ((await pathKind(partialsDir)) === "directory") suite.partialsDir = partialsDir;
   return suite;

@@ -282,6 +282,7 @@ function buildSpec(
     if (plan.shots.maxTokens !== undefined) shots.maxTokens = plan.shots.maxTokens;
     if (plan.shots.embedding && (select === "embedding" || plan.shots.embeddingWritten))
       shots.embedding = { ...plan.shots.embedding };
+    if (plan.shots.leak !== undefined) shots.leak = plan.shots.leak;
     spec.shots = shots;
   }
   if (choices.cot !== undefined) spec.cot = choices.cot;
@@ -294,6 +295,7 @@ function buildSpec(
       k: choices["context.k"] ?? CONTEXT_DEFAULTS.k,
       field: plan.context.field,
     };
+    if (plan.context.exclude) context.exclude = plan.context.exclude;
     spec.context = context;
   }
   return spec;

@@ -70,6 +70,8 @@ export const shotsSchema = z.strictObject({
   embedding: z
     .strictObject({ model: z.string().min(1).optional(), provider: z.string().min(1).optional() })
     .optional(),
+  // The contamination guard: what to do with examples that copy a test case.
+  leak: z.enum(["exclude", "warn", "allow"]).optional(),
 });
 
 /** Reference passages retrieved from a directory of files. */
@@ -77,6 +79,8 @@ export const contextSchema = z.strictObject({
   corpus: z.string().min(1),
   k: sweepable("context.k").optional(),
   field: z.string().min(1).optional(),
+  // `copies`: drop retrieved passages that copy the case's question (default: keep and flag them).
+  exclude: z.enum(["copies"]).optional(),
 });
 
 /** The second, answer-extracting call; exactly one of `template` and `text` is checked in prompt-specs.ts. */

@@ -1,6 +1,8 @@
 import path from "node:path";
 import * as z from "zod";
 import type { ProviderSpec } from "../providers/types.js";
+import { scorerColumnName } from "../scorers/aliases.js";
+import { defaultThreshold, type JudgeScale, RUBRIC_FILE, scaleMax } from "../scorers/rubrics.js";
 import type { ScorerSpec } from "../scorers/types.js";
 import { isNonEmptyString, isRecord, type NormalizeContext } from "./context.js";
 import { defaultScorers } from "./defaults.js";
@@ -181,12 +183,6 @@ export async function normalizeScorers(
   return specs;
 }
 
-/** The name a scorer's summary column goes by: `name`, else its type as written (`not-` added for `not: true`). */
-export function scorerColumnName(spec: ScorerSpec): string {
-  if (typeof spec.name === "string" && spec.name !== "") return spec.name;
-  return spec.not === true && !spec.type.startsWith("not-") ? `not-${spec.type}` : spec.type;
-}
-
 async function normalizeScorer(
   value: unknown,
   at: ConfigPath,
@@ -364,9 +360,6 @@ async function normalizeScorer(
   return spec;
 }
 
-/** Rubric files are Handlebars templates (or plain text) named by their extension. */
-const RUBRIC_FILE = /^[^\n]+\.(?:hbs|handlebars|md|txt)$/i;
-
 /** The rubrics promptsmith ships (`rubric: builtin:<name>`). The scorers room holds their text; a test keeps the lists equal. */
 export const BUILTIN_RUBRICS = ["correctness", "faithfulness", "preference"] as const;
 
@@ -396,6 +389,16 @@ async function normalizeJudge(
   let provider: ProviderSpec | undefined;
   if (out.provider === undefined) {
     provider = providers[0];
+    // Kept as the default (a config can try a judge at once), but said: the model under test
+    // grading its own answers is worth knowing about.
+    if (provider) {
+      const where = at.map((part, i) =>
+        typeof part === "number" ? `[${part}]` : i === 0 ? part : `.${part}`,
+      );
+      ctx.notes?.push(
+        `${where.join("")} (${spec.type}) names no provider: ${provider.label}, the first provider, grades the answers, its own among them; set provider: to choose the judge`,
+      );
+    }
   } else if (typeof out.provider === "string") {
     const named = out.provider;
     provider = providers.find((p) => p.label === named) ?? providers.find((p) => p.id === named);
@@ -442,7 +445,7 @@ async function normalizeJudge(
     }
   }
   if (out.scale !== undefined && out.threshold !== undefined) {
-    const max = out.scale === "1-10" ? 10 : out.scale === "1-5" ? 5 : undefined;
+    const max = scaleMax(out.scale as JudgeScale);
     const threshold = out.threshold as number;
     if (max === undefined || threshold < 1 || threshold > max) {
       ctx.problems.add({
@@ -452,7 +455,9 @@ async function normalizeJudge(
             ? "a pass-fail judge takes no threshold"
             : `expected a score from 1 to ${max}, received ${threshold}`,
         hint:
-          max === undefined ? "remove threshold, or use scale: 1-5" : `e.g. threshold: ${max === 5 ? 4 : 7}`,
+          max === undefined
+            ? "remove threshold, or use scale: 1-5"
+            : `e.g. threshold: ${defaultThreshold(max)}`,
       });
       return undefined;
     }

@@ -30,12 +30,16 @@ export interface ShotsBase {
   embedding?: EmbeddingSpec;
   /** Whether `embedding:` was written: then every variant carries it, not only those selecting by embedding. */
   embeddingWritten: boolean;
+  /** The contamination guard's policy, when written. */
+  leak?: "exclude" | "warn" | "allow";
 }
 
 /** Context settings no sweep changes. */
 export interface ContextBase {
   corpus: string;
   field: string;
+  /** `copies` when written: drop passages that copy the case's question. */
+  exclude?: "copies";
 }
 
 /** A value that reads in ids as written. */
@@ -55,7 +59,12 @@ export async function normalizeShots(
   suiteSeed: number,
   providers: readonly ProviderSpec[],
 ): Promise<PartPlan<ShotsBase> | undefined> {
-  let ok = checkNoList(fields, ["seed", "field", "label", "maxTokens", "draws", "embedding"], at, ctx);
+  let ok = checkNoList(
+    fields,
+    ["seed", "field", "label", "maxTokens", "draws", "embedding", "leak"],
+    at,
+    ctx,
+  );
   const reads = new Map<SweepableField, SweepableRead<unknown>>();
   const keep = (result: { ok: boolean; read?: SweepableRead<unknown> }) => {
     ok &&= result.ok;
@@ -125,6 +134,7 @@ export async function normalizeShots(
   };
   if (typeof fields.maxTokens === "number") base.maxTokens = fields.maxTokens;
   if (embedding) base.embedding = embedding;
+  if (fields.leak === "exclude" || fields.leak === "warn" || fields.leak === "allow") base.leak = fields.leak;
   return { base, reads };
 }
 
@@ -235,7 +245,7 @@ export async function normalizeContext(
   at: ConfigPath,
   ctx: NormalizeContext,
 ): Promise<PartPlan<ContextBase> | undefined> {
-  let ok = checkNoList(fields, ["corpus", "field"], at, ctx);
+  let ok = checkNoList(fields, ["corpus", "field", "exclude"], at, ctx);
   let corpus: string | undefined;
   if (isNonEmptyString(fields.corpus)) {
     corpus = await resolveExistingDirectory(ctx, [...at, "corpus"], fields.corpus, {
@@ -251,8 +261,10 @@ export async function normalizeContext(
   if (!ok || corpus === undefined) return undefined;
   const reads = new Map<SweepableField, SweepableRead<unknown>>();
   if (k.read) reads.set("context.k", k.read);
-  return {
-    base: { corpus, field: isNonEmptyString(fields.field) ? fields.field : CONTEXT_DEFAULTS.field },
-    reads,
+  const base: ContextBase = {
+    corpus,
+    field: isNonEmptyString(fields.field) ? fields.field : CONTEXT_DEFAULTS.field,
   };
+  if (fields.exclude === "copies") base.exclude = "copies";
+  return { base, reads };
 }

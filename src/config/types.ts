@@ -38,6 +38,11 @@ export interface ShotsSpec {
   draws: number;
   /** The embedding model and endpoint; set when `select` is `embedding` or `embedding:` was written. */
   embedding?: EmbeddingSpec;
+  /**
+   * What to do with examples that copy a case: `exclude` exact and near-copies, `warn` (keep and flag
+   * both), `allow` (no check). Absent (the default): exact copies excluded, near-copies flagged.
+   */
+  leak?: "exclude" | "warn" | "allow";
 }
 
 /** Retrieval of reference passages for knowledge-enhanced prompts. */
@@ -48,6 +53,8 @@ export interface ContextSpec {
   k: number;
   /** The case field used as the query (default `question`). */
   field: string;
+  /** `copies`: drop retrieved passages that copy the case's question; absent: keep and flag them. */
+  exclude?: "copies";
 }
 
 /** A second call that asks for the final answer given the reasoning (two-stage extraction). */
@@ -140,7 +147,10 @@ export interface Suite {
   runsDir: string;
   /** How many of this config's run journals to keep; older ones are removed when a run starts (default 10). */
   keepRuns: number;
-  /** Set when the config names no provider: one line saying which default is used. */
+  /**
+   * Set when the config leaves a provider to a default: one line for each (which provider answers
+   * when it names none; which grades for a judge that names none).
+   */
   providerNote?: string;
   /**
    * The variant every other is compared with, paired by case: a prompt (`baseline:`), a provider

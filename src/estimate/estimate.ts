@@ -1,15 +1,22 @@
 import { existsSync, readFileSync } from "node:fs";
-import { scorerColumnName } from "../config/scorer-specs.js";
 import type { Suite } from "../config/types.js";
 import { createTokenCounter, encodingForModel, isOpenAIModelName } from "../fewshot/index.js";
 import { isEchoId } from "../providers/index.js";
 import { BATCH_DISCOUNT, priceOf } from "../providers/pricing.js";
 import type { ChatMessage, ProviderSpec } from "../providers/types.js";
+import type { LeakCounts } from "../record/types.js";
 import { endpointOf, isAnswered } from "../runner/execute.js";
 import { iterateJobs, type Shard } from "../runner/jobs.js";
 import { prepareVariants, renderJob } from "../runner/prepare.js";
 import { matchesAny, modelOf } from "../runner/select.js";
-import { BUILTIN_RUBRICS, PREFERENCE_INSTRUCTIONS, verdictInstructions } from "../scorers/rubrics.js";
+import { asksModel, nativeType, scorerColumnName } from "../scorers/aliases.js";
+import {
+  BUILTIN_RUBRICS,
+  type JudgeScale,
+  preferenceInstructions,
+  RUBRIC_FILE,
+  verdictInstructions,
+} from "../scorers/rubrics.js";
 import type { ScorerSpec } from "../scorers/types.js";
 import { openCache, type ResponseCache } from "../store/cache.js";
 
@@ -44,6 +51,8 @@ export interface EstimateRow {
   completionTokens: number;
   /** USD for the requests the cache does not answer, or null when the price of the model is unknown. */
   cost: number | null;
+  /** Contamination guard: of the `checked` results, how many would have a copy excluded or flagged. */
+  leaks?: LeakCounts & { checked: number; guarded: ("shots" | "context")[] };
 }
 
 /** What a run would cost, before any request is sent. */
@@ -120,7 +129,7 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
       filterCase: options.filterCase,
     })) {
       const spec: ProviderSpec = job.bound;
-      const { messages } = await renderJob(job.variant, job.testCase, job.draw);
+      const { messages, leaks, guarded } = await renderJob(job.variant, job.testCase, job.draw);
       const count = counters.get(modelOf(spec) ?? "")!;
       const samples = job.variant.prompt.samples;
       const params = { ...spec.params, ...job.variant.prompt.params };
@@ -145,6 +154,13 @@ export async function estimate(options: EstimateOptions): Promise<Estimate> {
         rows.set(key, row);
         billable.set(row, { prompt: 0, completion: 0 });
         specOf.set(row, spec);
+      }
+      if (leaks && guarded) {
+        row.leaks ??= { checked: 0, cases: 0, excluded: 0, flagged: 0, guarded };
+        row.leaks.checked++;
+        if (leaks.length > 0) row.leaks.cases++;
+        if (leaks.some((leak) => leak.action === "excluded")) row.leaks.excluded++;
+        if (leaks.some((leak) => leak.action === "flagged")) row.leaks.flagged++;
       }
       const extraCalls = job.variant.extract ? samples : 0;
       row.requests += 1 + extraCalls;
@@ -256,19 +272,19 @@ interface JudgeEstimate {
 function judgesOf(scorers: readonly ScorerSpec[]): JudgeEstimate[] {
   const judges: JudgeEstimate[] = [];
   for (const scorer of scorers) {
-    const type = scorer.type.replace(/^not-/, "");
-    if (type !== "judge" && type !== "llm-rubric" && type !== "preference") continue;
+    if (!asksModel(scorer)) continue;
     const provider = scorer.provider as ProviderSpec | undefined;
     if (typeof provider !== "object" || provider === null) continue;
-    const pairwise = type === "preference";
+    const pairwise = nativeType(scorer.type) === "preference";
     const rubric = typeof scorer.rubric === "string" ? scorer.rubric : pairwise ? "builtin:preference" : "";
     let rubricText = rubric;
+    const file = RUBRIC_FILE.test(rubric.trim()) && existsSync(rubric);
     if (rubric.startsWith("builtin:"))
       rubricText = BUILTIN_RUBRICS[rubric.slice(8) as keyof typeof BUILTIN_RUBRICS] ?? "";
-    else if (existsSync(rubric)) rubricText = readFileSync(rubric, "utf8");
+    else if (file) rubricText = readFileSync(rubric, "utf8");
     const instructions = pairwise
-      ? PREFERENCE_INSTRUCTIONS
-      : verdictInstructions((scorer.scale as "pass-fail" | "1-5" | "1-10" | undefined) ?? "pass-fail");
+      ? preferenceInstructions(!file)
+      : verdictInstructions((scorer.scale as JudgeScale | undefined) ?? "pass-fail", !file);
     judges.push({
       name: scorerColumnName(scorer),
       provider,

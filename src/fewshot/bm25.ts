@@ -30,6 +30,12 @@ export interface Bm25Hit {
 export interface Bm25SearchOptions {
   /** Document ids that must not be returned (e.g. the query's own case). */
   exclude?: ReadonlySet<string>;
+  /**
+   * Returns only the documents it accepts (by position, with their score), asked in rank order
+   * until k are accepted, so the next-best document takes a refused one's place and a costly check
+   * runs on few documents.
+   */
+  accept?: (position: number, score: number) => boolean;
 }
 
 /** A built index. */
@@ -207,7 +213,14 @@ export function createBm25Index(docs: readonly Bm25Doc[], options: Bm25Options =
         hits.push({ id: docs[doc].id, score: scores[doc], position: doc });
     }
     hits.sort((x, y) => y.score - x.score || x.position - y.position);
-    return hits.slice(0, k);
+    const accept = searchOptions.accept;
+    if (!accept) return hits.slice(0, k);
+    const accepted: Bm25Hit[] = [];
+    for (const hit of hits) {
+      if (accepted.length >= k) break;
+      if (accept(hit.position, hit.score)) accepted.push(hit);
+    }
+    return accepted;
   };
 
   return { size: docCount, search };

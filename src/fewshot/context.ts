@@ -22,6 +22,8 @@ export interface Chunk {
   source: string;
   /** 0-based position of the chunk within its file. */
   index: number;
+  /** 1-based line of the file the chunk starts on. */
+  line: number;
   text: string;
 }
 
@@ -40,29 +42,54 @@ export function chunkDocuments(files: readonly CorpusFile[], options: ChunkOptio
   const minChars = options.minChars ?? 80;
   const chunks: Chunk[] = [];
   for (const file of files) {
-    const paragraphs = file.text
-      .replace(/\r\n?/g, "\n")
-      .split(/\n[ \t]*\n/)
-      .map((p) => p.trim())
-      .filter((p) => p !== "");
-    const own: string[] = [];
-    let buffer = "";
-    for (const paragraph of paragraphs) {
-      buffer = buffer === "" ? paragraph : `${buffer}\n\n${paragraph}`;
-      if (buffer.length >= minChars) {
+    const own: { text: string; line: number }[] = [];
+    let buffer: { text: string; line: number } | undefined;
+    for (const paragraph of paragraphsOf(file.text)) {
+      buffer = buffer ? { text: `${buffer.text}\n\n${paragraph.text}`, line: buffer.line } : paragraph;
+      if (buffer.text.length >= minChars) {
         own.push(buffer);
-        buffer = "";
+        buffer = undefined;
       }
     }
-    if (buffer !== "") {
-      if (own.length > 0) own[own.length - 1] += `\n\n${buffer}`;
+    if (buffer) {
+      const last = own.at(-1);
+      if (last) last.text += `\n\n${buffer.text}`;
       else own.push(buffer);
     }
-    own.forEach((text, index) => {
-      chunks.push({ id: `${file.path}#${index}`, source: file.path, index, text });
+    own.forEach(({ text, line }, index) => {
+      chunks.push({ id: `${file.path}#${index}`, source: file.path, index, line, text });
     });
   }
   return chunks;
+}
+
+/** The non-blank paragraphs of a text (split on blank lines, trimmed), each with the line it starts on. */
+function paragraphsOf(raw: string): { text: string; line: number }[] {
+  const text = raw.replace(/\r\n?/g, "\n");
+  const paragraphs: { text: string; line: number }[] = [];
+  const newlines = (from: number, to: number) => {
+    let count = 0;
+    for (let i = text.indexOf("\n", from); i !== -1 && i < to; i = text.indexOf("\n", i + 1)) count++;
+    return count;
+  };
+  let start = 0;
+  let line = 1;
+  const take = (end: number) => {
+    const part = text.slice(start, end);
+    const trimmed = part.trim();
+    if (trimmed === "") return;
+    const lead = part.length - part.trimStart().length;
+    paragraphs.push({ text: trimmed, line: line + newlines(start, start + lead) });
+  };
+  const separator = /\n[ \t]*\n/g;
+  for (let match = separator.exec(text); match; match = separator.exec(text)) {
+    take(match.index);
+    const end = match.index + match[0].length;
+    line += newlines(start, end);
+    start = end;
+  }
+  take(text.length);
+  return paragraphs;
 }
 
 /** One retrieved passage. */
@@ -71,13 +98,20 @@ export interface Passage {
   source: string;
   /** Chunk index within its source. */
   index: number;
+  /** 1-based line of the source the passage starts on. */
+  line: number;
+  /** 0-based position of the chunk in the corpus (the array the retriever was built from). */
+  position: number;
   score: number;
 }
 
 /** Finds the passages relevant to a query. */
 export interface PassageRetriever {
-  /** Up to k passages sharing at least one term with the query, best first (ties: corpus order). */
-  retrieve(query: string, k: number): Passage[];
+  /**
+   * Up to k passages sharing at least one term with the query, best first (ties: corpus order).
+   * With `accept`, only passages it accepts, asked in rank order: the next passage takes a refused one's place.
+   */
+  retrieve(query: string, k: number, options?: { accept?: (passage: Passage) => boolean }): Passage[];
 }
 
 /** A BM25 retriever over `chunks`. */
@@ -87,11 +121,25 @@ export function createPassageRetriever(chunks: readonly Chunk[], options?: Bm25O
     options,
   );
   return {
-    retrieve(query, k) {
-      return index.search(query, k).map((hit) => {
-        const chunk = chunks[hit.position];
-        return { text: chunk.text, source: chunk.source, index: chunk.index, score: hit.score };
-      });
+    retrieve(query, k, options = {}) {
+      const { accept } = options;
+      const passage = (position: number, score: number): Passage => {
+        const chunk = chunks[position];
+        return {
+          text: chunk.text,
+          source: chunk.source,
+          index: chunk.index,
+          line: chunk.line,
+          position,
+          score,
+        };
+      };
+      const hits = index.search(
+        query,
+        k,
+        accept ? { accept: (position, score) => accept(passage(position, score)) } : {},
+      );
+      return hits.map((hit) => passage(hit.position, hit.score));
     },
   };
 }

@@ -23,6 +23,8 @@ export interface EmbeddingSelectorOptions {
 export interface EmbeddingQuery {
   id: string;
   vector: ArrayLike<number>;
+  /** Pool positions never to choose for this case (its copies, found by the contamination guard). */
+  exclude?: ReadonlySet<number>;
 }
 
 /** Chooses the shots of each case by embedding similarity. */
@@ -91,7 +93,7 @@ export function createEmbeddingSelector(
       const queryNorm = norm(vector);
       const scored: { position: number; score: number }[] = [];
       pool.forEach((shot, position) => {
-        if (excludeSelf && shot.id === query.id) return;
+        if ((excludeSelf && shot.id === query.id) || query.exclude?.has(position)) return;
         const pooled = vectors[position];
         let dot = 0;
         for (let i = 0; i < dimensions; i++) dot += pooled[i] * vector[i];

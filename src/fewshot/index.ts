@@ -1,4 +1,4 @@
-/** The few-shot room's public surface: pools, selection, budgets, retrieval, seeded randomness. */
+/** The few-shot room's public surface: pools, selection, budgets, retrieval, the contamination guard, seeded randomness. */
 
 export { createRng, hashSeed, type Rng } from "../rng.js";
 export {
@@ -40,6 +40,30 @@ export {
   poolTexts,
   queryText,
 } from "./embedding.js";
+export {
+  type CompareFields,
+  type ContainmentIndex,
+  type CopyIndex,
+  type CopyKind,
+  type CopyMatch,
+  comparedText,
+  createContainmentIndex,
+  createCopyIndex,
+  createPassageGuard,
+  createShotGuard,
+  type LeakPolicy,
+  matchWords,
+  NEAR_COPY_CONTAINMENT,
+  NEAR_COPY_JACCARD,
+  normalizeForMatch,
+  type PassageCopy,
+  type PassageGuard,
+  passageCopy,
+  SHINGLE_WORDS,
+  type ShotGuard,
+  type ShotGuardOptions,
+  type ShotLeak,
+} from "./leaks.js";
 export {
   arrangeShots,
   createShotSelector,

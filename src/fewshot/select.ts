@@ -42,6 +42,8 @@ export interface ShotSelectorOptions {
 export interface ShotQuery {
   id: string;
   vars: Record<string, unknown>;
+  /** Pool positions never to choose for this case (its copies, found by the contamination guard). */
+  exclude?: ReadonlySet<number>;
 }
 
 /** Chooses the shots of each case. */
@@ -116,16 +118,16 @@ export function createShotSelector(pool: readonly ShotRow[], options: ShotSelect
       return text;
     });
 
-  const isAvailable = (shot: ShotRow, query: ShotQuery) => !excludeSelf || shot.id !== query.id;
+  const isAvailable = (position: number, query: ShotQuery) =>
+    !(excludeSelf && pool[position].id === query.id) && !query.exclude?.has(position);
 
   let choose: (query: ShotQuery) => { shot: ShotRow; score?: number }[];
   switch (options.select) {
     case "first":
       choose = (query) => {
         const out: { shot: ShotRow }[] = [];
-        for (const shot of pool) {
-          if (out.length >= k) break;
-          if (isAvailable(shot, query)) out.push({ shot });
+        for (let position = 0; position < pool.length && out.length < k; position++) {
+          if (isAvailable(position, query)) out.push({ shot: pool[position] });
         }
         return out;
       };
@@ -136,7 +138,7 @@ export function createShotSelector(pool: readonly ShotRow[], options: ShotSelect
         const rng = createRng(hashSeed(seed, "select:random", query.id));
         return rng
           .sample(
-            pool.filter((shot) => isAvailable(shot, query)),
+            pool.filter((_, position) => isAvailable(position, query)),
             k,
           )
           .map((shot) => ({ shot }));
@@ -146,25 +148,25 @@ export function createShotSelector(pool: readonly ShotRow[], options: ShotSelect
     case "balanced": {
       const labelField = options.label ?? "answer";
       const labels = requireField(labelField, "label", "to balance classes by");
-      // Class order comes from the whole pool, so it is the same for every case even when excludeSelf
-      // removes one row: most frequent first, ties by first appearance.
-      const classes = new Map<string, { first: number; rows: ShotRow[] }>();
+      // Class order comes from the whole pool, so it is the same for every case even when rows are
+      // left out for it (its own row, its copies): most frequent first, ties by first appearance.
+      const classes = new Map<string, { first: number; rows: number[] }>();
       labels.forEach((label, position) => {
         const entry = classes.get(label);
-        if (entry) entry.rows.push(pool[position]);
-        else classes.set(label, { first: position, rows: [pool[position]] });
+        if (entry) entry.rows.push(position);
+        else classes.set(label, { first: position, rows: [position] });
       });
       const ordered = [...classes.values()].sort(
         (x, y) => y.rows.length - x.rows.length || x.first - y.first,
       );
       choose = (query) => {
-        const queues = ordered.map((c) => c.rows.filter((shot) => isAvailable(shot, query)));
+        const queues = ordered.map((c) => c.rows.filter((position) => isAvailable(position, query)));
         const out: { shot: ShotRow }[] = [];
         for (let round = 0; out.length < k; round++) {
           let took = false;
           for (const queue of queues) {
             if (round >= queue.length) continue;
-            out.push({ shot: queue[round] });
+            out.push({ shot: pool[queue[round]] });
             took = true;
             if (out.length >= k) break;
           }
@@ -192,8 +194,9 @@ export function createShotSelector(pool: readonly ShotRow[], options: ShotSelect
             hint: `set shots.field to the field holding the case's text, or add "${textField}" to every case`,
           });
         }
-        const exclude = excludeSelf ? new Set([query.id]) : undefined;
-        const hits = index.search(queryText, k, { exclude });
+        const hits = index.search(queryText, k, {
+          accept: (position) => isAvailable(position, query),
+        });
         const out: { shot: ShotRow; score?: number }[] = hits.map((hit) => ({
           shot: pool[hit.position],
           score: hit.score,
@@ -202,7 +205,7 @@ export function createShotSelector(pool: readonly ShotRow[], options: ShotSelect
         if (out.length < k) {
           const taken = new Set(hits.map((hit) => hit.position));
           for (let position = 0; position < pool.length && out.length < k; position++) {
-            if (!taken.has(position) && isAvailable(pool[position], query))
+            if (!taken.has(position) && isAvailable(position, query))
               out.push({ shot: pool[position], score: 0 });
           }
         }

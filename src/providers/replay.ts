@@ -39,16 +39,23 @@ export interface CassetteProvider {
   completions?: boolean;
 }
 
+/**
+ * Which of a job's calls a request is, when not its answer: `extract` (the second call of two-stage
+ * answer extraction), `judge` (a scorer asking a model), `baseline` (the baseline's answer a
+ * pairwise judge compares with).
+ */
+export type CassetteCall = "extract" | "judge" | "baseline";
+
 /** One sample of one request, and what came back (an answer, or the error the call ended in). */
 export interface CassetteEntry {
   key: string;
   /** The job the request was made for. */
   case: string;
   prompt: string;
+  /** The provider asked: the job's, or for a judge's or the baseline's call, the one that answered it. */
   provider: string;
   draw?: number;
-  /** `extract` for the second call of two-stage answer extraction. */
-  call?: "extract";
+  call?: CassetteCall;
   request: {
     model?: string;
     completions?: boolean;
@@ -100,7 +107,6 @@ export async function openCassette(path: string): Promise<Cassette> {
   }
   const index = new Map<string, Place | Place[]>();
   let header: CassetteHeader | undefined;
-  let at = 0;
   let number = 0;
   const invalid = (message: string) =>
     new UserError({
@@ -109,13 +115,8 @@ export async function openCassette(path: string): Promise<Cassette> {
       message,
       hint: "record the cassette again with promptsmith eval --record",
     });
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of lines) {
+  for await (const { line, at: start, bytes } of linesWithPlaces(path)) {
     number++;
-    const bytes = Buffer.byteLength(line);
-    const start = at;
-    // readline takes the line ending off; a cassette is written with "\n" alone.
-    at += bytes + 1;
     if (number === 1) {
       header = parseHeader(line);
       if (!header) throw invalid("this is not a promptsmith cassette (its first line is not the header)");
@@ -179,6 +180,36 @@ export async function openCassette(path: string): Promise<Cassette> {
       closeSync(fd);
     },
   };
+}
+
+/**
+ * The lines of a file with their places in bytes, found in the bytes themselves: a line ends at
+ * "\n", and a "\r" before it is not part of it, so a cassette checked out with CRLF endings
+ * (git's autocrlf on Windows) reads as the one written with "\n".
+ */
+async function* linesWithPlaces(path: string): AsyncGenerator<{ line: string } & Place> {
+  /** Bytes of the line not yet ended, from earlier chunks. */
+  let pending: Buffer[] = [];
+  /** Where in the file the unended line starts. */
+  let lineStart = 0;
+  let chunkStart = 0;
+  const place = (parts: Buffer[], at: number) => {
+    let bytes = Buffer.concat(parts);
+    if (bytes.at(-1) === 0x0d) bytes = bytes.subarray(0, -1);
+    return { line: bytes.toString("utf8"), at, bytes: bytes.length };
+  };
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    let from = 0;
+    for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, from)) {
+      yield place([...pending, chunk.subarray(from, end)], lineStart);
+      pending = [];
+      from = end + 1;
+      lineStart = chunkStart + from;
+    }
+    if (from < chunk.length) pending.push(chunk.subarray(from));
+    chunkStart += chunk.length;
+  }
+  if (pending.length > 0) yield place(pending, lineStart);
 }
 
 /** Where an entry's line is in the file, in bytes. */
@@ -346,7 +377,7 @@ async function describeMiss(
     params: { ...replaying.params, ...request.params },
     sample: lookup.firstSample + missingAt,
   };
-  const head = `no recorded answer for this request${lookup.call === "extract" ? " (the extraction call)" : ""} in the cassette`;
+  const head = `no recorded answer for this request${lookup.call ? ` (${CALL_NAMES[lookup.call]})` : ""} in the cassette`;
   let best: { entry: CassetteEntry; differences: string[]; rank: number } | undefined;
   let sameProvider = 0;
   for await (const entry of cassette.entries()) {
@@ -371,6 +402,12 @@ async function describeMiss(
       : best.differences.slice(0, 3).join("; ");
   return `${head}; the nearest recorded request (${where}) differs in ${what}${best.differences.length > 3 ? ` and ${best.differences.length - 3} more` : ""}`;
 }
+
+const CALL_NAMES: Record<CassetteCall, string> = {
+  extract: "the extraction call",
+  judge: "the judge's call",
+  baseline: "the baseline's answer for the pairwise judge",
+};
 
 /** The fields in which two requests differ, each with what the cassette has and what was asked. */
 function differencesOf(recorded: CassetteEntry["request"], wanted: CassetteEntry["request"]): string[] {

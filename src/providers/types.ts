@@ -40,7 +40,8 @@ export interface CompletionRequest {
     caseId: string;
     promptId: string;
     draw?: number;
-    call?: "extract";
+    /** Which of the job's calls: its answer (absent), `extract`, `judge` or `baseline`. */
+    call?: "extract" | "judge" | "baseline";
   };
 }
 

@@ -64,14 +64,19 @@ export interface CaseResult {
   extraction?: ExtractionRecord;
   /** Which run of the case this is, when the prompt repeats every case (`repeat: k`), from 0. */
   repeat?: number;
-  /** Contamination guard: ids of examples or passages excluded (or flagged) as copies of this case. */
-  leaks?: { id: string; source: string; kind: "exact" | "near"; action: "excluded" | "flagged" }[];
+  /** Contamination guard: the examples and passages found to be copies of this case; absent when none. */
+  leaks?: CaseLeak[];
   /**
    * Each scorer's own result by name (its `name:`, else its type), when several scorers are
    * combined or one asked a model (a judge: its messages, answer and verdict are in `calls`).
    */
   scores?: Record<string, ScorerScore>;
   error: CaseError | null;
+  /**
+   * The tokens of the model calls the scorers made (judges), every sample's, by the label of the
+   * provider that answered; absent when none. `tokens` is the answers' own.
+   */
+  judgeTokens?: Record<string, TokenUsage>;
 }
 
 /** One scorer's result on a case. */
@@ -95,6 +100,8 @@ export interface ScorerCallRecord {
   /** What was read from the answer: "pass"/"fail", a score, "A"/"B"/"tie"; null when it could not be read. */
   verdict: string | number | null;
   cached?: boolean;
+  /** The tokens the call took (absent in records written before judges' tokens were kept). */
+  usage?: TokenUsage;
 }
 
 /** Aggregate numbers for one prompt × provider. */
@@ -126,10 +133,17 @@ export interface SummaryRow {
   scoreCi95?: [number, number];
   /** Repeated runs (`repeat: k`): pass@k (any repeat passed), pass^k (all passed), and the flaky cases. */
   repeat?: RepeatSummary;
-  /** Contamination guard: cases that had an example or passage excluded or flagged as a copy. */
-  leaks?: number;
+  /** Contamination guard: cases that had an example or passage excluded or flagged as a copy; absent when none. */
+  leaks?: LeakCounts;
   /** Each scorer's own numbers by name, over the cases it scored (errored cases have none). */
   scorers?: Record<string, ScorerSummary>;
+  /**
+   * Estimated spend in US dollars: the answers' tokens at the provider's recorded list price, and
+   * the judges' tokens at each judge's; absent when none of them has a price.
+   */
+  cost?: number;
+  /** The tokens of the judges' calls on this row's answers, by the judge's label; absent when none. */
+  judgeTokens?: Record<string, TokenUsage>;
 }
 
 /** One scorer's numbers in a summary row. */
@@ -142,6 +156,34 @@ export interface ScorerSummary {
   passRate: number;
   /** Cases whose answer (or verdict) it could not read. */
   unparsed: number;
+}
+
+/** An example or retrieved passage the contamination guard found to be a copy of the case. */
+export interface CaseLeak {
+  /** `shots`: an example of the pool; `context`: a retrieved passage. */
+  in: "shots" | "context";
+  /** The example's id, or the passage as `<file>#<chunk>`. */
+  id: string;
+  /** Where it is: file and line relative to the config (`data/train.jsonl:3`, `docs/faq.md:12`), or `builtin:<pool>`. */
+  source: string;
+  /** `exact`: the same text once case, spacing, punctuation and Unicode forms are set aside; `near`: a near-copy. */
+  kind: "exact" | "near";
+  /** 1 for an exact copy; else the share of word 3-grams in common (Jaccard for examples, of the question for passages). */
+  similarity: number;
+  /** `excluded`: never shown, the next-best took its place; `flagged`: left in place and reported. */
+  action: "excluded" | "flagged";
+  /** Of a flagged copy: whether it was in this prompt. */
+  shown?: boolean;
+}
+
+/** How many results had a copy excluded or flagged (a result may count under both). */
+export interface LeakCounts {
+  /** Results with any copy. */
+  cases: number;
+  /** Results with a copy excluded. */
+  excluded: number;
+  /** Results with a copy flagged. */
+  flagged: number;
 }
 
 /** What `repeat: k` adds to a summary row; `total` etc. then count cases, each folded by `require`. */
@@ -232,6 +274,8 @@ export interface RecordConfig {
     baseURL?: string;
     params: Record<string, unknown>;
     completions?: boolean;
+    /** USD per million tokens, when known (the config's `price:`, or the built-in table). */
+    price?: { input: number; output: number };
   }[];
   prompts: {
     id: string;
@@ -259,6 +303,8 @@ export interface RecordConfig {
   repeat?: { k: number; require: "all" | "majority" | "any" };
   /** How the scorers were weighed into one verdict (`combine:`), when they were. */
   combine?: { weights?: number[] | Record<string, number>; threshold: number };
+  /** The providers the scorers ask (judges), with their list price when known, so their calls are priced. */
+  judges?: { id: string; label: string; price?: { input: number; output: number } }[];
 }
 
 /** The contract between the runner and every reporter. */

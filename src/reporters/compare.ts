@@ -3,6 +3,7 @@ import { Chalk } from "chalk";
 import type { CompareRecord, Flip } from "../record/types.js";
 import { formatP } from "../stats/gates.js";
 import { comparisonCells, comparisonLines, failedGateLines } from "./comparisons.js";
+import { escapeMarkdown, gatesList, markdownTable } from "./markdown.js";
 import { oneLine, percent, sanitizeForTerminal, showValue } from "./text.js";
 
 /** Options of the terminal compare report. */
@@ -104,18 +105,6 @@ function unpairedLines(record: CompareRecord): string[] {
   return lines.map(sanitizeForTerminal);
 }
 
-/** Markdown text from untrusted values: no HTML, no table breaks, no stray formatting. */
-function md(text: string): string {
-  return (
-    text
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "")
-      .replace(/[\\`*_{}[\]()#+!|<>~]/g, (ch) => `\\${ch}`)
-      .replace(/\s+/g, " ")
-      .trim()
-  );
-}
-
 /**
  * A pull-request comment: the verdict in one line, a table per variant (base, head, Δ with its
  * interval, p, wins/losses, verdict), failed gates, and the flips in a collapsed list.
@@ -137,44 +126,55 @@ export function renderCompareMarkdown(record: CompareRecord, options: { maxFlips
     "",
   );
   if (record.comparisons.length > 0) {
-    out.push(
-      "| variant | base | head | Δ | 95% CI | p | p (Holm) | wins / losses | verdict |",
-      "|---|--:|--:|--:|--:|--:|--:|--:|---|",
-    );
-    for (const x of record.comparisons) {
+    const rows = record.comparisons.map((x) => {
       const [name, delta, ci, , , winsLosses, verdict] = comparisonCells(x, true);
       const value = (v: number) => (x.metric === "accuracy" ? percent(v) : v.toFixed(3));
-      out.push(
-        `| ${md(name)} | ${value(x.baselineValue)} | ${value(x.value)} | ${delta} | ${ci} | ${formatP(x.p)} | ${formatP(x.pHolm)} | ${winsLosses} | ${verdict === "better" ? "✅ better" : verdict === "worse" ? "❌ worse" : verdict} |`,
-      );
-    }
+      return [
+        escapeMarkdown(name),
+        value(x.baselineValue),
+        value(x.value),
+        delta,
+        ci,
+        formatP(x.p),
+        formatP(x.pHolm),
+        winsLosses,
+        verdict === "better" ? "✅ better" : verdict === "worse" ? "❌ worse" : verdict,
+      ];
+    });
+    out.push(
+      markdownTable(
+        ["variant", "base", "head", "Δ", "95% CI", "p", "p (Holm)", "wins / losses", "verdict"],
+        rows,
+        ["left", "right", "right", "right", "right", "right", "right", "right", "left"],
+      ),
+    );
     out.push(
       "",
       `<sub>Paired by case id; Δ in accuracy points. McNemar's exact test and Newcombe's interval (the paired bootstrap for scores); p Holm-adjusted across variants; α ${record.alpha}.</sub>`,
       "",
     );
   }
-  if (failed.length > 0) {
-    out.push("**Failed gates**", "");
-    for (const g of failed) out.push(`- \`${g.rule}\` ${md(g.message)}`);
-    out.push("");
-  }
+  if (record.gates && failed.length > 0) out.push(gatesList(record.gates), "");
   const { toFail, toPass, toFailCount, toPassCount } = record.flips;
   const flipList = (title: string, flips: Flip[], count: number) => {
     if (count === 0) return;
+    // Cut to length before escaping, so no escape is cut in half.
+    const side = (s: Flip["base"]) =>
+      escapeMarkdown(oneLine(s.error ?? `${s.extracted ?? "(nothing)"} — ${s.output ?? ""}`, 120));
+    const rows = flips
+      .slice(0, max)
+      .map((f) => [
+        escapeMarkdown(f.id),
+        escapeMarkdown(`${f.prompt} · ${f.provider}`),
+        escapeMarkdown(oneLine(showValue(f.expected), 60)),
+        side(f.base),
+        side(f.head),
+      ]);
     out.push(
       `<details><summary>${title} (${count})</summary>`,
       "",
-      "| case | variant | expected | base | head |",
-      "|---|---|---|---|---|",
+      markdownTable(["case", "variant", "expected", "base", "head"], rows),
     );
-    for (const f of flips.slice(0, max)) {
-      const side = (s: Flip["base"]) =>
-        md(s.error ?? `${s.extracted ?? "(nothing)"} — ${s.output ?? ""}`).slice(0, 120);
-      out.push(
-        `| ${md(f.id)} | ${md(`${f.prompt} · ${f.provider}`)} | ${md(showValue(f.expected)).slice(0, 60)} | ${side(f.base)} | ${side(f.head)} |`,
-      );
-    }
     if (count > Math.min(max, flips.length))
       out.push("", `… and ${count - Math.min(max, flips.length)} more.`);
     out.push("", "</details>", "");
@@ -182,6 +182,6 @@ export function renderCompareMarkdown(record: CompareRecord, options: { maxFlips
   flipList("Passed before, fail now", toFail, toFailCount);
   flipList("Failed before, pass now", toPass, toPassCount);
   const unpaired = unpairedLines(record).filter(Boolean);
-  if (unpaired.length > 0) out.push(...unpaired.map((line) => `- ${md(line)}`), "");
+  if (unpaired.length > 0) out.push(...unpaired.map((line) => `- ${escapeMarkdown(line)}`), "");
   return `${out.join("\n").trimEnd()}\n`;
 }

@@ -1,4 +1,5 @@
 import type { Estimate } from "../estimate/estimate.js";
+import { leakLine } from "./leaks.js";
 import { compactNumber } from "./text.js";
 
 /** The dry-run report: requests, tokens and cost per prompt × provider, then the totals and assumptions. */
@@ -30,6 +31,13 @@ export function renderEstimate(estimate: Estimate): string {
   const line = (cells: string[]) =>
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const lines = ["dry run: nothing was sent", "", line(header), ...rows.map(line)];
+  // The guard's count is the same for every provider of a prompt: one line per prompt.
+  const guardLines = new Map<string, string>();
+  for (const r of estimate.rows) {
+    if (r.leaks && !guardLines.has(r.prompt))
+      guardLines.set(r.prompt, leakLine(r.prompt, r.leaks.checked, r.leaks, r.leaks.guarded));
+  }
+  if (guardLines.size > 0) lines.push("", ...guardLines.values());
   if (estimate.assumptions.length > 0) lines.push("", ...estimate.assumptions.map((a) => `note: ${a}`));
   return `${lines.join("\n")}\n`;
 }

@@ -27,7 +27,10 @@ const FILE_REPORTERS: Record<string, () => Promise<FileReporter>> = {
     const { renderMarkdownReport } = await import("./markdown.js");
     return (record) => renderMarkdownReport(record);
   },
-  ".html": async () => (await import("./html/render.js")).renderHtmlReport,
+  ".html": async () => {
+    const { renderHtmlReport } = await import("./html/render.js");
+    return (record) => renderHtmlReport(record);
+  },
 };
 
 /** The report extensions `-o` accepts besides the results formats. */

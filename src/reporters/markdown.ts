@@ -5,7 +5,11 @@
  * escaped for its place (a table cell, inline text, a fenced block), so no output can break a
  * table, open a link or inject HTML.
  */
+
 import type { CaseResult, Comparison, GateResult, RunRecord, SummaryRow } from "../record/types.js";
+import { formatP } from "../stats/gates.js";
+import { signedDelta } from "./comparisons.js";
+import { leakLines } from "./leaks.js";
 import { compactNumber, duration, oneLine, percent, showValue } from "./text.js";
 
 /** Options of the Markdown report. */
@@ -27,7 +31,9 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
  * Untrusted text as one line of Markdown that reads as the text itself: whitespace runs become
  * one space, `&`, `<` and `>` become entities (no HTML gets through), the characters that open
  * inline syntax (emphasis, code, links, table pipes, strike-through, math) are backslash-escaped,
- * and so is a leading one that would start a heading, a list or a quote.
+ * and so is a leading one that would start a heading, a list or a quote. An `@` that could start a
+ * mention (not after a letter, digit or `_`, as in an address or a sweep's `cot@k=4`) is followed
+ * by a zero-width joiner, so no output can mention (and notify) a GitHub user or team.
  */
 export function escapeMarkdown(text: string): string {
   return text
@@ -37,6 +43,7 @@ export function escapeMarkdown(text: string): string {
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
+    .replace(/(?<![A-Za-z0-9_])@/g, "@\u200d")
     .replace(/^(\s*)([#+\-=])/, "$1\\$2")
     .replace(/^(\s*\d+)([.)])/, "$1\\$2");
 }
@@ -102,14 +109,11 @@ export function summaryTable(summary: SummaryRow[]): string {
 
 /** A difference as signed percentage points (accuracy) or a signed score difference. */
 function signed(value: number, metric: Comparison["metric"]): string {
-  const text = metric === "accuracy" ? (value * 100).toFixed(1) : value.toFixed(3);
-  return `${value > 0 ? "+" : value < 0 ? "−" : "±"}${text.replace("-", "")}${metric === "accuracy" ? " pp" : ""}`;
+  // The terminal's text, without the space that keeps its columns aligned (it would break **bold**).
+  return `${signedDelta(value, metric).trim()}${metric === "accuracy" ? " pp" : ""}`;
 }
 
-/** A p-value as people read it: three decimals, or "< 0.001". */
-export function formatP(p: number): string {
-  return p < 0.001 ? "< 0.001" : p.toFixed(3);
-}
+export { formatP };
 
 const VERDICT_MARK: Record<Comparison["verdict"], string> = {
   better: "🟢 better",
@@ -188,6 +192,8 @@ export function renderMarkdownReport(record: RunRecord, options: MarkdownReportO
 
   if (record.summary.length > 0) blocks.push(summaryTable(record.summary));
   else blocks.push("_No case finished._");
+  const leaks = leakLines(record);
+  if (leaks.length > 0) blocks.push(leaks.map((line) => `- ${escapeMarkdown(line)}`).join("\n"));
 
   if (record.comparisons && record.comparisons.length > 0) {
     blocks.push(`${h(1)} Comparisons against the baseline`, comparisonsTable(record.comparisons));
@@ -207,8 +213,8 @@ export function renderMarkdownReport(record: RunRecord, options: MarkdownReportO
 function firstFailures(cases: CaseResult[], max: number): CaseResult[] {
   const failures = cases.filter((c) => !c.pass);
   const seen = new Set<string>();
-  const distinct = failures.filter((f) => !seen.has(f.id) && seen.add(f.id));
-  const rest = failures.filter((f) => !distinct.includes(f));
+  const distinct = new Set(failures.filter((f) => !seen.has(f.id) && seen.add(f.id)));
+  const rest = failures.filter((f) => !distinct.has(f));
   return [...distinct, ...rest].slice(0, max);
 }
 

@@ -1,6 +1,7 @@
 import { Chalk } from "chalk";
 import type { CaseResult, RunRecord, SummaryRow } from "../record/types.js";
 import { comparisonLines, failedGateLines } from "./comparisons.js";
+import { leakLines } from "./leaks.js";
 import { compactNumber, duration, oneLine, percent, sanitizeForTerminal, showValue } from "./text.js";
 
 /** Options of the terminal report. */
@@ -28,6 +29,8 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
     record.config.description,
     `${calls} ${calls === 1 ? "job" : "jobs"}`,
     hits > 0 ? `${hits} from cache` : undefined,
+    judgeLine(record),
+    costLine(record),
     elapsed !== undefined ? duration(elapsed) : undefined,
   ]
     .filter(Boolean)
@@ -111,6 +114,8 @@ export function renderTerminalReport(record: RunRecord, options: TerminalReportO
     );
   lines.push(...intervalChart(record, c, width));
   lines.push(...sweepCharts(record, c, width));
+  const leaks = leakLines(record);
+  if (leaks.length > 0) lines.push("", ...leaks);
   lines.push(...comparisonLines(record.comparisons ?? [], c, { alpha: record.config.compare?.alpha }));
   lines.push(...failedGateLines(record.gates, c));
 
@@ -167,6 +172,27 @@ function intervalChart(record: RunRecord, c: InstanceType<typeof Chalk>, width: 
 }
 
 const SPARKS = "▁▂▃▄▅▆▇█";
+
+/** The judges' tokens, in and out, over the whole run (the table's tokens are the answers'). */
+function judgeLine(record: RunRecord): string | undefined {
+  let prompt = 0;
+  let completion = 0;
+  for (const row of record.summary) {
+    for (const usage of Object.values(row.judgeTokens ?? {})) {
+      prompt += usage.prompt;
+      completion += usage.completion;
+    }
+  }
+  return prompt + completion > 0
+    ? `judges ${compactNumber(prompt)}/${compactNumber(completion)} tokens`
+    : undefined;
+}
+
+/** The run's estimated spend at list price (answers and judges), when a provider has a price and something was spent. */
+function costLine(record: RunRecord): string | undefined {
+  const cost = record.summary.reduce((sum, row) => sum + (row.cost ?? 0), 0);
+  return cost > 0 ? `≈$${cost.toFixed(cost < 1 ? 4 : 2)}` : undefined;
+}
 
 /**
  * For prompts swept over `k`: a sparkline of accuracy against k (on the 0–100% scale), one per

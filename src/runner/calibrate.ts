@@ -11,8 +11,10 @@ import { readCases } from "../dataset/index.js";
 import { UserError } from "../errors.js";
 import { createProvider } from "../providers/index.js";
 import type { Provider, ProviderSpec } from "../providers/types.js";
+import { isNegated, nativeType, scorerColumnName } from "../scorers/aliases.js";
 import type { CompileTemplate } from "../scorers/options.js";
 import { createScorer } from "../scorers/registry.js";
+import { defaultThreshold, type JudgeScale, scaleMax } from "../scorers/rubrics.js";
 import type { ScoreResult, ScorerSpec } from "../scorers/types.js";
 import {
   type Calibration,
@@ -55,14 +57,14 @@ export interface CalibrateOptions {
   onProgress?: (done: number) => void;
 }
 
-const ASKING = new Set(["judge", "llm-rubric"]);
-
-/** Which judge of the suite to calibrate. */
+/**
+ * Which judge of the suite to calibrate, by its summary column's name. A negated judge is
+ * refused: its verdicts are turned over before they could be compared with the people's.
+ */
 function pickJudge(suite: Suite, name: string | undefined): { spec: ScorerSpec; name: string } {
-  const nameOf = (spec: ScorerSpec) =>
-    typeof spec.name === "string" && spec.name !== "" ? spec.name : spec.type;
-  const judges = suite.scorers.filter((spec) => ASKING.has(spec.type));
-  const names = judges.map(nameOf);
+  // A pairwise judge has no verdict of its own on one output to compare with a person's.
+  const judges = suite.scorers.filter((spec) => nativeType(spec.type) === "judge");
+  const names = judges.map(scorerColumnName);
   if (judges.length === 0) {
     throw new UserError({
       code: "usage",
@@ -81,7 +83,7 @@ function pickJudge(suite: Suite, name: string | undefined): { spec: ScorerSpec; 
         hint: `the judges are: ${names.join(", ")}`,
       });
     }
-    return { spec: judges[index], name };
+    return checked(judges[index], name);
   }
   if (judges.length > 1) {
     throw new UserError({
@@ -91,7 +93,19 @@ function pickJudge(suite: Suite, name: string | undefined): { spec: ScorerSpec; 
       hint: `e.g. --scorer ${names[0]} (the judges are: ${names.join(", ")})`,
     });
   }
-  return { spec: judges[0], name: names[0] };
+  return checked(judges[0], names[0]);
+}
+
+function checked(spec: ScorerSpec, name: string): { spec: ScorerSpec; name: string } {
+  if (isNegated(spec)) {
+    throw new UserError({
+      code: "usage",
+      field: "--scorer",
+      message: `judge "${name}" is negated (${spec.not === true ? "not: true" : spec.type}), so its verdicts are turned over before they could be compared with the people's`,
+      hint: "calibrate it without negation (the same judge without `not` in a calibration config), or name another judge with --scorer",
+    });
+  }
+  return { spec, name };
 }
 
 /**
@@ -143,8 +157,9 @@ export async function calibrateJudge(options: CalibrateOptions): Promise<Calibra
       ? (spec.params as { seed: number }).seed
       : suite.seed;
   const seeds = Array.from({ length: seedCount }, (_v, i) => firstSeed + i);
-  const scaleMax = spec.scale === "1-5" ? 5 : spec.scale === "1-10" ? 10 : undefined;
-  const threshold = typeof spec.threshold === "number" ? spec.threshold : scaleMax === 5 ? 4 : 7;
+  const max = scaleMax(spec.scale as JudgeScale | undefined);
+  const threshold =
+    typeof spec.threshold === "number" ? spec.threshold : max === undefined ? 0 : defaultThreshold(max);
 
   let engine: ReturnType<typeof createPromptEngine> | undefined;
   const compile: CompileTemplate = (source, file) => {
@@ -215,12 +230,19 @@ export async function calibrateJudge(options: CalibrateOptions): Promise<Calibra
         const results: ScoreResult[] = [];
         for (const scorer of scorers) {
           results.push(
-            await scorer({ output, expected: testCase.expected, vars: testCase.vars, messages, call }),
+            await scorer({
+              output,
+              expected: testCase.expected,
+              vars: testCase.vars,
+              caseId: testCase.id,
+              messages,
+              call,
+            }),
           );
         }
         return {
           id: testCase.id,
-          human: readHumanLabel(testCase.vars[humanLabel], { max: scaleMax, threshold }),
+          human: readHumanLabel(testCase.vars[humanLabel], { max, threshold }),
           judge: results.map(verdictOf),
           reason: results[0].reason,
         } satisfies CalibrationCase;

@@ -11,8 +11,11 @@ import { createKeySet } from "../key-set.js";
 import type { CassetteEntry, CassetteHeader, CassetteProvider } from "../providers/replay.js";
 import type { ProviderSpec } from "../providers/types.js";
 
-/** One sample as a job records it; the job's ids are added when it is written. */
-export type TapeEntry = Omit<CassetteEntry, "case" | "prompt" | "provider" | "draw">;
+/**
+ * One sample as a job records it; the job's ids are added when it is written, and its provider's
+ * label unless the sample names the provider that answered it (a judge's call).
+ */
+export type TapeEntry = Omit<CassetteEntry, "case" | "prompt" | "provider" | "draw"> & { provider?: string };
 
 /** How a cassette knows a provider: its label, its model (OpenAI-compatible ones), its params. */
 export function cassetteProviderOf(spec: ProviderSpec): CassetteProvider {
@@ -72,12 +75,12 @@ export function createCassetteWriter(path: string, providers: CassetteProvider[]
         // Two jobs sending one request (a cache off, two prompts that render alike) may get two
         // answers: each keeps its own. The same job's sample twice is written once.
         if (!written.add(`${sample.key}\u0000${job.id}\u0000${job.prompt}\u0000${job.draw ?? ""}`)) continue;
-        const { key, ...rest } = sample;
+        const { key, provider, ...rest } = sample;
         const entry: CassetteEntry = {
           key,
           case: job.id,
           prompt: job.prompt,
-          provider: job.provider,
+          provider: provider ?? job.provider,
           ...(job.draw !== undefined ? { draw: job.draw } : {}),
           ...rest,
         };

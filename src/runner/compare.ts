@@ -7,6 +7,7 @@
 import { basename } from "node:path";
 import { DEFAULT_COMPARE } from "../config/defaults.js";
 import type { CompareSettings } from "../config/types.js";
+import { UserError } from "../errors.js";
 import { createKeySet, cyrb53 } from "../key-set.js";
 import { openRecordStream, type RecordStream } from "../record/read.js";
 import type { CaseResult, CompareRecord, Flip } from "../record/types.js";
@@ -47,7 +48,7 @@ export async function loadBaseIndex(
 ): Promise<BaseIndex & { header: RecordStream["header"] }> {
   const stream = await openRecordStream(path);
   const builder = createBaseIndex(options);
-  for await (const result of stream.cases) builder.add(result);
+  for await (const result of stream.cases) grouped(path, () => builder.add(result));
   return Object.assign(builder.finish(), { header: stream.header });
 }
 
@@ -112,8 +113,10 @@ export async function compareRecordFiles(
   });
 
   for await (const result of head.cases) {
-    comparisons.add(result);
-    grouper.add(result);
+    grouped(headPath, () => {
+      comparisons.add(result);
+      grouper.add(result);
+    });
     if (result.id !== detailsId) {
       detailsId = result.id;
       details = new Map();
@@ -180,6 +183,24 @@ export async function compareRecordFiles(
     });
   }
   return record;
+}
+
+/**
+ * Runs `add` on a result of `path`; a record whose results are not grouped by case (all of a
+ * case's results together, as promptsmith writes them) is the file's problem, said as such.
+ */
+function grouped(path: string, add: () => void): void {
+  try {
+    add();
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new UserError({
+      code: "run-not-found",
+      location: { file: path },
+      message: error.message,
+      hint: "compare results files written by promptsmith eval -o (or merge); their cases are grouped",
+    });
+  }
 }
 
 /** One run's answer to a flipped case, on one line. */

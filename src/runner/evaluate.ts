@@ -23,6 +23,7 @@ import {
 import { createRecordWriter, endFields, isResultsPath, type RecordWriter } from "../record/writer.js";
 import type { CompileTemplate } from "../scorers/options.js";
 import { createScorers } from "../scorers/registry.js";
+import type { ScorerSpec } from "../scorers/types.js";
 import type { BaseIndex } from "../stats/comparisons.js";
 import { createComparisonAccumulator } from "../stats/comparisons.js";
 import { judgeGates, thresholdsOf } from "../stats/gates.js";
@@ -232,6 +233,7 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     ? await loadBaseIndex(options.regression.against, { require, onError: compare.onError })
     : undefined;
 
+  if (options.replay !== undefined) checkReplayEmbeddings(promptSpecs, suite.scorers);
   const cacheMode: CacheMode = options.cache ?? (suite.cache.enabled ? "use" : "off");
   // Embedding shots need the cache already while preparing: the example pool is embedded then.
   let cache: ResponseCache | undefined;
@@ -329,14 +331,18 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       journal = await reopenJournalWriter(resumePoint.path);
       replay = await openJournalReplay(resumePoint.path);
     }
-    for (const spec of providerSpecs) {
-      const provider = await makeProvider(spec, { fetch: observedFetch });
+    /** A provider as the run holds it, knowing the cassette it replays or is recorded into. */
+    const bind = (provider: Provider, spec: ProviderSpec): BoundProvider => {
       const entry: BoundProvider = { provider, spec, baseURL: endpointOf(spec, env) };
       const replaying = (provider as Partial<ReplayProvider>).replaying;
       if (replaying) {
         entry.cassette = replaying;
         entry.replays = true;
       } else if (options.record !== undefined) entry.cassette = cassetteProviderOf(spec);
+      return entry;
+    };
+    for (const spec of providerSpecs) {
+      const entry = bind(await makeProvider(spec, { fetch: observedFetch }), spec);
       bound.push(entry);
       // A cassette answers at once: an endpoint's limits do not apply to it.
       if ((spec.rpm !== undefined || spec.tpm !== undefined) && !entry.replays)
@@ -364,10 +370,10 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
       if (scorerProviders.has(key)) continue;
       let entry = bound.find((b) => scorerProviderKey(b.spec) === key);
       if (!entry) {
-        const provider = await makeProvider(spec, { fetch: observedFetch });
-        entry = { provider, spec, baseURL: endpointOf(spec, env) };
+        // A judge's calls are recorded and replayed like the answers they judge.
+        entry = bind(await makeProvider(spec, { fetch: observedFetch }), spec);
         judgeBound.push(entry);
-        if (spec.rpm !== undefined || spec.tpm !== undefined)
+        if ((spec.rpm !== undefined || spec.tpm !== undefined) && !entry.replays)
           buckets.set(entry, createTokenBucket({ rpm: spec.rpm, tpm: spec.tpm }));
       }
       scorerProviders.set(key, entry);
@@ -389,7 +395,10 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     if (options.record !== undefined)
       cassette = createCassetteWriter(
         options.record,
-        bound.map((b) => b.cassette!),
+        // A judge that is not under test is in the header too, so a `replay:` provider can stand for it.
+        [...bound, ...judgeBound]
+          .map((b) => b.cassette!)
+          .filter((p, i, all) => all.findIndex((q) => q.label === p.label) === i),
       );
 
     options.onStart?.({ runId, journal: journal?.path, resumed: replay?.size ?? 0 });
@@ -425,6 +434,8 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     /** Jobs left out because the cassette lacks their requests (`replayMissing: skip`). */
     let skipped = 0;
     let firstSkipped: string | undefined;
+    let firstSkippedAt = Number.POSITIVE_INFINITY;
+    let started = 0;
     let spend = 0;
     let total: number | undefined;
     let fatal: unknown;
@@ -490,6 +501,9 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
     /** A finished case and its JSON, serialised once for the journal and every results file. */
     type Finished = { result: CaseResult; json?: string; tape?: TapeEntry[] };
     const runJob = async (job: Job): Promise<Finished | undefined> => {
+      // Jobs start in job order: the first skipped job named is the first in that order, whichever
+      // call's miss comes back first.
+      const position = started++;
       const key = journalKeyOf(job, job.bound.provider.label);
       // The result's own JSON text comes with it, as written: results files take it as it is.
       const replayed = replay?.get(key);
@@ -514,7 +528,10 @@ export async function evaluate(given: EvaluateOptions): Promise<EvaluateResult> 
         if (error.kind === "aborted" || controller.signal.aborted) return undefined;
         if (isReplayMiss(error)) {
           skipped++;
-          firstSkipped ??= `case ${JSON.stringify(job.testCase.id)} · prompt ${JSON.stringify(job.variant.prompt.id)} · provider ${JSON.stringify(job.bound.provider.label)}: ${error.message}`;
+          if (position < firstSkippedAt) {
+            firstSkippedAt = position;
+            firstSkipped = `case ${JSON.stringify(job.testCase.id)} · prompt ${JSON.stringify(job.variant.prompt.id)} · provider ${JSON.stringify(job.bound.provider.label)}: ${error.message}`;
+          }
           return undefined;
         }
         if (error.fatal) throw providerFailure(job.bound.provider, error);
@@ -734,6 +751,33 @@ function checkCassetteOptions(options: EvaluateOptions): void {
       hint: "run eval --record without --resume: the response cache answers the calls made before, for free, and they are recorded too",
     });
   }
+}
+
+/**
+ * Refuses to replay a config that embeds through an endpoint (`select: embedding`, the `similar`
+ * scorer): a cassette holds answers, not vectors, and a replay must reach no network. A local
+ * embedding model (`local:`) needs none.
+ */
+function checkReplayEmbeddings(
+  prompts: readonly Suite["prompts"][number][],
+  scorers: readonly ScorerSpec[],
+): void {
+  const live = (model: unknown) => !(typeof model === "string" && model.startsWith("local:"));
+  const needs = [
+    ...prompts
+      .filter((p) => usesEmbedding([p]) && live(p.shots?.embedding?.model))
+      .map((p) => `prompt "${p.id}" (select: embedding)`),
+    ...scorers
+      .filter((s) => usesSimilar([s]) && live((s.embedding as { model?: unknown } | undefined)?.model))
+      .map((s) => `the ${s.type} scorer${typeof s.name === "string" ? ` "${s.name}"` : ""}`),
+  ];
+  if (needs.length === 0) return;
+  throw new UserError({
+    code: "usage",
+    field: "--replay",
+    message: `a replay reaches no network, but ${needs.join(" and ")} ${needs.length === 1 ? "needs" : "need"} the embeddings endpoint, and a cassette holds no embeddings`,
+    hint: "run it live (eval --record keeps its answers), or let the similar scorer embed with a local: provider (embedding: { provider: <its label> })",
+  });
 }
 
 /** Refuses a results path whose extension names no format the writer writes (`-o report.html`). */

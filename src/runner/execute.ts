@@ -1,5 +1,5 @@
 import { withCallSignal } from "../providers/call-signal.js";
-import type { CassetteProvider } from "../providers/replay.js";
+import type { CassetteCall, CassetteProvider } from "../providers/replay.js";
 import {
   type ChatMessage,
   type CompletionResponse,
@@ -18,6 +18,7 @@ import type {
   ScoreInput,
   ScoreResult,
   Scorer,
+  ScorerCall,
 } from "../scorers/types.js";
 import { majorityVote } from "../stats/vote.js";
 import type { ResponseCache } from "../store/cache.js";
@@ -67,10 +68,16 @@ export interface ExecuteContext {
   scorerProviders?: Map<string, BoundProvider>;
   /** Embeds texts through the cache, for `similar`. */
   embed?: EmbedCall;
-  /** The baseline variant's answer to a job's case, for `preference`; null when the job is the baseline. */
-  baseline?: (job: Job) => Promise<{ output: string; prompt: string; provider: string } | null>;
+  /**
+   * The baseline variant's answer to a job's case, for `preference`; null when the job is the
+   * baseline. With `tape`, the call is recorded on it (`--record`).
+   */
+  baseline?: (
+    job: Job,
+    tape?: TapeEntry[],
+  ) => Promise<{ output: string; prompt: string; provider: string } | null>;
   /** The model call handed to scorers, made once per run from this context. */
-  modelCall?: ModelCall;
+  modelCall?: JobModelCall;
 }
 
 /** The key a scorer's provider is found by: the whole spec, so two judges differing in any field differ. */
@@ -79,17 +86,29 @@ export function scorerProviderKey(spec: object): string {
 }
 
 /**
+ * A scorer's model call made for a job: recorded on the job's cassette tape (`--record`), and
+ * answered by the job's lookup when its provider replays a cassette.
+ */
+export type JobModelCall = (
+  request: ModelCallRequest,
+  at?: { job?: Job; tape?: TapeEntry[] },
+) => ReturnType<ModelCall>;
+
+/**
  * A scorer's model call as the run makes every call: through the cache, the calls in flight, the
  * rate limits and the budget (`beforeCall`/`afterCall`). A failed call is the provider's error,
  * named as the judge's, which the run records on the case.
  */
-export function createModelCall(context: ExecuteContext): ModelCall {
-  return async (request: ModelCallRequest) => {
+export function createModelCall(context: ExecuteContext): JobModelCall {
+  return async (request: ModelCallRequest, at = {}) => {
     const bound = context.scorerProviders?.get(scorerProviderKey(request.provider));
     if (!bound) throw new Error(`no provider was prepared for the scorer's ${request.provider.label}`);
     let generated: Awaited<ReturnType<typeof generate>>;
     try {
-      generated = await generate(bound, request.messages, request.params, 1, context);
+      generated = await generate(bound, request.messages, request.params, 1, context, {
+        ...at,
+        call: "judge",
+      });
     } catch (error) {
       if (!isProviderError(error) || error.kind === "aborted") throw error;
       throw new ProviderError(error.kind, `judge ${bound.provider.label}: ${error.message}`, {
@@ -101,7 +120,12 @@ export function createModelCall(context: ExecuteContext): ModelCall {
     }
     const [only] = generated.outputs;
     const { answer, reasoning } = stripReasoning(only.output);
-    return { output: answer, ...(reasoning !== null ? { reasoning } : {}), cached: only.cached };
+    return {
+      output: answer,
+      ...(reasoning !== null ? { reasoning } : {}),
+      cached: only.cached,
+      usage: generated.usage,
+    };
   };
 }
 
@@ -149,9 +173,9 @@ export async function executeJob(
     context.scorerProviders || context.embed || context.baseline
       ? {
           messages: rendered.messages,
-          ...(context.modelCall ? { call: context.modelCall } : {}),
+          ...(context.modelCall ? { call: (request) => context.modelCall!(request, { job, tape }) } : {}),
           ...(context.embed ? { embed: context.embed } : {}),
-          ...(context.baseline ? { baseline: () => context.baseline!(job) } : {}),
+          ...(context.baseline ? { baseline: () => context.baseline!(job, tape) } : {}),
         }
       : undefined;
   const scored: ScoredSample[] = [];
@@ -182,7 +206,14 @@ export async function executeJob(
       extraction = { messages, output: second.outputs[0].output };
       addUsage(first.usage, second.usage);
     }
-    const input: ScoreInput = { output: toScore, expected: testCase.expected, vars: testCase.vars };
+    const input: ScoreInput = {
+      output: toScore,
+      expected: testCase.expected,
+      vars: testCase.vars,
+      caseId: testCase.id,
+    };
+    // A pairwise judge compares whole answers, as the baseline's is never extracted.
+    if (extraction) input.answer = answer;
     if (services) Object.assign(input, services);
     const verdict = await context.scorer(input);
     scored.push({ output: answer, reasoning, verdict, cached: generation.cached, extraction });
@@ -202,12 +233,15 @@ export async function executeJob(
   base.messages = rendered.messages;
   if (rendered.shots) base.shots = rendered.shots;
   if (rendered.context) base.context = rendered.context;
+  if (rendered.leaks && rendered.leaks.length > 0) base.leaks = rendered.leaks;
   base.promptHash = rendered.promptHash;
   base.expected = testCase.expected;
   base.latencyMs = Math.round(first.latencyMs);
   base.tokens = first.usage;
   base.cached = scored.every((s) => s.cached);
   base.error = null;
+  const judged = judgeTokensOf(scored);
+  if (judged) base.judgeTokens = judged;
 
   if (samples === 1) {
     const [only] = scored;
@@ -263,6 +297,27 @@ export async function executeJob(
 }
 
 /**
+ * The tokens of every call the scorers made on the job's samples, by the label of the provider
+ * that answered: what --budget already counted, so the record's tokens and cost show it too.
+ */
+function judgeTokensOf(scored: readonly ScoredSample[]): Record<string, TokenUsage> | undefined {
+  const tokens = new Map<string, TokenUsage>();
+  const add = (calls: readonly ScorerCall[] | undefined) => {
+    for (const call of calls ?? []) {
+      if (!call.usage) continue;
+      const into = tokens.get(call.provider) ?? { prompt: 0, completion: 0 };
+      addUsage(into, call.usage);
+      tokens.set(call.provider, into);
+    }
+  };
+  for (const { verdict } of scored) {
+    add(verdict.calls);
+    for (const part of Object.values(verdict.parts ?? {})) add(part.calls);
+  }
+  return tokens.size > 0 ? Object.fromEntries(tokens) : undefined;
+}
+
+/**
  * Registers the call for `key` as in flight; the returned handles settle it for every waiting job
  * and take it off the map. (A job that gives up waiting just catches; an unawaited rejection is
  * swallowed here so it never reaches the process.)
@@ -305,11 +360,12 @@ interface Generation {
 }
 
 /** Where a generation stands among a job's calls, and the cassette tape it is recorded on. */
-interface GenerateAt {
+export interface GenerateAt {
   /** The index of the first sample (the extraction of sample i is sample i of its own request). */
   firstIndex?: number;
   tape?: TapeEntry[];
-  call?: "extract";
+  /** Which of a job's calls this is, when not its answer (see CassetteEntry.call). */
+  call?: CassetteCall;
   /** The job the call belongs to: a replay names its case and prompt when the cassette lacks it. */
   job?: Job;
 }
@@ -422,7 +478,9 @@ export async function generate(
       }
     } catch (error) {
       for (const promise of promises) promise.reject(error);
-      if (at.tape && tapeKeys) tapeError(at, tapeKeys, missing, messages, params, firstIndex, bound, error);
+      // The samples the cache answered go on the tape too: a replay asks for all of them at once.
+      if (at.tape && tapeKeys && isReplayable(error))
+        tapeSamples(at, tapeKeys, bound, messages, params, firstIndex, outputs, added, error);
       throw error;
     }
     context.afterCall?.(bound, { usage: response.usage });
@@ -452,16 +510,7 @@ export async function generate(
       }
     });
   }
-  if (at.tape && tapeKeys) {
-    for (let i = 0; i < n; i++) {
-      at.tape.push({
-        key: tapeKeys[i],
-        ...(at.call ? { call: at.call } : {}),
-        request: tapedRequest(bound, messages, params, firstIndex + i),
-        response: { output: outputs[i]!.output, usage: added[i].usage, latencyMs: added[i].latencyMs },
-      });
-    }
-  }
+  if (at.tape && tapeKeys) tapeSamples(at, tapeKeys, bound, messages, params, firstIndex, outputs, added);
   return { outputs: outputs as Generation[], usage, latencyMs };
 }
 
@@ -481,25 +530,38 @@ function tapedRequest(
   };
 }
 
-/** Records the samples a failed call asked for with its error, so a replay fails the same way. */
-function tapeError(
+/** Whether a failed call is replayed: an aborted call is no answer, and a fatal error ends the run. */
+function isReplayable(error: unknown): error is ProviderError {
+  return isProviderError(error) && error.kind !== "aborted" && !error.fatal;
+}
+
+/**
+ * Puts every sample of a call on the tape: its answer (from the provider, the cache or another
+ * job's call), or, when the call failed, the error for the samples it asked for, so a replay ends
+ * the same way. A scorer's call names the provider that answered it.
+ */
+function tapeSamples(
   at: GenerateAt,
   tapeKeys: string[],
-  missing: number[],
+  bound: BoundProvider,
   messages: ChatMessage[],
   params: Record<string, unknown>,
   firstIndex: number,
-  bound: BoundProvider,
-  error: unknown,
+  outputs: (Generation | undefined)[],
+  added: { usage: TokenUsage; latencyMs: number }[],
+  error?: ProviderError,
 ): void {
-  // An aborted call is no answer, and a fatal error ends the run: neither is replayed.
-  if (!isProviderError(error) || error.kind === "aborted" || error.fatal) return;
-  for (const i of missing) {
+  const answeredBy = at.call === "judge" || at.call === "baseline" ? { provider: bound.cassette!.label } : {};
+  for (let i = 0; i < tapeKeys.length; i++) {
+    const output = outputs[i];
     at.tape!.push({
       key: tapeKeys[i],
       ...(at.call ? { call: at.call } : {}),
+      ...answeredBy,
       request: tapedRequest(bound, messages, params, firstIndex + i),
-      error: { kind: error.kind, message: error.message },
+      ...(output
+        ? { response: { output: output.output, usage: added[i].usage, latencyMs: added[i].latencyMs } }
+        : { error: { kind: error!.kind, message: error!.message } }),
     });
   }
 }

@@ -17,6 +17,7 @@ export function failedCase(job: Job, rendered: RenderedJob, kind: string, messag
     messages: rendered.messages,
     ...(rendered.shots ? { shots: rendered.shots } : {}),
     ...(rendered.context ? { context: rendered.context } : {}),
+    ...(rendered.leaks && rendered.leaks.length > 0 ? { leaks: rendered.leaks } : {}),
     promptHash: rendered.promptHash,
     output: null,
     extracted: null,

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import path from "node:path";
 import { DEFAULT_EMBEDDING_MODEL } from "../config/defaults.js";
 import type { PromptSpec, ShotsSpec, Suite } from "../config/types.js";
 import { readCases } from "../dataset/index.js";
@@ -7,22 +8,28 @@ import { UserError } from "../errors.js";
 import {
   chunkDocuments,
   createEmbeddingSelector,
+  createPassageGuard,
   createPassageRetriever,
+  createShotGuard,
   createShotSelector,
   createTokenCounter,
   fitShotsToBudget,
   isBuiltinPoolRef,
   loadBuiltinPool,
   loadCorpus,
+  type Passage,
+  type PassageGuard,
   type PassageRetriever,
   poolTexts,
   queryText,
   type SelectedShot,
+  type ShotGuard,
   type ShotQuery,
   type ShotRow,
   toShotRows,
 } from "../fewshot/index.js";
 import type { ChatMessage } from "../providers/types.js";
+import type { CaseLeak } from "../record/types.js";
 import { canonicalJson } from "../store/job-key.js";
 import { createPromptEngine, type PromptTemplate } from "../templates/index.js";
 import type { EmbedTexts } from "./embed.js";
@@ -44,6 +51,18 @@ export interface Variant {
   selectors: VariantShotSelector[];
   retriever?: PassageRetriever;
   countTokens?: (text: string) => number;
+  /** The contamination guard of the examples (absent with `shots.leak: allow` or no shots). */
+  shotGuard?: VariantShotGuard;
+  /** The contamination guard of the retrieved passages (with `context`), and the corpus as a record names it. */
+  passageGuard?: { guard: PassageGuard; corpus: string };
+}
+
+/** A pool's contamination guard and how to name its rows in a record. */
+export interface VariantShotGuard {
+  guard: ShotGuard;
+  rows: readonly ShotRow[];
+  /** Where a pool row is, for the record: `data/train.jsonl:3`, or `builtin:<name>`. */
+  where: (position: number) => string;
 }
 
 /** One prompt rendered for one case: what is sent, and what went into it. */
@@ -55,6 +74,10 @@ export interface RenderedJob {
   context?: { source: string; index: number; score: number }[];
   /** A short hash of the rendered messages: equal prompts have equal hashes. */
   promptHash: string;
+  /** What the contamination guard checked for this case: `shots`, `context`; absent when nothing. */
+  guarded?: ("shots" | "context")[];
+  /** The copies of the case it found (empty when none); absent when nothing was checked. */
+  leaks?: CaseLeak[];
 }
 
 /** Options of prepareVariants. */
@@ -75,9 +98,11 @@ export async function prepareVariants(
   options: PrepareOptions = {},
 ): Promise<Variant[]> {
   const engine = createPromptEngine({ partialsDir: suite.partialsDir });
-  const pools = new Map<string, { rows: ShotRow[]; excludeSelf: boolean }>();
+  const pools = new Map<string, ShotPool>();
   const poolVectors = new Map<string, Float32Array[]>();
   const retrievers = new Map<string, PassageRetriever>();
+  const shotGuards = new Map<string, VariantShotGuard>();
+  const passageGuards = new Map<string, PassageGuard>();
   const variants: Variant[] = [];
   for (const prompt of prompts) {
     const template = engine.compile(prompt.template, {
@@ -90,6 +115,7 @@ export async function prepareVariants(
       : undefined;
     let selectors: VariantShotSelector[] = [];
     let countTokens: ((text: string) => number) | undefined;
+    let shotGuard: VariantShotGuard | undefined;
     if (prompt.shots && prompt.shots.k > 0) {
       const shots = prompt.shots;
       const embed = options.embed;
@@ -106,10 +132,31 @@ export async function prepareVariants(
       }
       let pool = pools.get(shots.from);
       if (!pool) {
-        pool = await loadPool(shots, suite);
+        pool = await loadShotPool(shots, suite);
         pools.set(shots.from, pool);
       }
       const { rows, excludeSelf } = pool;
+      if (shots.leak !== "allow") {
+        // Built once per pool, fields and policy, before any case is read: linear in the pool.
+        const key = `${shots.from}\u0000${shots.field}\u0000${shots.label}\u0000${shots.leak ?? ""}`;
+        shotGuard = shotGuards.get(key);
+        if (!shotGuard) {
+          const source = pool.source;
+          const lines = pool.lines;
+          shotGuard = {
+            guard: createShotGuard(rows, {
+              field: shots.field,
+              label: shots.label,
+              expected: suite.tests.expected,
+              leak: shots.leak,
+              excludeSelf,
+            }),
+            rows,
+            where: (position) => (lines?.[position] ? `${source}:${lines[position]}` : source),
+          };
+          shotGuards.set(key, shotGuard);
+        }
+      }
       if (shots.select === "embedding" && embed) {
         const vectorsKey = `${shots.from}\u0000${shots.field}\u0000${canonicalJson(embedding)}`;
         let vectors = poolVectors.get(vectorsKey);
@@ -129,7 +176,11 @@ export async function prepareVariants(
           return {
             async select(query: ShotQuery) {
               const [vector] = await embed([queryText(query, shots.field)], embedding);
-              return selector.select({ id: query.id, vector });
+              return selector.select({
+                id: query.id,
+                vector,
+                ...(query.exclude ? { exclude: query.exclude } : {}),
+              });
             },
           };
         });
@@ -150,42 +201,121 @@ export async function prepareVariants(
       if (shots.maxTokens !== undefined) countTokens = await createTokenCounter(options.model);
     }
     let retriever: PassageRetriever | undefined;
+    let passageGuard: Variant["passageGuard"];
     if (prompt.context) {
       retriever = retrievers.get(prompt.context.corpus);
       if (!retriever) {
         retriever = createPassageRetriever(chunkDocuments(await loadCorpus(prompt.context.corpus)));
         retrievers.set(prompt.context.corpus, retriever);
       }
+      let guard = passageGuards.get(prompt.context.corpus);
+      if (!guard) {
+        guard = createPassageGuard();
+        passageGuards.set(prompt.context.corpus, guard);
+      }
+      passageGuard = { guard, corpus: relativeToConfig(suite, prompt.context.corpus) };
     }
-    variants.push({ prompt, template, extract, selectors, retriever, countTokens });
+    variants.push({
+      prompt,
+      template,
+      extract,
+      selectors,
+      retriever,
+      countTokens,
+      ...(shotGuard ? { shotGuard } : {}),
+      ...(passageGuard ? { passageGuard } : {}),
+    });
   }
   return variants;
 }
 
-async function loadPool(shots: ShotsSpec, suite: Suite): Promise<{ rows: ShotRow[]; excludeSelf: boolean }> {
-  if (isBuiltinPoolRef(shots.from)) return { rows: loadBuiltinPool(shots.from), excludeSelf: false };
+/** An example pool as loaded: its rows, their lines in the file, and how a record names the file. */
+export interface ShotPool {
+  rows: ShotRow[];
+  /** 1-based line of each row in its file; absent for a builtin pool. */
+  lines?: number[];
+  /** The file relative to the config's folder (`data/train.jsonl`), or `builtin:<name>`. */
+  source: string;
+  /** Whether the pool is the test set itself. */
+  excludeSelf: boolean;
+}
+
+/** Loads the example pool of `shots` (a data file read as cases, or a builtin pool). */
+export async function loadShotPool(shots: ShotsSpec, suite: Suite): Promise<ShotPool> {
+  if (isBuiltinPoolRef(shots.from))
+    return { rows: loadBuiltinPool(shots.from), source: shots.from, excludeSelf: false };
   const cases: Case[] = [];
   for await (const c of readCases(shots.from, { expectedField: shots.label })) cases.push(c);
-  // When the examples come from the test set itself, a case must never be shown its own answer.
-  return { rows: toShotRows(cases), excludeSelf: shots.from === suite.tests.path };
+  return {
+    rows: toShotRows(cases),
+    lines: cases.map((c) => c.line ?? 0),
+    source: relativeToConfig(suite, shots.from),
+    // When the examples come from the test set itself, a case must never be shown its own answer.
+    excludeSelf: shots.from === suite.tests.path,
+  };
+}
+
+/** A path as a record names it: relative to the config's folder, with "/" on every platform. */
+export function relativeToConfig(suite: Suite, file: string): string {
+  return path.relative(suite.baseDir, file).split(path.sep).join("/") || ".";
 }
 
 /** The messages a variant sends for one case (draw = which shot draw, 0 unless `draws` > 1). */
 export async function renderJob(variant: Variant, testCase: Case, draw = 0): Promise<RenderedJob> {
   const { prompt } = variant;
   const selector = variant.selectors[draw];
+  const leaks: CaseLeak[] = [];
+  const guarded: NonNullable<RenderedJob["guarded"]> = [];
+  let exclude: Set<number> | undefined;
+  if (selector && variant.shotGuard) {
+    guarded.push("shots");
+    const { guard, rows, where } = variant.shotGuard;
+    for (const found of guard.check(testCase)) {
+      if (found.action === "excluded") {
+        exclude ??= new Set();
+        exclude.add(found.position);
+      }
+      leaks.push({
+        in: "shots",
+        id: rows[found.position].id,
+        source: where(found.position),
+        kind: found.kind,
+        similarity: roundSimilarity(found.similarity),
+        action: found.action,
+      });
+    }
+  }
   let selected: SelectedShot[] = selector
-    ? await selector.select({ id: testCase.id, vars: testCase.vars })
+    ? await selector.select({ id: testCase.id, vars: testCase.vars, ...(exclude ? { exclude } : {}) })
     : [];
 
   let context: RenderedJob["context"];
   let contextVar: unknown[] | undefined;
   if (variant.retriever && prompt.context) {
     const query = testCase.vars[prompt.context.field];
-    const passages = variant.retriever.retrieve(
-      typeof query === "string" ? query : JSON.stringify(query ?? ""),
-      prompt.context.k,
-    );
+    const queryText = typeof query === "string" ? query : JSON.stringify(query ?? "");
+    let accept: ((passage: Passage) => boolean) | undefined;
+    if (variant.passageGuard) {
+      guarded.push("context");
+      const { guard, corpus } = variant.passageGuard;
+      const copyOf = guard.forCase(queryText, testCase.expected);
+      const drop = prompt.context.exclude === "copies";
+      accept = (passage) => {
+        const copy = copyOf(passage);
+        if (!copy) return true;
+        leaks.push({
+          in: "context",
+          id: `${passage.source}#${passage.index}`,
+          source: `${corpus === "." ? "" : `${corpus}/`}${passage.source}:${passage.line}`,
+          kind: copy.kind,
+          similarity: roundSimilarity(copy.similarity),
+          action: drop ? "excluded" : "flagged",
+          ...(drop ? {} : { shown: true }),
+        });
+        return !drop;
+      };
+    }
+    const passages = variant.retriever.retrieve(queryText, prompt.context.k, accept ? { accept } : {});
     contextVar = passages.map((p) => ({ text: p.text, source: p.source, score: p.score }));
     context = passages.map((p) => ({
       source: p.source,
@@ -213,12 +343,22 @@ export async function renderJob(variant: Variant, testCase: Case, draw = 0): Pro
     selected = fitted.shots;
   }
   const messages = render(selected);
+  for (const leak of leaks) {
+    // A flagged example stayed in the pool: whether this prompt shows it depends on the selection and budget.
+    if (leak.in === "shots" && leak.action === "flagged") leak.shown = selected.some((s) => s.id === leak.id);
+  }
   return {
     messages,
     ...(prompt.shots ? { shots: selected.map((s) => s.id) } : {}),
     ...(context ? { context } : {}),
     promptHash: hashMessages(messages),
+    ...(guarded.length > 0 ? { guarded, leaks } : {}),
   };
+}
+
+/** Similarities in a record: 4 decimals are plenty to read, and keep results files small. */
+function roundSimilarity(value: number): number {
+  return Math.round(value * 1e4) / 1e4;
 }
 
 function renderMessages(

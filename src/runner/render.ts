@@ -3,6 +3,7 @@ import { readCases } from "../dataset/index.js";
 import type { Case } from "../dataset/types.js";
 import { UserError } from "../errors.js";
 import type { ChatMessage } from "../providers/types.js";
+import type { CaseLeak } from "../record/types.js";
 import { prepareVariants, renderJob } from "./prepare.js";
 import { matchesAny } from "./select.js";
 
@@ -24,6 +25,10 @@ export interface RenderedPrompt {
   shots?: string[];
   /** Passages retrieved for the `context` variable. */
   context?: { source: string; index: number; score: number }[];
+  /** What the contamination guard checked: `shots`, `context`; absent when nothing. */
+  guarded?: ("shots" | "context")[];
+  /** Examples and passages found to be copies of the case (empty when none); absent when nothing was checked. */
+  leaks?: CaseLeak[];
 }
 
 /** The exact messages a case would send, for each prompt; reads the dataset, calls no model. */
@@ -41,13 +46,14 @@ export async function renderPrompt(options: RenderPromptOptions): Promise<Render
   const variants = await prepareVariants(suite, prompts);
   const rendered: RenderedPrompt[] = [];
   for (const variant of variants) {
-    const { messages, shots, context } = await renderJob(variant, testCase);
+    const { messages, shots, context, guarded, leaks } = await renderJob(variant, testCase);
     rendered.push({
       prompt: variant.prompt.id,
       caseId: testCase.id,
       messages,
       ...(shots ? { shots } : {}),
       ...(context ? { context } : {}),
+      ...(guarded ? { guarded, leaks } : {}),
     });
   }
   return rendered;

@@ -5,25 +5,19 @@
 import type { Suite } from "../config/types.js";
 import { UserError } from "../errors.js";
 import type { ProviderSpec } from "../providers/types.js";
+import { asksModel, nativeType } from "../scorers/aliases.js";
 import { stripReasoning } from "../scorers/reasoning.js";
 import type { ScorerSpec } from "../scorers/types.js";
-import { type BoundProvider, type ExecuteContext, generate, type Job } from "./execute.js";
+import { type BoundProvider, type ExecuteContext, generate } from "./execute.js";
 import { drawsOf } from "./jobs.js";
 import { renderJob, type Variant } from "./prepare.js";
-
-/** Scorer types that ask a model (`not-` prefixes stripped). */
-const ASKING = new Set(["judge", "llm-rubric", "preference"]);
-
-function baseType(spec: ScorerSpec): string {
-  return spec.type.startsWith("not-") ? spec.type.slice(4) : spec.type;
-}
 
 /** The providers the scorers ask (the config resolved each judge's `provider` to a spec), once each. */
 export function scorerProviderSpecs(scorers: readonly ScorerSpec[]): ProviderSpec[] {
   const specs: ProviderSpec[] = [];
   const seen = new Set<string>();
   for (const scorer of scorers) {
-    if (!ASKING.has(baseType(scorer))) continue;
+    if (!asksModel(scorer)) continue;
     const provider = scorer.provider;
     if (typeof provider !== "object" || provider === null) continue;
     const spec = provider as ProviderSpec;
@@ -38,12 +32,12 @@ export function scorerProviderSpecs(scorers: readonly ScorerSpec[]): ProviderSpe
 
 /** Whether any scorer compares embeddings. */
 export function usesSimilar(scorers: readonly ScorerSpec[]): boolean {
-  return scorers.some((scorer) => baseType(scorer) === "similar");
+  return scorers.some((scorer) => nativeType(scorer.type) === "similar");
 }
 
 /** Whether any scorer compares with the baseline. */
 export function usesPreference(scorers: readonly ScorerSpec[]): boolean {
-  return scorers.some((scorer) => baseType(scorer) === "preference");
+  return scorers.some((scorer) => nativeType(scorer.type) === "preference");
 }
 
 /** The baseline's prompt: `baseline:` (a variant id, or a swept prompt's id with one variant), else the first prompt. */
@@ -84,9 +78,9 @@ export interface BaselineSource {
 export function createBaselineAnswers(
   source: BaselineSource,
   context: ExecuteContext,
-): (job: Job) => Promise<{ output: string; prompt: string; provider: string } | null> {
+): NonNullable<ExecuteContext["baseline"]> {
   const { variant } = source;
-  return async (job) => {
+  return async (job, tape) => {
     const bound = source.bound ?? job.bound;
     if (job.variant.prompt.id === variant.prompt.id && job.bound.provider.label === bound.provider.label)
       return null;
@@ -96,6 +90,9 @@ export function createBaselineAnswers(
     const offset = job.repeat * variant.prompt.samples;
     const generated = await generate(bound, rendered.messages, variant.prompt.params, 1, context, {
       firstIndex: offset,
+      tape,
+      job,
+      call: "baseline",
     });
     return {
       output: stripReasoning(generated.outputs[0].output).answer,

@@ -9,14 +9,20 @@
  *
  * Sorted rather than in dataset order so that the join can tell an added request from a moved
  * one, and so that reordering the dataset or the config's prompts changes nothing.
+ *
+ * What is sent but belongs to no one request is a setting line, between the header and the
+ * requests: each prompt's extraction template (its call is made from the model's answer) and each
+ * judge's rubric and parameters (its calls are made from the answers). They are few, and are
+ * compared whole before the requests are joined.
  */
-import { createReadStream, existsSync, renameSync, rmSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
+import { basename, dirname, extname, isAbsolute, join, relative, sep } from "node:path";
 import { createInterface } from "node:readline";
 import type { Suite } from "../config/types.js";
-import { UserError, unwritableFileError } from "../errors.js";
+import { formatLocation, isUserError, UserError, unwritableFileError } from "../errors.js";
 import type { ChatMessage, ProviderSpec } from "../providers/types.js";
+import { asksModel } from "../scorers/aliases.js";
 import { canonicalJson } from "../store/job-key.js";
 import { compareKeys, externalSort, type Keyed } from "./external-sort.js";
 import { drawsOf, iterateJobs } from "./jobs.js";
@@ -59,7 +65,12 @@ export interface SnapshotRequestId {
 export type SnapshotChange =
   | { kind: "added" | "removed"; request: SnapshotRequestId }
   /** `diff()`: a unified diff of the request as text, snapshot (---) to now (+++), made when asked for. */
-  | { kind: "changed"; request: SnapshotRequestId; diff: () => string };
+  | { kind: "changed"; request: SnapshotRequestId; diff: () => string }
+  /**
+   * A setting line that differs: `setting` names it (`extract · prompt "cot"`, `judge · scorer
+   * "grader"`), `status` says how, `diff()` as for a request (from or to nothing when added or removed).
+   */
+  | { kind: "setting"; setting: string; status: "changed" | "added" | "removed"; diff: () => string };
 
 /** Options of snapshot(). */
 export interface SnapshotOptions {
@@ -86,8 +97,15 @@ export interface SnapshotResult {
   changed: number;
   added: number;
   removed: number;
+  /** Setting lines (extraction templates, judges) that differ: changed, added or removed. */
+  settings: number;
   /** Whether there was a snapshot file to compare with. */
   existed: boolean;
+  /**
+   * Write mode only: why the old file could not be read (a merge conflict, lines out of order),
+   * `file:line: message`. It was written anew, and the counts of changes are 0: nothing to count against.
+   */
+  unreadable?: string;
 }
 
 /** Where a config's snapshot goes: beside it, `promptsmith.yaml` → `promptsmith.snap.jsonl`. */
@@ -121,8 +139,10 @@ export async function snapshot(options: SnapshotOptions): Promise<SnapshotResult
     changed: 0,
     added: 0,
     removed: 0,
+    settings: 0,
     existed,
   };
+  const settings = settingLines(suite);
   const fresh = externalSort(renderRequests(suite), {
     compare: compareKeys,
     runChars: options.runChars,
@@ -138,9 +158,37 @@ export async function snapshot(options: SnapshotOptions): Promise<SnapshotResult
   const partial = `${path}.partial-${process.pid}`;
   const out = mode === "write" ? await openOutput(partial, path) : undefined;
   try {
-    const stored = existed ? readSnapshot(path) : emptyLines();
+    // Writing must be able to repair a broken file: what cannot be read is replaced, not compared.
+    const oldSettings = new Map<string, string>();
+    const read = !existed
+      ? emptyLines()
+      : mode === "write"
+        ? untilInvalid(readSnapshot(path, oldSettings), (error) => {
+            result.unreadable = `${error.location ? `${formatLocation(error.location)}: ` : ""}${error.message}`;
+          })
+        : readSnapshot(path, oldSettings);
+    // The settings come before the requests: reading the first request has read them all.
+    const stored = await peeked(read);
     const onChange = mode === "check" ? options.onChange : undefined;
     let diff: typeof import("diff") | undefined;
+    for (const [id, { status, old, now }] of settingChanges(oldSettings, settings)) {
+      result.settings++;
+      if (!onChange) continue;
+      diff ??= await import("diff");
+      const loaded = diff;
+      onChange({
+        kind: "setting",
+        setting: describeSetting(id),
+        status,
+        diff: () =>
+          textDiff(
+            loaded,
+            old === undefined ? "" : settingText(old),
+            now === undefined ? "" : settingText(now),
+          ),
+      });
+    }
+    for (const line of settings.values()) await out?.write(`${line}\n`);
     const changes = joinSorted(stored, counted, async (old, now) => {
       if (old && now) {
         if (old.line === now.line) {
@@ -165,6 +213,8 @@ export async function snapshot(options: SnapshotOptions): Promise<SnapshotResult
       }
     });
     for await (const now of changes) await out?.write(`${now.line}\n`);
+    if (result.unreadable)
+      Object.assign(result, { unchanged: 0, changed: 0, added: 0, removed: 0, settings: 0 });
     if (out) {
       await out.close();
       renameSync(partial, path);
@@ -252,8 +302,24 @@ async function* joinSorted(
 
 async function* emptyLines(): AsyncGenerator<Keyed> {}
 
-/** The requests of a snapshot file, checked to be in key order (the join depends on it). */
-async function* readSnapshot(path: string): AsyncGenerator<Keyed> {
+/** The lines up to the first that makes the file invalid; `onInvalid` is told why, and the rest is dropped. */
+async function* untilInvalid(
+  lines: AsyncIterable<Keyed>,
+  onInvalid: (error: UserError) => void,
+): AsyncGenerator<Keyed> {
+  try {
+    yield* lines;
+  } catch (error) {
+    if (!isUserError(error) || error.code !== "snapshot-invalid") throw error;
+    onInvalid(error);
+  }
+}
+
+/**
+ * The requests of a snapshot file, checked to be in key order (the join depends on it); its setting
+ * lines go into `settings` by id as they are read.
+ */
+async function* readSnapshot(path: string, settings: Map<string, string>): AsyncGenerator<Keyed> {
   const lines = createInterface({
     input: createReadStream(path, "utf8"),
     crlfDelay: Number.POSITIVE_INFINITY,
@@ -271,11 +337,16 @@ async function* readSnapshot(path: string): AsyncGenerator<Keyed> {
       continue;
     }
     if (line.trim() === "") continue;
-    let request: SnapshotRequest;
+    let request: SnapshotRequest & { setting?: unknown };
     try {
       request = JSON.parse(line) as SnapshotRequest;
     } catch {
       throw invalid("expected one JSON request per line", `resolve the merge conflict or ${rewrite}`);
+    }
+    if (typeof request?.setting === "string") {
+      if (previous) throw invalid("a setting line comes after the requests", rewrite);
+      settings.set(settingId(request as unknown as Record<string, unknown>), line);
+      continue;
     }
     if (
       typeof request?.case !== "string" ||
@@ -322,6 +393,8 @@ async function* renderRequests(suite: Suite): AsyncGenerator<Keyed> {
     model: providers[0] && modelOf(providers[0]),
   });
   for await (const job of iterateJobs(suite, variants, providers)) {
+    // Every run of a repeated case (`repeat: k`) sends the same request: it is one line.
+    if (job.repeat > 0) continue;
     const rendered = await renderJob(job.variant, job.testCase, job.draw);
     const request = snapshotRequest(job.bound, job.variant.prompt, rendered, {
       case: job.testCase.id,
@@ -384,15 +457,117 @@ export function requestText(request: SnapshotRequest): string {
 }
 
 function requestDiff(diff: typeof import("diff"), oldLine: string, newLine: string): string {
-  const patch = diff.createTwoFilesPatch(
-    "snapshot",
-    "now",
+  return textDiff(
+    diff,
     requestText(JSON.parse(oldLine) as SnapshotRequest),
     requestText(JSON.parse(newLine) as SnapshotRequest),
-    undefined,
-    undefined,
-    { context: 3 },
   );
+}
+
+function textDiff(diff: typeof import("diff"), before: string, after: string): string {
+  const patch = diff.createTwoFilesPatch("snapshot", "now", before, after, undefined, undefined, {
+    context: 3,
+  });
   // The patch opens with a rule of "=" signs; the --- / +++ lines that follow say the same.
   return patch.replace(/^=+\n/, "");
+}
+
+/** The stream with its first item already read (so whatever precedes it in the file is read too). */
+async function peeked(items: AsyncGenerator<Keyed>): Promise<AsyncGenerator<Keyed>> {
+  const first = await items.next();
+  return (async function* () {
+    try {
+      if (first.done) return;
+      yield first.value;
+      yield* items;
+    } finally {
+      await items.return(undefined);
+    }
+  })();
+}
+
+/**
+ * The setting lines of a suite by id, in file order: each prompt's extraction template (by prompt
+ * id), then each scorer that asks a model, in config order: its type, the provider it asks (label
+ * and model, never an endpoint or a key), the parameters sent, its scale and its rubric (a file's
+ * text, with the file's path from the config's folder).
+ */
+function settingLines(suite: Suite): Map<string, string> {
+  const lines = new Map<string, string>();
+  const prompts = suite.prompts.filter((p) => p.extract).sort((a, b) => compareKeys([a.id], [b.id]));
+  for (const prompt of prompts) {
+    const setting = { setting: "extract", prompt: prompt.id, template: prompt.extract!.template };
+    lines.set(settingId(setting), JSON.stringify(setting));
+  }
+  const seen = new Set<string>();
+  for (const [index, spec] of suite.scorers.entries()) {
+    if (!asksModel(spec)) continue;
+    const name = typeof spec.name === "string" ? spec.name : spec.type;
+    const scorer = seen.has(name) ? `${name}#${index}` : name;
+    seen.add(scorer);
+    const provider = spec.provider as ProviderSpec;
+    const params = { ...provider.params, ...(spec.params as Record<string, unknown> | undefined) };
+    const setting: Record<string, unknown> = {
+      setting: "judge",
+      scorer,
+      type: spec.type,
+      provider: provider.label,
+      ...(provider.id.startsWith("openai:") ? { model: modelOf(provider) } : {}),
+      params: JSON.parse(canonicalJson(params)),
+      ...(spec.scale !== undefined ? { scale: spec.scale } : {}),
+      ...rubricOf(spec.rubric, suite.baseDir),
+    };
+    lines.set(settingId(setting), JSON.stringify(setting));
+  }
+  return lines;
+}
+
+/** A rubric as the snapshot holds it: the text sent, and for a file, its path from the config's folder. */
+function rubricOf(rubric: unknown, baseDir: string): { rubricFile?: string; rubric?: string } {
+  if (typeof rubric !== "string") return {};
+  // The config made a rubric file's path absolute: a path on this machine, its text what is sent.
+  if (!isAbsolute(rubric)) return { rubric };
+  let text: string;
+  try {
+    text = readFileSync(rubric, "utf8");
+  } catch {
+    return { rubric };
+  }
+  return { rubricFile: relative(baseDir, rubric).split(sep).join("/"), rubric: text };
+}
+
+/** What a setting line stands for: `extract:<prompt>`, `judge:<scorer>`. */
+function settingId(setting: Record<string, unknown>): string {
+  const of = setting.setting === "extract" ? setting.prompt : setting.scorer;
+  return `${String(setting.setting)}:${typeof of === "string" ? of : JSON.stringify(setting)}`;
+}
+
+function describeSetting(id: string): string {
+  const at = id.indexOf(":");
+  const kind = id.slice(0, at);
+  const of = JSON.stringify(id.slice(at + 1));
+  return kind === "extract" ? `extract · prompt ${of}` : kind === "judge" ? `judge · scorer ${of}` : id;
+}
+
+/** The settings that differ between the file's and the config's, in the config's order, then the removed. */
+function* settingChanges(
+  old: Map<string, string>,
+  now: Map<string, string>,
+): Generator<[string, { status: "changed" | "added" | "removed"; old?: string; now?: string }]> {
+  for (const [id, line] of now) {
+    const before = old.get(id);
+    if (before === line) continue;
+    yield [id, { status: before === undefined ? "added" : "changed", old: before, now: line }];
+  }
+  for (const [id, line] of old) if (!now.has(id)) yield [id, { status: "removed", old: line }];
+}
+
+/** A setting line as the text a person reviews: its fields, then the template or rubric text. */
+function settingText(line: string): string {
+  const { setting, template, rubric, ...rest } = JSON.parse(line) as Record<string, unknown>;
+  const head = Object.entries(rest).map(
+    ([key, value]) => `${key}: ${typeof value === "string" ? value : canonicalJson(value)}`,
+  );
+  const body = typeof template === "string" ? template : typeof rubric === "string" ? rubric : undefined;
+  return `${[`${String(setting)}`, ...head, ...(body !== undefined ? ["", body] : [])].join("\n")}\n`;
 }

@@ -120,6 +120,7 @@ export async function watchEvaluate(options: WatchOptions): Promise<void> {
               id: r.id,
               prompt: r.prompt,
               provider: r.provider,
+              ...(r.draw !== undefined ? { draw: r.draw } : {}),
               pass: r.pass,
               unparsed: r.unparsed,
               error: r.error,
@@ -137,7 +138,7 @@ export async function watchEvaluate(options: WatchOptions): Promise<void> {
       }
       if (signal.aborted) break;
       number++;
-      const current = { summary: result.record.summary, cases: verdicts };
+      const current = { summary: result.record.summary, cases: verdicts, config: result.record.config };
       await onRun({
         number,
         result,

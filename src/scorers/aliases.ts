@@ -36,6 +36,37 @@ export function splitNegation(type: string): { base: string; negated: boolean } 
 }
 
 /**
+ * The name of a scorer's summary column, the one rule every part of promptsmith uses (the
+ * summary's columns, `combine.weights` by name, `judge calibrate --scorer`, the dry run's rows):
+ * its `name:`, else its type as written, with `not-` added for `not: true`.
+ */
+export function scorerColumnName(spec: { type: string; name?: unknown; not?: unknown }): string {
+  if (typeof spec.name === "string" && spec.name !== "") return spec.name;
+  return spec.not === true && !spec.type.startsWith("not-") ? `not-${spec.type}` : spec.type;
+}
+
+/** A written type as the scorer it builds: `not-` stripped, promptfoo's names mapped (`llm-rubric` → `judge`). */
+export function nativeType(type: string): string {
+  const { base } = splitNegation(type);
+  return Object.hasOwn(PROMPTFOO_ALIASES, base)
+    ? PROMPTFOO_ALIASES[base as keyof typeof PROMPTFOO_ALIASES]
+    : base;
+}
+
+/** The scorers that ask a model for their verdict (`preference` also needs the baseline's answer). */
+export const MODEL_GRADED: ReadonlySet<string> = new Set(["judge", "preference"]);
+
+/** Whether a spec, however written (`llm-rubric`, `not-judge`), asks a model for its verdict. */
+export function asksModel(spec: { type: string }): boolean {
+  return MODEL_GRADED.has(nativeType(spec.type));
+}
+
+/** Whether a spec, however written, is negated (`not: true`, or a `not-` prefix). */
+export function isNegated(spec: { type: string; not?: unknown }): boolean {
+  return spec.not === true || splitNegation(spec.type).negated;
+}
+
+/**
  * Turns a spec as written (native or promptfoo-style) into the native spec and the common options.
  * `value` goes where the alias puts it: the pattern of a regex, the schema of is-json and
  * contains-json, the code of javascript, the rubric of llm-rubric, else the expected answer.
@@ -45,9 +76,12 @@ export function resolveSpec(written: ScorerSpec): ResolvedSpec {
   const { type, not, name, value, ...options } = written;
   const { base, negated } = splitNegation(type);
   const negate = negated || not === true;
-  const shownName =
-    typeof name === "string" && name !== "" ? name : negate && !negated ? `not-${type}` : type;
-  const resolved: ResolvedSpec = { spec: { type: base, ...options }, written: type, negate, name: shownName };
+  const resolved: ResolvedSpec = {
+    spec: { type: base, ...options },
+    written: type,
+    negate,
+    name: scorerColumnName(written),
+  };
   const hasValue = value !== undefined;
   switch (base) {
     case "equals":

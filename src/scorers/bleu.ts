@@ -6,7 +6,7 @@ import {
   type ScorerContext,
   scorerError,
 } from "./options.js";
-import { cannotScore, readExpected, unparsed } from "./result.js";
+import { cannotScore, fail, readExpected } from "./result.js";
 import { type BleuSmoothing, sentenceBleu } from "./text-metrics.js";
 import type { Scorer, ScorerSpec } from "./types.js";
 
@@ -59,7 +59,8 @@ export function createBleuScorer(spec: ScorerSpec, context: ScorerContext): Scor
   return ({ output, expected }) => {
     const answers = readExpected(expected);
     if (!answers.ok) return cannotScore(answers.reason);
-    if (output.trim() === "") return unparsed("output is empty");
+    // No tokens overlap nothing: a plain 0, so a negated metric passes on an empty output.
+    if (output.trim() === "") return fail("output is empty: no tokens to overlap");
     const bleu = sentenceBleu(output, answers.answers, { smoothing, smoothValue, tokenize, lowercase });
     const pass = bleu.score >= threshold;
     const refs = answers.answers.length === 1 ? "1 reference" : `${answers.answers.length} references`;

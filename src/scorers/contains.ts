@@ -1,5 +1,5 @@
 import { checkOptionKeys, type ScorerContext } from "./options.js";
-import { cannotScore, describeAnswers, quote, readExpected, unparsed, verdict } from "./result.js";
+import { cannotScore, describeAnswers, quote, readExpected, verdict } from "./result.js";
 import type { Scorer, ScorerSpec } from "./types.js";
 
 function escapeRegExp(text: string): string {
@@ -15,7 +15,8 @@ function createSubstringScorer(spec: ScorerSpec, context: ScorerContext, ignoreC
     // Surrounding blanks in a dataset cell are an accident of formatting, not part of the answer.
     const needles = answers.answers.map((a) => a.trim()).filter(Boolean);
     if (needles.length === 0) return cannotScore("the case's expected answer is empty");
-    if (output.trim() === "") return unparsed("output is empty");
+    // Plainly a miss, not an unreadable answer: `not-contains` passes on an empty output.
+    if (output.trim() === "") return verdict(false, null, "output is empty");
     for (const needle of needles) {
       // A regex rather than toLowerCase, so the match is the output's own text even where
       // lower-casing changes a string's length (İ).

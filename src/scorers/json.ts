@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { checkOptionKeys, readBoolean, type ScorerContext, scorerError } from "./options.js";
-import { quote, unparsed, verdict } from "./result.js";
+import { quote, verdict } from "./result.js";
 import type { Scorer, ScorerSpec } from "./types.js";
 
 /** A JSON value found in an output, and the text it was read from. */
@@ -245,7 +245,8 @@ export async function createJsonScorer(spec: ScorerSpec, context: ScorerContext)
 
   const where = strict ? "the output" : anywhere ? "the output" : "the output or a fenced code block";
   return ({ output }) => {
-    if (output.trim() === "") return unparsed("output is empty");
+    // An empty output is plainly no JSON, so `not-is-json` passes on it as promptfoo's does.
+    if (output.trim() === "") return verdict(false, null, "output is empty: no JSON");
     const candidates = strict
       ? [parse(output)].filter((f): f is FoundJson => f !== undefined)
       : findJson(output, { anywhere });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import {
@@ -11,9 +12,12 @@ import {
 import { cannotScore, readExpected, unparsed } from "./result.js";
 import {
   BUILTIN_RUBRICS,
+  defaultThreshold,
+  JUDGE_SCALES,
   type JudgeScale,
   NEEDS_REFERENCE,
-  PREFERENCE_INSTRUCTIONS,
+  preferenceInstructions,
+  RUBRIC_FILE,
   scaleMax,
   verdictInstructions,
 } from "./rubrics.js";
@@ -28,11 +32,6 @@ import type {
   ScorerSpec,
 } from "./types.js";
 import { readGrade, readScore, readWinner } from "./verdict.js";
-
-const SCALES: readonly JudgeScale[] = ["pass-fail", "1-5", "1-10"];
-
-/** A rubric file is a template named by its extension; anything else is the criterion itself. */
-const RUBRIC_FILE = /^[^\n]+\.(?:hbs|handlebars|md|txt)$/i;
 
 /** A rubric ready to render: a criterion placed in the judge's frame, or a whole template file. */
 type Rubric =
@@ -151,6 +150,20 @@ function sections(parts: Section[]): string {
   return parts.map((p) => `[${p.title}]\n${p.text}`).join("\n\n");
 }
 
+/**
+ * Untrusted text (a model's output) between marker lines it cannot forge: their id is a hash of
+ * the text itself, so the text would have to contain its own hash to close the block early, and
+ * on the off chance that it holds the marker anyway the id is drawn again. Deterministic, so the
+ * judge's request, and its cache key, are the same for the same text.
+ */
+export function fence(label: string, text: string): string {
+  for (let attempt = 0; ; attempt++) {
+    const id = createHash("sha256").update(`${attempt}\n${text}`).digest("hex").slice(0, 16);
+    const end = `<<<END ${label} ${id}>>>`;
+    if (!text.includes(end)) return `<<<${label} ${id}>>>\n${text}\n${end}`;
+  }
+}
+
 /** Asks the judge once and records the call. */
 async function ask(
   call: ModelCall,
@@ -162,6 +175,7 @@ async function ask(
   const record: Omit<ScorerCall, "verdict"> = { provider: provider.label, messages, output: answer.output };
   if (answer.reasoning) record.reasoning = answer.reasoning;
   if (answer.cached) record.cached = true;
+  record.usage = answer.usage;
   return record;
 }
 
@@ -192,10 +206,10 @@ export async function createJudgeScorer(spec: ScorerSpec, context: ScorerContext
   checkOptionKeys(spec, ["provider", "rubric", "scale", "threshold", "params", "humanLabel"], context);
   const provider = readProvider(spec, context);
   const scale = (readString(spec, "scale", context, false) ?? "pass-fail") as JudgeScale;
-  if (!SCALES.includes(scale)) {
+  if (!JUDGE_SCALES.includes(scale)) {
     throw scorerError(
       context,
-      `judge scorer: scale must be one of ${SCALES.join(", ")}, received ${JSON.stringify(scale)}`,
+      `judge scorer: scale must be one of ${JUDGE_SCALES.join(", ")}, received ${JSON.stringify(scale)}`,
       "e.g. scale: 1-5",
       "scale",
     );
@@ -212,10 +226,13 @@ export async function createJudgeScorer(spec: ScorerSpec, context: ScorerContext
   const threshold =
     max === undefined
       ? 0
-      : readNumber(spec, "threshold", context, { fallback: max === 5 ? 4 : 7, min: 1, max });
+      : readNumber(spec, "threshold", context, { fallback: defaultThreshold(max), min: 1, max });
   const rubric = await readRubric(readString(spec, "rubric", context, true), context, "judge");
   const params = judgeParams(spec, context);
-  const system: ScorerMessage = { role: "system", content: verdictInstructions(scale) };
+  const system: ScorerMessage = {
+    role: "system",
+    content: verdictInstructions(scale, rubric.kind === "criterion"),
+  };
 
   return async (input: ScoreInput): Promise<ScoreResult> => {
     if (!input.call) return cannotScore("judge scorer: no model to ask outside a run");
@@ -283,8 +300,9 @@ function render(
     context: contextText(input.vars, given.prompt),
   };
   if (rubric.kind === "template") {
-    const caseId = typeof input.vars.id === "string" ? input.vars.id : undefined;
-    return { messages: rubric.template.render({ ...variables, rubric: rubric.name }, { caseId }) };
+    return {
+      messages: rubric.template.render({ ...variables, rubric: rubric.name }, { caseId: input.caseId }),
+    };
   }
   if (rubric.needsReference && given.expected === undefined) {
     return { error: `judge rubric ${rubric.name} needs the case's expected answer, and the case has none` };
@@ -295,7 +313,7 @@ function render(
   else parts.push({ title: "Prompt", text: given.prompt });
   if (given.expected !== undefined && rubric.name !== "builtin:faithfulness")
     parts.push({ title: "Reference answer", text: given.expected });
-  parts.push({ title: "Response", text: input.output });
+  parts.push({ title: "Response", text: fence("RESPONSE", input.output) });
   return { messages: [{ role: "user", content: sections(parts) }] };
 }
 
@@ -305,7 +323,8 @@ function render(
  * towards the first or second position cancels. Each order gives the output 1 (it wins), ½ (a
  * tie) or 0; the score is their mean, and the case passes at `threshold` (default 0.5: not worse
  * than the baseline). `rubric`: the criteria (default `builtin:preference`). The baseline's own
- * rows score ½ ("the baseline itself").
+ * rows score ½ ("the baseline itself"), passing when ½ reaches the threshold. Both sides are the
+ * whole answers (reasoning removed), before any `extract`: the baseline's is never extracted.
  */
 export async function createPreferenceScorer(spec: ScorerSpec, context: ScorerContext): Promise<Scorer> {
   checkOptionKeys(spec, ["provider", "rubric", "threshold", "params"], context);
@@ -317,33 +336,39 @@ export async function createPreferenceScorer(spec: ScorerSpec, context: ScorerCo
     "preference",
   );
   const params = judgeParams(spec, context);
-  const system: ScorerMessage = { role: "system", content: PREFERENCE_INSTRUCTIONS };
+  const system: ScorerMessage = {
+    role: "system",
+    content: preferenceInstructions(rubric.kind === "criterion"),
+  };
 
   return async (input: ScoreInput): Promise<ScoreResult> => {
     if (!input.call || !input.baseline)
       return cannotScore("preference scorer: no baseline to compare with outside a run");
     const baseline = await input.baseline();
     if (baseline === null) {
+      const pass = 0.5 >= threshold;
       return {
-        pass: true,
+        pass,
         score: 0.5,
         extracted: null,
-        reason: "this is the baseline itself: nothing to compare",
+        reason: `this is the baseline itself: nothing to compare; a tie, ${pass ? "at least" : "below"} threshold ${threshold}`,
       };
     }
-    if (input.output.trim() === "") return unparsed("output is empty");
+    // The baseline's answer is its whole answer, so this side is too, not what `extract` took from it.
+    const answer = input.answer ?? input.output;
+    if (answer.trim() === "") return unparsed("output is empty");
     const read = readExpected(input.expected);
     const expected = read.ok ? read.answers.join(" | ") : undefined;
     const prompt = promptText(input.messages, input.vars);
     const orders: [string, string][] = [
-      [input.output, baseline.output],
-      [baseline.output, input.output],
+      [answer, baseline.output],
+      [baseline.output, answer],
     ];
     const calls: ScorerCall[] = [];
     const points: (number | null)[] = [];
     const reasons: string[] = [];
     for (const [index, [a, b]] of orders.entries()) {
-      const messages = renderPair(rubric, input, { a, b, prompt, expected });
+      const messages = renderPair(rubric, input, { a, b, answer, prompt, expected });
       if ("error" in messages) return cannotScore(messages.error);
       const call = await ask(input.call, provider, [system, ...messages.messages], params);
       const winner = readWinner(call.output);
@@ -380,18 +405,20 @@ export async function createPreferenceScorer(spec: ScorerSpec, context: ScorerCo
 function renderPair(
   rubric: Rubric,
   input: ScoreInput,
-  given: { a: string; b: string; prompt: string; expected?: string },
+  given: { a: string; b: string; answer: string; prompt: string; expected?: string },
 ): { messages: ScorerMessage[] } | { error: string } {
   const variables = {
     ...input.vars,
-    output: input.output,
+    output: given.answer,
     a: given.a,
     b: given.b,
     ...(given.expected !== undefined ? { expected: given.expected } : {}),
     prompt: given.prompt,
   };
   if (rubric.kind === "template")
-    return { messages: rubric.template.render({ ...variables, rubric: rubric.name }) };
+    return {
+      messages: rubric.template.render({ ...variables, rubric: rubric.name }, { caseId: input.caseId }),
+    };
   if (rubric.needsReference && given.expected === undefined) {
     return {
       error: `preference rubric ${rubric.name} needs the case's expected answer, and the case has none`,
@@ -403,6 +430,9 @@ function renderPair(
     { title: "Prompt", text: given.prompt },
   ];
   if (given.expected !== undefined) parts.push({ title: "Reference answer", text: given.expected });
-  parts.push({ title: "Response A", text: given.a }, { title: "Response B", text: given.b });
+  parts.push(
+    { title: "Response A", text: fence("RESPONSE A", given.a) },
+    { title: "Response B", text: fence("RESPONSE B", given.b) },
+  );
   return { messages: [{ role: "user", content: sections(parts) }] };
 }

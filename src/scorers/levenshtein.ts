@@ -1,5 +1,5 @@
 import { checkOptionKeys, readBoolean, readNumber, type ScorerContext, scorerError } from "./options.js";
-import { cannotScore, quote, readExpected, unparsed } from "./result.js";
+import { cannotScore, quote, readExpected } from "./result.js";
 import { codePointLength, levenshtein } from "./text-metrics.js";
 import type { Scorer, ScorerSpec } from "./types.js";
 
@@ -10,7 +10,8 @@ const DEFAULT_MAX_EDITS = 5;
  * `levenshtein`: the edit distance between the trimmed output and the expected text. Pass when at
  * most `threshold` edits (promptfoo's meaning, default 5) or, with `maxDistance`, when the
  * normalized distance (edits ÷ the longer length) is at most that. The score is 1 − the normalized
- * distance; with several expected texts the closest counts. `ignoreCase` (default false).
+ * distance; with several expected texts the closest counts: the one with the fewest edits under
+ * `threshold`, the smallest normalized distance under `maxDistance`. `ignoreCase` (default false).
  */
 export function createLevenshteinScorer(spec: ScorerSpec, context: ScorerContext): Scorer {
   checkOptionKeys(spec, ["threshold", "maxDistance", "ignoreCase"], context);
@@ -29,7 +30,6 @@ export function createLevenshteinScorer(spec: ScorerSpec, context: ScorerContext
   return ({ output, expected }) => {
     const answers = readExpected(expected);
     if (!answers.ok) return cannotScore(answers.reason);
-    if (output.trim() === "") return unparsed("output is empty");
     const got = prepare(output);
     let best: { edits: number; normalized: number; answer: string } | undefined;
     for (const answer of answers.answers) {
@@ -37,7 +37,10 @@ export function createLevenshteinScorer(spec: ScorerSpec, context: ScorerContext
       const edits = levenshtein(got, wanted);
       const longer = Math.max(codePointLength(got), codePointLength(wanted));
       const normalized = longer === 0 ? 0 : edits / longer;
-      if (!best || normalized < best.normalized) best = { edits, normalized, answer };
+      // Each mode keeps the answer closest by its own measure: fewer edits is not always a
+      // smaller normalized distance (3 edits from "x" beat 7 from a long near-match).
+      const closer = !best || (maxDistance !== undefined ? normalized < best.normalized : edits < best.edits);
+      if (closer) best = { edits, normalized, answer };
     }
     const { edits, normalized, answer } = best!;
     const pass =

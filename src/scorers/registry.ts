@@ -19,6 +19,7 @@ import { cannotScore } from "./result.js";
 import { createRougeLScorer, createRougeNScorer } from "./rouge.js";
 import { createSimilarScorer } from "./similar.js";
 import { createStartsWithScorer } from "./starts-with.js";
+import { levenshtein } from "./text-metrics.js";
 import type { ScorePart, ScoreResult, Scorer, ScorerSpec } from "./types.js";
 
 /** Builds a scorer from its spec; throws a `scorer-invalid` UserError on bad options. */
@@ -80,20 +81,6 @@ export interface CreateScorerOptions {
   file?: string;
 }
 
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_v, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j += 1) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
-}
-
 /** Builds one scorer from a config spec such as `{ type: "numeric", tolerance: 0.01 }`. */
 export async function createScorer(spec: ScorerSpec, options: CreateScorerOptions): Promise<Scorer> {
   return (await buildScorer(spec, options)).scorer;
@@ -125,7 +112,7 @@ async function buildScorer(spec: ScorerSpec, options: CreateScorerOptions): Prom
     });
   }
   if (!isWrittenScorerType(spec.type)) {
-    const near = scorerNames.find((name) => distance(name, spec.type.toLowerCase()) <= 2);
+    const near = scorerNames.find((name) => levenshtein(name, spec.type.toLowerCase()) <= 2);
     throw new UserError({
       code: "scorer-invalid",
       message: `unknown scorer type "${spec.type}"`,
@@ -170,7 +157,10 @@ export interface CombineOptions {
 /**
  * Builds one scorer out of several. Without `combine` it passes only when all pass and scores their
  * mean; with it, the score is the weighted mean and the case passes at `combine.threshold`. It
- * takes `extracted` and `unparsed` from the first and joins the reasons ("numeric: …; contains: …").
+ * takes `extracted` from the first and joins the reasons ("numeric: …; contains: …"). A combination
+ * that fails is unparsed when its unparsed parts could have made it pass: without weights, when
+ * every other part passed; with them, when those parts (of weight above 0) scoring 1 would reach
+ * the threshold.
  * Each scorer's own result goes in `parts` under its name (its `name:`, else its type; a repeated
  * name gets `#2`), as does a single scorer's that made model calls. A single spec otherwise gives
  * that scorer unchanged.
@@ -225,7 +215,14 @@ export async function createScorers(
         reason: reasons,
         parts,
       };
-      if (first.unparsed) combined.unparsed = true;
+      // A verdict that could not be read is not a fail: when it alone stands between the case and
+      // a pass, the combination is unreadable too. A part that failed outright decides the case.
+      if (
+        !combined.pass &&
+        results.some((result) => result.unparsed) &&
+        results.every((result) => result.pass || result.unparsed)
+      )
+        combined.unparsed = true;
       return combined;
     }
     const total = weights.reduce((sum, w) => sum + w, 0);
@@ -241,7 +238,15 @@ export async function createScorers(
         .join("; ")}`,
       parts,
     };
-    if (!pass && first.unparsed) combined.unparsed = true;
+    // Unreadable when the unparsed parts (weighing anything) could have carried the case over the
+    // threshold, had they been read and passed; when even that falls short, the fail is certain.
+    if (!pass && total > 0) {
+      const open = results.reduce(
+        (sum, result, i) => sum + (result.unparsed ? weights[i] * (1 - result.score) : 0),
+        0,
+      );
+      if (open > 0 && score + open / total >= threshold) combined.unparsed = true;
+    }
     return combined;
   };
 }

@@ -1,5 +1,5 @@
 import { checkOptionKeys, readNumber, readString, type ScorerContext, scorerError } from "./options.js";
-import { cannotScore, quote, readExpected, unparsed } from "./result.js";
+import { cannotScore, fail, quote, readExpected } from "./result.js";
 import { type Overlap, rougeL, rougeN } from "./text-metrics.js";
 import type { ScoreResult, Scorer, ScorerSpec } from "./types.js";
 
@@ -33,7 +33,8 @@ function createRougeScorer(
   return ({ output, expected }): ScoreResult => {
     const answers = readExpected(expected);
     if (!answers.ok) return cannotScore(answers.reason);
-    if (output.trim() === "") return unparsed("output is empty");
+    // No tokens overlap nothing: a plain 0, so a negated metric passes on an empty output.
+    if (output.trim() === "") return fail("output is empty: no tokens to overlap");
     let best: { overlap: Overlap; reference: string } | undefined;
     for (const reference of answers.answers) {
       const overlap = compute(output, reference);

@@ -1,16 +1,18 @@
 import { checkOptionKeys, readNumber, type ScorerContext, scorerError } from "./options.js";
-import { cannotScore, quote, readExpected, unparsed } from "./result.js";
+import { cannotScore, fail, quote, readExpected } from "./result.js";
 import type { Scorer, ScorerEmbedding, ScorerSpec } from "./types.js";
 
 /** The threshold promptfoo's `similar` uses when none is given. */
 const DEFAULT_THRESHOLD = 0.75;
 
-/** Cosine similarity of two vectors (0 when either is all zeros). */
+/** Cosine similarity of two vectors of equal length (0 when either is all zeros). */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  // Truncating to the shorter would give a number that means nothing: two models' vectors mixed.
+  if (a.length !== b.length) throw new RangeError(`vectors differ in length: ${a.length} and ${b.length}`);
   let dot = 0;
   let na = 0;
   let nb = 0;
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+  for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
     na += a[i] * a[i];
     nb += b[i] * b[i];
@@ -50,8 +52,15 @@ export function createSimilarScorer(spec: ScorerSpec, context: ScorerContext): S
     if (!embed) return cannotScore("similar scorer: no embeddings outside a run");
     const answers = readExpected(expected);
     if (!answers.ok) return cannotScore(answers.reason);
-    if (output.trim() === "") return unparsed("output is empty");
+    // Not sent to be embedded (endpoints reject empty input): similar to nothing, a plain 0.
+    if (output.trim() === "") return fail("output is empty: nothing to compare");
     const [mine, ...theirs] = await embed([output, ...answers.answers], embedding);
+    const odd = theirs.findIndex((vector) => vector.length !== mine.length);
+    if (odd >= 0) {
+      return cannotScore(
+        `similar scorer: the embeddings differ in length (${mine.length} for the output, ${theirs[odd].length} for ${quote(answers.answers[odd], 40)}), and vectors of different lengths cannot be compared`,
+      );
+    }
     let best = { similarity: Number.NEGATIVE_INFINITY, answer: answers.answers[0] };
     theirs.forEach((vector, i) => {
       const similarity = cosine(mine, vector);

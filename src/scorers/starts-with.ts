@@ -1,5 +1,5 @@
 import { checkOptionKeys, readBoolean, type ScorerContext } from "./options.js";
-import { cannotScore, describeAnswers, quote, readExpected, unparsed, verdict } from "./result.js";
+import { cannotScore, describeAnswers, quote, readExpected, verdict } from "./result.js";
 import type { Scorer, ScorerSpec } from "./types.js";
 
 /**
@@ -17,7 +17,8 @@ export function createStartsWithScorer(spec: ScorerSpec, context: ScorerContext)
     const prefixes = answers.answers.map((a) => a.trim()).filter(Boolean);
     if (prefixes.length === 0) return cannotScore("the case's expected answer is empty");
     const text = output.trimStart();
-    if (text === "") return unparsed("output is empty");
+    // Plainly a miss, not an unreadable answer: `not-starts-with` passes on an empty output.
+    if (text === "") return verdict(false, null, "output is empty");
     for (const prefix of prefixes) {
       const head = text.slice(0, prefix.length);
       const same = ignoreCase ? head.toLowerCase() === prefix.toLowerCase() : head === prefix;

@@ -22,6 +22,12 @@ export interface ModelCallRequest {
   params?: Record<string, unknown>;
 }
 
+/** The tokens a model call took (the providers' TokenUsage, restated). */
+export interface ScorerUsage {
+  prompt: number;
+  completion: number;
+}
+
 /** What a model call returns to the scorer. */
 export interface ModelCallResult {
   /** The answer, with any <think> reasoning removed. */
@@ -30,6 +36,8 @@ export interface ModelCallResult {
   reasoning?: string;
   /** Whether the answer came from the response cache. */
   cached: boolean;
+  /** The tokens the call took (when cached, those it took when it was asked). */
+  usage: ScorerUsage;
 }
 
 /**
@@ -56,6 +64,13 @@ export interface ScoreInput {
   output: string;
   expected: unknown;
   vars: Record<string, unknown>;
+  /** The case's id (a judge's rubric template sees it as `caseId`); absent outside a run. */
+  caseId?: string;
+  /**
+   * The model's whole answer (reasoning stripped) when `extract` took `output` out of it; absent
+   * when the prompt has no `extract` (then it is `output`). A pairwise judge compares whole answers.
+   */
+  answer?: string;
   /** The rendered prompt the output answers (a judge's rubric may show it). */
   messages?: ScorerMessage[];
   /** A model call through the run (judges); absent outside a run. */
@@ -77,6 +92,8 @@ export interface ScorerCall {
   /** What was read from the answer: "pass"/"fail", a score, "A"/"B"/"tie"; null when nothing could be. */
   verdict: string | number | null;
   cached?: boolean;
+  /** The tokens the call took, which the run adds to the case's `judgeTokens`. */
+  usage?: ScorerUsage;
 }
 
 /** One scorer's own result inside a combination, as the case keeps it. */

@@ -33,8 +33,24 @@ export function createRecordStats(header: Pick<RunRecord, "config" | "seed">) {
     },
     /** The summary rows, and the comparisons when there is a baseline. */
     end(): { summary: SummaryRow[]; comparisons?: Comparison[] } {
+      const prices = new Map(config.providers.map((p) => [p.label, p.price]));
+      // A judge is priced at its own provider's price, which need not be the answering provider's.
+      const judgePrices = new Map((config.judges ?? []).map((p) => [p.label, p.price]));
+      const costOf = (
+        price: { input: number; output: number },
+        tokens: { prompt: number; completion: number },
+      ) => (tokens.prompt * price.input + tokens.completion * price.output) / 1_000_000;
       return {
-        summary: summary.rows(),
+        summary: summary.rows().map((row) => {
+          let cost: number | undefined;
+          const price = prices.get(row.provider);
+          if (price) cost = costOf(price, row.tokens);
+          for (const [label, tokens] of Object.entries(row.judgeTokens ?? {})) {
+            const judgePrice = judgePrices.has(label) ? judgePrices.get(label) : prices.get(label);
+            if (judgePrice) cost = (cost ?? 0) + costOf(judgePrice, tokens);
+          }
+          return cost === undefined ? row : { ...row, cost };
+        }),
         ...(comparisons ? { comparisons: comparisons.comparisons() } : {}),
       };
     },

@@ -1,11 +1,24 @@
 /**
  * Two runs of the same cases compared case by case (by prompt, provider and case id): the accuracy
  * of each variant in both and the cases that flipped. What `eval --watch` says after each run, and
- * what colours the HTML report's two-run view (its page script applies the same rule).
+ * what colours the HTML report's two-run view (its page script applies the same rule). A case's
+ * results are folded as the summary and `compare` fold them (stats/fold.ts): each shot draw's
+ * repeats by `require`, and the case passes when every draw passed.
  */
 import type { CaseResult, SummaryRow } from "../record/types.js";
+import {
+  emptyTally,
+  foldedFailure,
+  foldedPass,
+  type RepeatRequire,
+  type RunTally,
+  tallyRun,
+} from "./fold.js";
 
-/** What a case came to in one variant of one run: its results (draws, repeats) taken together. */
+/**
+ * What a case came to in one variant of one run, its results (draws, repeats) folded: `mixed` when
+ * some of its shot draws passed and some did not.
+ */
 export type CellStatus = "pass" | "fail" | "unparsed" | "error" | "mixed";
 
 /** One variant's accuracy in both runs, and its cases that flipped each way. */
@@ -45,22 +58,26 @@ export interface RunDiff {
 /** What a comparison reads of a case: its verdict, and what the flip list shows. */
 export type DiffCase = Pick<
   CaseResult,
-  "id" | "prompt" | "provider" | "pass" | "unparsed" | "error" | "expected" | "extracted" | "output"
+  "id" | "prompt" | "provider" | "draw" | "pass" | "unparsed" | "error" | "expected" | "extracted" | "output"
 >;
 
 /** What a comparison reads of a run: a record, or its summary and its cases' verdicts alone. */
 export interface DiffInput {
   summary: SummaryRow[];
   cases: DiffCase[];
+  /** The run's config as the record keeps it: how a repeated case counts (`repeat.require`). */
+  config?: { repeat?: { require: RepeatRequire } };
 }
 
 type Cell = DiffCase;
 
 /**
- * Compares two runs of the same cases. A case passes in a variant when every result it has there
- * passed (several with shot draws or repeats), as the HTML report colours its cells.
+ * Compares two runs of the same cases. A case passes in a variant as {@link statusOf} folds it,
+ * both runs by the later one's `require` (as `compare` does); a case that passes in some of its
+ * shot draws and not others (`mixed`) is no flip, as its accuracy is neither 0 nor 1.
  */
 export function diffRuns(base: DiffInput, head: DiffInput): RunDiff {
+  const require = head.config?.repeat?.require ?? "majority";
   const before = groupCells(base.cases);
   const after = groupCells(head.cases);
   const flips: RunDiffFlip[] = [];
@@ -68,9 +85,9 @@ export function diffRuns(base: DiffInput, head: DiffInput): RunDiff {
   for (const [key, results] of after) {
     const earlier = before.get(key);
     if (!earlier) continue;
-    const from = statusOf(earlier);
-    const to = statusOf(results);
-    if ((from === "pass") === (to === "pass")) continue;
+    const from = statusOf(earlier, require);
+    const to = statusOf(results, require);
+    if ((from === "pass") === (to === "pass") || from === "mixed" || to === "mixed") continue;
     const { id, prompt, provider } = results[0];
     const direction = to === "pass" ? "better" : "worse";
     flips.push({ id, prompt, provider, direction, from, to, result: results[0] });
@@ -119,20 +136,30 @@ function groupCells(cases: Cell[]): Map<string, Cell[]> {
   return cells;
 }
 
-/** What several results of one case and variant came to. */
-export function statusOf(results: Pick<CaseResult, "pass" | "unparsed" | "error">[]): CellStatus {
-  let pass = 0;
-  let error = 0;
-  let unparsed = 0;
+/**
+ * What several results of one case and variant came to: each shot draw's repeats folded by
+ * `require` (default majority, as the summary's), `pass` when every draw passed, `mixed` when some
+ * did; else how the case failed (`foldedFailure` of all its results).
+ */
+export function statusOf(
+  results: Pick<CaseResult, "pass" | "unparsed" | "error" | "draw">[],
+  require: RepeatRequire = "majority",
+): CellStatus {
+  const draws = new Map<number, RunTally>();
+  const all = emptyTally();
   for (const r of results) {
-    if (r.error) error++;
-    else if (r.unparsed) unparsed++;
-    else if (r.pass) pass++;
+    const run = { pass: r.pass, unparsed: r.unparsed, error: r.error, score: 0 };
+    let tally = draws.get(r.draw ?? 0);
+    if (!tally) {
+      tally = emptyTally();
+      draws.set(r.draw ?? 0, tally);
+    }
+    tallyRun(tally, run);
+    tallyRun(all, run);
   }
-  const n = results.length;
-  if (pass === n) return "pass";
-  if (pass > 0) return "mixed";
-  if (error === n) return "error";
-  if (unparsed === n) return "unparsed";
-  return "fail";
+  let passed = 0;
+  for (const tally of draws.values()) if (foldedPass(tally, require)) passed++;
+  if (passed > 0) return passed === draws.size ? "pass" : "mixed";
+  const failure = foldedFailure(all);
+  return failure === "failed" ? "fail" : failure;
 }

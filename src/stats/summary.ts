@@ -36,12 +36,16 @@ export interface SummaryInput {
   draw?: number;
   samples?: { pass: boolean }[];
   agreement?: number;
+  /** Copies of the case the contamination guard excluded or flagged. */
+  leaks?: readonly { action: "excluded" | "flagged" }[];
   /** Case id and score: with `repeat`, the runs of one case are folded into one. */
   id?: string;
   score?: number;
   repeat?: number;
   /** Each scorer's own result, when the case has them. */
   scores?: Record<string, { pass: boolean; score: number; unparsed?: boolean }>;
+  /** The tokens of the judges' calls, by the judge's label. */
+  judgeTokens?: Record<string, { prompt: number; completion: number }>;
 }
 
 /** Running totals of one scorer in one group. */
@@ -70,8 +74,13 @@ interface Group {
   maxSamples: number;
   /** Per draw: [passed, total]. */
   draws: Map<number, [number, number]>;
+  leakCases: number;
+  leakExcluded: number;
+  leakFlagged: number;
   /** Per scorer name, in the order first seen: every run it scored counts. */
   scorers: Map<string, ScorerTally>;
+  /** The judges' tokens by the judge's label, when any judge was asked. */
+  judgeTokens?: Map<string, { prompt: number; completion: number }>;
   /** Every counted case's score, for the mean and its interval. */
   scores: Float64Array;
   scoreCount: number;
@@ -172,6 +181,9 @@ export function createSummaryAccumulator(options: SummaryOptions = {}) {
           agreementSum: 0,
           maxSamples: 0,
           draws: new Map(),
+          leakCases: 0,
+          leakExcluded: 0,
+          leakFlagged: 0,
           scorers: new Map(),
           scores: new Float64Array(64),
           scoreCount: 0,
@@ -183,6 +195,15 @@ export function createSummaryAccumulator(options: SummaryOptions = {}) {
       if (result.cached && !result.error) group.cacheHits++;
       group.promptTokens += result.tokens.prompt;
       group.completionTokens += result.tokens.completion;
+      if (result.judgeTokens) {
+        group.judgeTokens ??= new Map();
+        for (const [label, usage] of Object.entries(result.judgeTokens)) {
+          const into = group.judgeTokens.get(label) ?? { prompt: 0, completion: 0 };
+          into.prompt += usage.prompt;
+          into.completion += usage.completion;
+          group.judgeTokens.set(label, into);
+        }
+      }
       if (result.samples) {
         group.sampledCases++;
         group.sampleCount += result.samples.length;
@@ -202,6 +223,12 @@ export function createSummaryAccumulator(options: SummaryOptions = {}) {
           if (part.pass) tally.passes++;
           if (part.unparsed) tally.unparsed++;
         }
+      }
+      // Counted once a case (its first run when it repeats), as `total` counts cases.
+      if (result.leaks && result.leaks.length > 0 && !(result.repeat !== undefined && result.repeat > 0)) {
+        group.leakCases++;
+        if (result.leaks.some((leak) => leak.action === "excluded")) group.leakExcluded++;
+        if (result.leaks.some((leak) => leak.action === "flagged")) group.leakFlagged++;
       }
       const score = result.error ? 0 : (result.score ?? (result.pass ? 1 : 0));
       if (result.repeat === undefined) {
@@ -286,6 +313,9 @@ export function createSummaryAccumulator(options: SummaryOptions = {}) {
           const { mean, sd } = meanAndSd(accuracies);
           row.draws = { n: accuracies.length, accuracies, mean, sd };
         }
+        if (g.leakCases > 0)
+          row.leaks = { cases: g.leakCases, excluded: g.leakExcluded, flagged: g.leakFlagged };
+        if (g.judgeTokens) row.judgeTokens = Object.fromEntries(g.judgeTokens);
         if (g.scorers.size > 0) {
           row.scorers = {};
           for (const [name, t] of g.scorers) {

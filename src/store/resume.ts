@@ -192,8 +192,8 @@ export function isSameJob(
  * is kept. Every other field changes answers or verdicts in ways no journal line records.
  */
 function comparable(config: RecordConfig): unknown {
-  // How the results are compared and gated changes no answer: a resumed run judges by the config
-  // it is resumed with.
+  // How the results are compared, gated and priced changes no answer: a resumed run judges by the
+  // config it is resumed with.
   const {
     configPath: _path,
     description: _description,
@@ -204,6 +204,7 @@ function comparable(config: RecordConfig): unknown {
   } = config;
   return {
     ...rest,
+    providers: config.providers.map(({ price: _price, ...provider }) => provider),
     prompts: config.prompts.map(
       ({ template: _t, templatePath: _p, thresholds: _gates, ...prompt }) => prompt,
     ),

@@ -9,10 +9,13 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunRecord } from "../../src/record/types.js";
+import { pageAssets } from "../../src/reporters/html/assets.js";
 import { renderHtmlComparison, renderHtmlReport } from "../../src/reporters/html/render.js";
+import { diffRuns } from "../../src/stats/run-diff.js";
 import { artifact, caseCount, drawnRowIds, openBrowser, openReport } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import { syntheticRecord, type Verdict } from "../helpers/report-records.js";
@@ -131,7 +134,31 @@ describe("the HTML report in Chromium", () => {
     await page.close();
   });
 
-  it("shows the optional numbers a record may carry: repeats, compliance, mean score, samples, draws", async () => {
+  it("runs its script when the page's files were checked out with CRLF line endings", async () => {
+    // git's autocrlf on Windows: the policy's hashes must be of the text the browser's parser
+    // hands on, where CRLF is LF.
+    const { script, style } = pageAssets();
+    const crlf = { script: script.replace(/\n/g, "\r\n"), style: style.replace(/\n/g, "\r\n") };
+    expect(crlf.script).toContain("\r\n");
+    const file = write("crlf.html", renderHtmlReport(interactiveRecord(), { assets: crlf }));
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    await page.goto(pathToFileURL(file).href);
+    // Short of openReport's minute: a refused script never marks the page ready.
+    const ready = await page
+      .waitForSelector("body[data-ready]", { timeout: 5_000 })
+      .then(() => true)
+      .catch(() => false);
+    expect(errors).toEqual([]);
+    expect(ready).toBe(true);
+    expect(await page.$$eval("#summary .card", (nodes) => nodes.length)).toBe(3);
+    await page.close();
+  });
+
+  it("shows the optional numbers a record may carry: repeats, compliance, mean score, leaks, cost, samples, draws", async () => {
     const record = interactiveRecord();
     record.summary[0] = {
       ...record.summary[0],
@@ -147,6 +174,8 @@ describe("the HTML report in Chromium", () => {
         flaky: 2,
         flakyIds: ["c3", "c9"],
       },
+      leaks: { cases: 2, excluded: 1, flagged: 1 },
+      cost: 0.01234,
     };
     record.summary[1] = { ...record.summary[1], samples: { n: 5, singleAccuracy: 0.7, agreement: 0.82 } };
     record.summary[2] = {
@@ -159,6 +188,10 @@ describe("the HTML report in Chromium", () => {
     expect(cards[0]).toContain("mean score0.612 [0.410, 0.800]");
     expect(cards[0]).toContain("pass@3 75.0% · pass^3 50.0% · pass@1 60.0% · 2 flaky");
     expect(cards[0]).toContain("flaky casesc3, c9");
+    expect(cards[0]).toContain(
+      "leaks2 cases had a copy of itself in an example or passage (1 excluded, 1 flagged)",
+    );
+    expect(cards[0]).toContain("cost$0.0123 (list price)");
     expect(cards[1]).toContain("maj@5 83.3% · single sample 70.0% · agreement 82%");
     expect(cards[2]).toContain("2 draws: 45.0% ± 7.1 (40.0%, 50.0%)");
     expect(errors).toEqual([]);
@@ -457,6 +490,37 @@ describe("the HTML report in Chromium", () => {
     expect(errors).toEqual([]);
     expect(requests).toEqual([url]);
     await page.close();
+  });
+
+  it("two runs with repeats flip as the summary and compare fold them (require), as eval --watch says", async () => {
+    // Each case three times; `failing` says which repeats fail, by case.
+    const thrice = (failing: Record<string, number[]>, require: "majority" | "all") => {
+      const record = syntheticRecord({ cases: 4, variants: [VARIANTS[0]], verdict: () => "pass" });
+      record.config.repeat = { k: 3, require };
+      record.cases = record.cases.flatMap((c) =>
+        [0, 1, 2].map((repeat) => ({ ...c, repeat, pass: !(failing[c.id] ?? []).includes(repeat) })),
+      );
+      return record;
+    };
+    // c0: 2 of 3 passed, then 3 of 3; c1: 2 then 1 (worse); c2: 1 then 2 (better); c3: 3 then 3.
+    const before = { c0: [2], c1: [2], c2: [0, 1] };
+    const after = { c0: [], c1: [1, 2], c2: [0] };
+    for (const [require, flipped] of [
+      ["majority", ["c1", "c2"]],
+      ["all", ["c0"]],
+    ] as const) {
+      const base = thrice(before, require);
+      const head = thrice(after, require);
+      expect(diffRuns(base, head).flips.map((f) => f.id)).toEqual(flipped);
+      const watch = await openReport(
+        context,
+        write(`repeats-${require}.html`, renderHtmlComparison(base, head)),
+      );
+      await watch.page.selectOption("#filter", "flips");
+      expect(await drawnRowIds(watch.page)).toEqual(flipped);
+      expect(watch.errors).toEqual([]);
+      await watch.page.close();
+    }
   });
 
   it("the reports the CLI writes (one run, two runs) open clean", async () => {

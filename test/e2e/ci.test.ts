@@ -42,6 +42,33 @@ describe("promptsmith snapshot", () => {
     expect((await runCli(["snapshot", dir, "--check"], { env })).code).toBe(0);
     expect(readFileSync(join(dir, "promptsmith.snap.jsonl"), "utf8")).not.toContain(KEY);
 
+    // The extraction template is sent from each answer: a change to it is a difference too.
+    const config = join(dir, "promptsmith.yaml");
+    const yaml = readFileSync(config, "utf8");
+    writeFileSync(config, yaml.replace("Therefore, the final answer", "So the final answer"));
+    const setting = await runCli(["snapshot", dir, "--check"], { env });
+    expect(setting.code).toBe(1);
+    expect(setting.stdout).toContain('changed: extract · prompt "extracted"\n--- snapshot\n+++ now\n');
+    expect(setting.stdout).toContain(
+      "-Therefore, the final answer (a number) is\n+So the final answer (a number) is\n",
+    );
+    expect(setting.stderr).toContain(
+      "0 changed, 0 added, 0 removed of 15 requests; 1 setting (extraction template, judge) differs",
+    );
+    writeFileSync(config, yaml);
+
+    // A snapshot broken by a merge is repaired by writing it again, with a warning saying why.
+    const snap = join(dir, "promptsmith.snap.jsonl");
+    const good = readFileSync(snap, "utf8");
+    writeFileSync(snap, `<<<<<<< HEAD\n${good}`);
+    const repair = await runCli(["snapshot", dir], { env });
+    expect(repair.code).toBe(0);
+    expect(repair.stderr).toContain(
+      `warning: the old snapshot could not be read (${snap}:1: this is not a promptsmith snapshot`,
+    );
+    expect(repair.stderr).not.toContain("since the last one");
+    expect(readFileSync(snap, "utf8")).toBe(good);
+
     const both = await runCli(["snapshot", dir, "--check", "--update"], { env });
     expect(both.code).toBe(2);
     expect(both.stderr).toContain("--check: --check and --update ask for opposite things");

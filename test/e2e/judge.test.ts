@@ -11,7 +11,7 @@ function respond(body: RequestBody): string {
     .map((m) => String(m.content))
     .join("\n");
   if (body.model !== "judge-model") return user;
-  const graded = /\[Response\]\n(\S+)/.exec(user)?.[1] ?? "";
+  const graded = /\[Response\]\n<<<RESPONSE \w+>>>\n(\S+)/.exec(user)?.[1] ?? "";
   if (/answer-pass|q-pass|answer-flaky/.test(graded)) return "Fine.\nGRADE: PASS";
   if (/answer-fail|q-fail/.test(graded)) return "Wrong.\nGRADE: FAIL";
   if (/^Rate/.test(user)) return "SCORE: 4";
@@ -33,6 +33,8 @@ describe("promptsmith with model judges", () => {
     expect(lines.find((l) => l.startsWith("prompt "))).toMatch(/\s+judge\s+stars$/);
     expect(lines.find((l) => l.startsWith("plain "))).toMatch(/0\.14 14%\s+0\.75 100%$/);
     expect(run.stdout).toContain("judge, stars: each scorer's mean score and pass rate");
+    // The judges' tokens are reported apart from the answers', and their spend is in the cost.
+    expect(lines[0]).toMatch(/ · judges [\d.]+k?\/[\d.]+k? tokens · ≈\$0\.\d{4} · /);
   });
 
   it("eval --dry-run prices the judge's calls", async () => {

@@ -181,6 +181,35 @@ describe("compare", () => {
       "max-drop: new · openai:test-model: accuracy fell 5.3 points against base.json",
     );
     expect(gated.stdout).not.toContain("regression: new");
+    expect(`${gated.stdout}${gated.stderr}`).not.toContain("::error");
+
+    // Under GitHub Actions the failed gate is an annotation too, beside the Markdown on stdout.
+    const inActions = await runCli(
+      [
+        "compare",
+        join(dir, "base.json"),
+        join(dir, "head.json"),
+        "--fail-on-regression",
+        "--max-drop",
+        "2",
+        "--format",
+        "markdown",
+      ],
+      { env: { GITHUB_ACTIONS: "true" } },
+    );
+    expect(inActions.code).toBe(1);
+    expect(inActions.stderr).toContain(
+      "::error title=promptsmith gate failed%3A max-drop::new · openai:test-model: accuracy fell 5.3 points",
+    );
+    expect(inActions.stdout).not.toContain("::error");
+
+    // A hand-made file whose cases are not grouped by case is a located user error, not a crash.
+    const shuffled = JSON.parse(readFileSync(join(dir, "head.json"), "utf8")) as RunRecord;
+    shuffled.cases.push(shuffled.cases.shift()!);
+    writeFileSync(join(dir, "shuffled.json"), JSON.stringify(shuffled));
+    const bad = await runCli(["compare", join(dir, "base.json"), join(dir, "shuffled.json")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('shuffled.json: case "q00" appears again after other cases');
   });
 });
 

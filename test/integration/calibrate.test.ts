@@ -13,7 +13,7 @@ afterEach(async () => {
 /** The judge's verdict follows the graded output's text; "flaky" outputs pass only with seed 1. */
 function judge(body: RequestBody): string {
   const user = (body.messages ?? []).map((m) => String(m.content)).join("\n");
-  const output = /\[Response\]\n(\S+)/.exec(user)?.[1] ?? "";
+  const output = /\[Response\]\n<<<RESPONSE \w+>>>\n(\S+)/.exec(user)?.[1] ?? "";
   if (output.startsWith("answer-pass")) return "Right.\nGRADE: PASS";
   if (output.startsWith("answer-fail")) return "Wrong.\nGRADE: FAIL";
   if (output.startsWith("answer-flaky")) return body.seed === 1 ? "GRADE: PASS" : "GRADE: FAIL";
@@ -85,6 +85,37 @@ describe("judge calibrate", () => {
     });
     await expect(calibrateJudge({ suite, env: {}, scorer: "nope" })).rejects.toMatchObject({
       field: "--scorer",
+    });
+  });
+
+  it("refuses a negated judge, and knows judges by their summary column's name", async () => {
+    const suite = await loadConfig(copyFixture("calibrate"), { env: {} });
+    const [judge] = suite.scorers;
+    for (const negated of [
+      { ...judge, not: true },
+      { ...judge, type: "not-judge" },
+    ]) {
+      await expect(
+        calibrateJudge({ suite: { ...suite, scorers: [negated] }, env: {} }),
+      ).rejects.toMatchObject({
+        code: "usage",
+        message: expect.stringContaining("is negated"),
+      });
+    }
+    // Two judges: --scorer takes the names the summary's columns have ("not-judge", "llm-rubric").
+    const both = {
+      ...suite,
+      scorers: [
+        { ...judge, not: true },
+        { ...judge, type: "llm-rubric" },
+      ],
+    };
+    await expect(calibrateJudge({ suite: both, env: {}, scorer: "not-judge" })).rejects.toMatchObject({
+      message: expect.stringContaining('judge "not-judge" is negated (not: true)'),
+    });
+    await expect(calibrateJudge({ suite: both, env: {}, scorer: "judge" })).rejects.toMatchObject({
+      message: 'no judge is named "judge"',
+      hint: "the judges are: not-judge, llm-rubric",
     });
   });
 

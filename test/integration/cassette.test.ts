@@ -1,11 +1,12 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type EvaluateOptions, evaluate, isUserError, loadConfig, readRecord } from "../../src/index.js";
 import type { RunRecord } from "../../src/record/types.js";
 import { ciFaults, ciModel } from "../helpers/ci-model.js";
 import { copyFixture } from "../helpers/cli.js";
-import { startTestServer, type TestServer } from "../helpers/openai-test-server.js";
+import { type RequestBody, startTestServer, type TestServer } from "../helpers/openai-test-server.js";
 
 const KEY = "sk-cassette-test-DO-NOT-LEAK-7f3a";
 
@@ -160,4 +161,141 @@ describe("record and replay", () => {
       expect(isUserError(error) && error.field).toBe("--record");
     }
   });
+
+  it("records a judge's calls and the baseline answers of a pairwise judge, and replays them with no server", async () => {
+    const lastUser = (body: RequestBody) => String(body.messages?.at(-1)?.content ?? "");
+    server = await startTestServer({
+      apiKey: KEY,
+      // The judges read their own line: GRADE for judge, WINNER for preference.
+      respond: (body) =>
+        body.model === "judge-model"
+          ? `${lastUser(body).includes("q-good") ? "GRADE: PASS" : "GRADE: FAIL"}\nWINNER: A`
+          : lastUser(body),
+    });
+    const judge = "{ id: openai:judge-model, label: grader, maxRetries: 0 }";
+    const dir = project(
+      [
+        "providers: [{ id: openai:test-model, maxRetries: 0 }]",
+        "prompts:",
+        '  - { id: base, text: "{{question}}" }',
+        '  - { id: v2, text: "v2: {{question}}" }',
+        "tests: data/test.jsonl",
+        "baseline: base",
+        "scorer:",
+        `  - { type: judge, provider: ${judge}, rubric: "The response answers {{question}}." }`,
+        `  - { type: preference, provider: ${judge} }`,
+      ],
+      [
+        { id: "good", question: "q-good" },
+        { id: "bad", question: "q-bad" },
+      ],
+    );
+    const cassette = join(dir, "cassette.jsonl");
+    const env = { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: KEY };
+    const out = join(dir, "recorded.json");
+    await evaluate({
+      suite: await loadConfig(dir, { env }),
+      env,
+      record: cassette,
+      outputs: [out],
+      cache: "off",
+    });
+    const record = await readRecord(out);
+    await server.close();
+    server = undefined;
+    expect(record.cases.find((c) => c.id === "good" && c.prompt === "v2")?.scores?.judge.pass).toBe(true);
+
+    const [header, ...entries] = readFileSync(cassette, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(header.providers.map((p: { label: string }) => p.label)).toEqual(["openai:test-model", "grader"]);
+    // Per case: 2 answers, 2 judge verdicts, 2 preference verdicts for v2, and v2's baseline answer.
+    const calls = (call: string | undefined) => entries.filter((e) => e.call === call);
+    expect(calls(undefined)).toHaveLength(4);
+    expect(calls("judge")).toHaveLength(4 + 4);
+    expect(calls("judge").every((e) => e.provider === "grader")).toBe(true);
+    expect(calls("baseline").map((e) => [e.case, e.prompt, e.provider, e.response.output])).toEqual([
+      ["good", "v2", "openai:test-model", "q-good"],
+      ["bad", "v2", "openai:test-model", "q-bad"],
+    ]);
+
+    const again = await replayed(dir, { replay: cassette });
+    expect(again.cases).toEqual(record.cases);
+    expect(again.summary).toEqual(record.summary);
+  });
+
+  it("replays a failed call with the samples the cache had answered, as the recorded run ended", async () => {
+    let failing = false;
+    server = await startTestServer({
+      apiKey: KEY,
+      respond: (body) => ["7", "7", "8"].slice(0, body.n ?? 1),
+      faults: () => (failing ? { status: 500, retryAfterMs: 0, message: "scripted outage" } : undefined),
+    });
+    const config = (samples: number) => [
+      "providers: [{ id: openai:test-model, maxRetries: 0 }]",
+      `prompts: [{ id: voted, text: "{{question}}", samples: ${samples}, params: { temperature: 0.7 } }]`,
+      "tests: { path: data/test.jsonl, expected: answer }",
+      "scorer: numeric",
+    ];
+    const dir = project(config(2), [{ id: "a", question: "What is 3 + 4?", answer: 7 }]);
+    const env = { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: KEY };
+    // Samples 0 and 1 go into the cache; then a third sample is asked for, and its call fails.
+    await evaluate({ suite: await loadConfig(dir, { env }), env });
+    writeFileSync(join(dir, "promptsmith.yaml"), `${config(3).join("\n")}\n`);
+    failing = true;
+    const cassette = join(dir, "cassette.jsonl");
+    const out = join(dir, "recorded.json");
+    await evaluate({ suite: await loadConfig(dir, { env }), env, record: cassette, outputs: [out] });
+    const record = await readRecord(out);
+    expect(record.cases[0].error?.message).toContain("scripted outage");
+    const entries = readFileSync(cassette, "utf8")
+      .trimEnd()
+      .split("\n")
+      .slice(1)
+      .map((line) => JSON.parse(line));
+    expect(entries.map((e) => [e.request.sample, e.response?.output ?? e.error.kind])).toEqual([
+      [0, "7"],
+      [1, "7"],
+      [2, "server"],
+    ]);
+    await server.close();
+    server = undefined;
+
+    const again = await replayed(dir, { replay: cassette });
+    expect(again.cases).toEqual(record.cases);
+    expect(again.summary).toEqual(record.summary);
+  });
+
+  it("refuses to replay a config that embeds through an endpoint, naming what needs it", async () => {
+    const dir = project(
+      [
+        "providers: [openai:test-model]",
+        'prompts: [{ id: echo, text: "{{question}}" }]',
+        "tests: data/test.jsonl",
+        "scorer: { type: similar, name: meaning, embedding: { model: test-embed } }",
+      ],
+      [{ id: "a", question: "q", expected: "q" }],
+    );
+    const env = { OPENAI_BASE_URL: "http://127.0.0.1:9/v1", OPENAI_API_KEY: KEY };
+    const error = await evaluate({
+      suite: await loadConfig(dir, { env }),
+      env,
+      replay: join(dir, "cassette.jsonl"),
+    }).catch((e: unknown) => e);
+    if (!isUserError(error)) throw error;
+    expect(error.field).toBe("--replay");
+    expect(error.message).toBe(
+      'a replay reaches no network, but the similar scorer "meaning" needs the embeddings endpoint, and a cassette holds no embeddings',
+    );
+  });
 });
+
+/** A config and its cases in a fresh folder. */
+function project(config: string[], rows: object[]): string {
+  const dir = mkdtempSync(join(tmpdir(), "promptsmith-cassette-"));
+  mkdirSync(join(dir, "data"));
+  writeFileSync(join(dir, "promptsmith.yaml"), `${config.join("\n")}\n`);
+  writeFileSync(join(dir, "data", "test.jsonl"), `${rows.map((row) => JSON.stringify(row)).join("\n")}\n`);
+  return dir;
+}

@@ -65,10 +65,12 @@ describe("a model judge", () => {
     expect(cases.range.scores?.stars?.reason).toBe("judge grader: the judge's score 7 is outside 1–5");
     expect(cases.fail.scores?.stars).toMatchObject({ pass: false, score: 0.25 });
     expect(cases.pass.scores?.stars).toMatchObject({ pass: true, score: 0.75 });
-    // The case passes when both judges pass; unparsed comes from the first.
+    // The case passes when both judges pass; when an unreadable verdict is all that stands in the
+    // way, whichever judge gave it, the case is unparsed, not failed.
     expect(cases.pass).toMatchObject({ pass: true, unparsed: false });
     expect(cases.garbage).toMatchObject({ pass: false, unparsed: true });
-    expect(cases.range).toMatchObject({ pass: false, unparsed: false });
+    expect(cases.range).toMatchObject({ pass: false, unparsed: true });
+    expect(cases.fail).toMatchObject({ pass: false, unparsed: false });
 
     const [row] = record.summary;
     expect(row.scorers).toEqual({
@@ -95,8 +97,9 @@ describe("a model judge", () => {
       content: expect.stringContaining("GRADE: PASS"),
     });
     // The inline rubric is a template over the case's variables, framed with the prompt and the response.
-    expect(call.messages[1].content).toBe(
-      "[Criteria]\nThe response answers q-think well.\n\n[Prompt]\nq-think\n\n[Response]\nq-think",
+    // The response stands between marker lines named after its hash, which it cannot forge.
+    expect(call.messages[1].content).toMatch(
+      /^\[Criteria\]\nThe response answers q-think well\.\n\n\[Prompt\]\nq-think\n\n\[Response\]\n<<<RESPONSE ([0-9a-f]{16})>>>\nq-think\n<<<END RESPONSE \1>>>$/,
     );
     const stars = byId(record.cases).pass.scores?.stars?.calls?.[0];
     expect(stars?.messages[1]).toEqual({
@@ -155,6 +158,38 @@ describe("a model judge", () => {
     });
     expect(stopped.status).toBe("stopped");
     expect(stopped.record.stopReason).toMatch(/estimated spend reached/);
+  });
+
+  it("keeps the judges' tokens on each case and in the summary, priced at the judge's own price", async () => {
+    server = await startTestServer({ respond });
+    const suite = await loadConfig(copyFixture("judge"), { env: {} });
+    const { record } = await evaluate({ suite, env: { OPENAI_BASE_URL: server.url } });
+    const pass = byId(record.cases).pass;
+    const calls = Object.values(pass.scores ?? {}).flatMap((s) => s.calls ?? []);
+    expect(calls).toHaveLength(2);
+    // The test server counts words: "The response is correct.\nGRADE: PASS" and "Decent.\nSCORE: 4".
+    expect(calls.map((c) => c.usage?.completion)).toEqual([6, 3]);
+    expect(pass.judgeTokens).toEqual({
+      grader: {
+        prompt: calls[0].usage!.prompt + calls[1].usage!.prompt,
+        completion: 9,
+      },
+    });
+    // The answer's own tokens stay apart.
+    expect(pass.tokens).toEqual({ prompt: 1, completion: 1 });
+    const [row] = record.summary;
+    const total = { prompt: 0, completion: 0 };
+    for (const c of record.cases) {
+      total.prompt += c.judgeTokens!.grader.prompt;
+      total.completion += c.judgeTokens!.grader.completion;
+    }
+    expect(row.judgeTokens).toEqual({ grader: total });
+    expect(row.tokens).toEqual({ prompt: 7, completion: 7 });
+    // The answers are free (no price recorded); the judge costs $1 in and $2 out per million.
+    expect(record.config.judges).toEqual([
+      { id: "openai:judge-model", label: "grader", price: { input: 1, output: 2 } },
+    ]);
+    expect(row.cost).toBeCloseTo((total.prompt * 1 + total.completion * 2) / 1e6, 15);
   });
 
   it("is priced in a dry run", async () => {

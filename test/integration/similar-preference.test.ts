@@ -74,7 +74,7 @@ describe("similar", () => {
 /** The preference judge's verdict per question: which of A and B it prefers, scripted. */
 function preferenceJudge(body: RequestBody): string {
   const user = text(body, "user");
-  const a = /\[Response A\]\n(.*)/.exec(user)?.[1] ?? "";
+  const a = /\[Response A\]\n<<<RESPONSE A \w+>>>\n(.*)/.exec(user)?.[1] ?? "";
   const variantIsA = a.startsWith("v2:");
   const question = /q-[a-z]+/.exec(user)?.[0];
   switch (question) {
@@ -123,19 +123,42 @@ describe("preference", () => {
     expect(v2.garbage).toMatchObject({ pass: false, unparsed: true });
     const calls = v2.win.scores?.preference.calls ?? [];
     expect(calls.map((c) => c.verdict)).toEqual(["A", "B"]);
-    expect(calls[0].messages[1].content).toContain("[Response A]\nv2: q-win\n\n[Response B]\nq-win");
-    expect(calls[1].messages[1].content).toContain("[Response A]\nq-win\n\n[Response B]\nv2: q-win");
+    const shown = (content: string) =>
+      content.replace(/<<<(?:END )?RESPONSE [AB] [0-9a-f]{16}>>>\n?/g, "").split("[Response A]\n")[1];
+    expect(shown(calls[0].messages[1].content)).toBe("v2: q-win\n\n[Response B]\nq-win\n");
+    expect(shown(calls[1].messages[1].content)).toBe("q-win\n\n[Response B]\nv2: q-win\n");
     const base = byId(record.cases, "base");
     expect(base.win).toMatchObject({
       pass: true,
       score: 0.5,
-      reason: "this is the baseline itself: nothing to compare",
+      reason: "this is the baseline itself: nothing to compare; a tie, at least threshold 0.5",
     });
 
     // Each answer was asked once: the baseline's answers were shared with the baseline's own jobs.
     const answers = server.completionRequests().filter((r) => r.body?.model === "test-model");
     expect(answers).toHaveLength(10);
     expect(server.completionRequests().filter((r) => r.body?.model === "judge-model")).toHaveLength(10);
+  });
+
+  it("compares the variant's whole answer with the baseline's when the variant extracts its answer", async () => {
+    server = await startTestServer({
+      respond: (body) => (body.model === "judge-model" ? preferenceJudge(body) : text(body, "user")),
+    });
+    const env = { OPENAI_BASE_URL: server.url };
+    const config = PREFERENCE.map((line) =>
+      line.startsWith("  - { id: v2")
+        ? '  - { id: v2, text: "v2: {{question}}", extract: { text: "short: {{output}}" } }'
+        : line,
+    );
+    const dir = project(config, QUESTIONS.slice(0, 1));
+    const { record } = await evaluate({ suite: await loadConfig(dir, { env }), env });
+    const v2 = byId(record.cases, "v2").win;
+    // The extraction call echoes its prompt: what is scored differs from the answer.
+    expect(v2.extraction?.output).toBe("short: v2: q-win");
+    const [first] = v2.scores?.preference.calls ?? [];
+    expect(first.messages[1].content).toMatch(/\[Response A\]\n<<<RESPONSE A \w+>>>\nv2: q-win\n/);
+    expect(first.messages[1].content).not.toContain("short:");
+    expect(v2).toMatchObject({ pass: true, score: 1 });
   });
 
   it("asks for the baseline's answers even when --filter-prompt leaves the baseline out", async () => {

@@ -134,13 +134,13 @@ describe("snapshot", () => {
     writeCases(dir, 13, 5);
     const { result, changes } = await run(dir, "check");
     expect(result).toMatchObject({ added: 4, removed: 4, changed: 0, unchanged: 44 });
-    expect(changes.filter((c) => c.kind === "removed").map((c) => c.request.case)).toEqual([
+    expect(changes.flatMap((c) => (c.kind === "removed" ? [c.request.case] : []))).toEqual([
       "5",
       "5",
       "5",
       "5",
     ]);
-    expect(changes.filter((c) => c.kind === "added").map((c) => c.request.case)).toEqual([
+    expect(changes.flatMap((c) => (c.kind === "added" ? [c.request.case] : []))).toEqual([
       "13",
       "13",
       "13",
@@ -177,5 +177,119 @@ describe("snapshot", () => {
     expect(unsorted.location).toEqual({ file: path, line: 3 });
     writeFileSync(path, "not a snapshot\n");
     expect((await run(dir, "check").catch((error) => error)).location).toEqual({ file: path, line: 1 });
+  });
+
+  it("writes a repeated config's requests once (every run sends the same text), and checks clean", async () => {
+    const dir = project(2);
+    const config = join(dir, "promptsmith.yaml");
+    writeFileSync(config, `${readFileSync(config, "utf8")}repeat: 3\n`);
+    const { result, path } = await run(dir, "write");
+    expect(result.requests).toBe(2 * 2 * 2);
+    expect(readFileSync(path, "utf8").trimEnd().split("\n")).toHaveLength(1 + 8);
+    const check = await run(dir, "check");
+    expect(check.result).toMatchObject({ unchanged: 8, changed: 0, added: 0, removed: 0 });
+  });
+
+  it("repairs a file it cannot read when writing: says why, replaces it, counts no changes", async () => {
+    const dir = project(3);
+    const { path } = await run(dir, "write");
+    const good = readFileSync(path, "utf8");
+    const [header, ...lines] = good.trimEnd().split("\n");
+    // A merge left its markers in, and two requests out of order.
+    writeFileSync(
+      path,
+      `${[header, lines[1], lines[0], "<<<<<<< HEAD", ...lines.slice(2), ">>>>>>> theirs"].join("\n")}\n`,
+    );
+    const repaired = await run(dir, "write");
+    expect(repaired.result.unreadable).toBe(
+      `${path}:3: the requests are out of order (edited by hand, or merged)`,
+    );
+    expect(repaired.result).toMatchObject({ existed: true, changed: 0, added: 0, removed: 0, unchanged: 0 });
+    expect(readFileSync(path, "utf8")).toBe(good);
+    writeFileSync(path, "<<<<<<< HEAD\n");
+    expect((await run(dir, "write")).result.unreadable).toContain(
+      `${path}:1: this is not a promptsmith snapshot`,
+    );
+    expect(readFileSync(path, "utf8")).toBe(good);
+    expect((await run(dir, "check")).result.unchanged).toBe(12);
+  });
+
+  it("holds what is sent from the answers: the extraction template and each judge's rubric and parameters", async () => {
+    const dir = project(2);
+    mkdirSync(join(dir, "rubrics"));
+    writeFileSync(join(dir, "rubrics", "stars.hbs"), "Rate {{output}} from 1 to 5.\n");
+    const config = join(dir, "promptsmith.yaml");
+    const judge = "{ id: openai:judge-model, label: grader, baseURL: http://judge.invalid/v1 }";
+    const original = readFileSync(config, "utf8");
+    const yaml = (extract: string, params: string) =>
+      original
+        .replace(
+          "    template: templates/plain.hbs\n",
+          `    template: templates/plain.hbs\n    extract: { text: "${extract}" }\n`,
+        )
+        .replace(
+          "scorer: numeric\n",
+          [
+            "scorer:",
+            "  - numeric",
+            `  - { type: judge, name: stars, provider: ${judge}, rubric: rubrics/stars.hbs, scale: 1-5${params} }`,
+            "",
+          ].join("\n"),
+        );
+    writeFileSync(config, yaml("A: {{output}}. So the number is", ""));
+    const { path, result } = await run(dir, "write");
+    expect(result.requests).toBe(8);
+    const lines = readFileSync(path, "utf8").trimEnd().split("\n");
+    // The settings sit between the header and the requests; a path on this machine, an endpoint or a key never.
+    expect(lines.slice(1, 3).map((line) => JSON.parse(line))).toEqual([
+      { setting: "extract", prompt: "plain", template: "A: {{output}}. So the number is" },
+      {
+        setting: "judge",
+        scorer: "stars",
+        type: "judge",
+        provider: "grader",
+        model: "judge-model",
+        params: {},
+        scale: "1-5",
+        rubricFile: "rubrics/stars.hbs",
+        rubric: "Rate {{output}} from 1 to 5.\n",
+      },
+    ]);
+    const text = readFileSync(path, "utf8");
+    expect(text).not.toContain(dir);
+    expect(text).not.toContain("judge.invalid");
+    expect((await run(dir, "check")).result).toMatchObject({ unchanged: 8, settings: 0 });
+
+    // A changed extraction template sends the same first requests, and is found.
+    writeFileSync(config, yaml("A: {{output}}. So the answer is", ""));
+    let check = await run(dir, "check");
+    expect(check.result).toMatchObject({ unchanged: 8, changed: 0, settings: 1 });
+    const [extract] = check.changes;
+    if (extract.kind !== "setting") throw new Error(`expected a setting change, got ${extract.kind}`);
+    expect(extract).toMatchObject({ setting: 'extract · prompt "plain"', status: "changed" });
+    expect(extract.diff()).toContain("-A: {{output}}. So the number is\n+A: {{output}}. So the answer is\n");
+
+    // So is a judge's rubric file edited, or its parameters.
+    writeFileSync(join(dir, "rubrics", "stars.hbs"), "Rate {{output}} from 1 to 5, strictly.\n");
+    writeFileSync(config, yaml("A: {{output}}. So the number is", ", params: { max_tokens: 9 }"));
+    check = await run(dir, "check");
+    expect(check.result).toMatchObject({ unchanged: 8, settings: 1 });
+    const [rubric] = check.changes;
+    if (rubric.kind !== "setting") throw new Error(`expected a setting change, got ${rubric.kind}`);
+    expect(rubric.setting).toBe('judge · scorer "stars"');
+    expect(rubric.diff()).toContain('-params: {}\n+params: {"max_tokens":9}\n');
+    expect(rubric.diff()).toContain(
+      "-Rate {{output}} from 1 to 5.\n+Rate {{output}} from 1 to 5, strictly.\n",
+    );
+
+    // Back to a config with neither: both are removed; writing again counts them.
+    writeFileSync(config, original);
+    check = await run(dir, "check");
+    expect(check.changes.map((c) => (c.kind === "setting" ? c.status : c.kind))).toEqual([
+      "removed",
+      "removed",
+    ]);
+    expect((await run(dir, "write")).result).toMatchObject({ settings: 2, changed: 0 });
+    expect(readFileSync(path, "utf8").split("\n")[1]).toContain('"case":"1"');
   });
 });

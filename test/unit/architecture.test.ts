@@ -14,7 +14,7 @@ const ALLOWED: Record<string, string[]> = {
   dataset: ["errors", "key-set"],
   templates: ["errors", "providers"],
   config: ["errors", "models", "providers", "scorers"],
-  fewshot: ["dataset", "errors", "rng"],
+  fewshot: ["dataset", "errors", "key-set", "rng"],
   record: ["config", "dataset", "errors", "providers"],
   stats: ["config", "key-set", "record", "rng"],
   store: ["config", "errors", "key-set", "providers", "record"],
@@ -34,7 +34,7 @@ const ALLOWED: Record<string, string[]> = {
   // A batch is judged against --budget on the dry-run estimate before it is submitted.
   batch: ["config", "errors", "estimate", "key-set", "providers", "record", "runner", "store"],
   // A judge's calls are priced from its rubric and its verdict instructions.
-  estimate: ["config", "errors", "fewshot", "providers", "runner", "scorers", "store"],
+  estimate: ["config", "errors", "fewshot", "providers", "record", "runner", "scorers", "store"],
   server: ["errors", "providers"],
   init: ["errors"],
   reporters: ["errors", "estimate", "record", "stats"],

@@ -1,4 +1,10 @@
-import { compareRecordFiles, renderCompareMarkdown, renderCompareTerminal, UserError } from "../../index.js";
+import {
+  compareRecordFiles,
+  renderCompareMarkdown,
+  renderCompareTerminal,
+  UserError,
+  workflowCommand,
+} from "../../index.js";
 import { ExitCode } from "../exit-codes.js";
 import type { FlagValues } from "../flags.js";
 import { type CliIo, useColor } from "../io.js";
@@ -43,7 +49,16 @@ export async function compareCommand(
           }),
   );
   const failed = (record.gates ?? []).filter((gate) => !gate.passed);
+  // Markdown and JSON on stdout are data (a comment, a script's input): the gates go to stderr.
+  const side = format === "terminal" ? io.stdout : io.stderr;
   if (format !== "terminal")
-    for (const gate of failed) io.stderr.write(`gate failed: ${gate.rule}: ${gate.message}\n`);
+    for (const gate of failed) side.write(`gate failed: ${gate.rule}: ${gate.message}\n`);
+  // Under GitHub Actions, and only there, each failed gate is an annotation on the run.
+  if (io.env.GITHUB_ACTIONS === "true") {
+    for (const gate of failed)
+      side.write(
+        `${workflowCommand("error", { title: `promptsmith gate failed: ${gate.rule}` }, gate.message)}\n`,
+      );
+  }
   return failed.length > 0 ? ExitCode.gateFailed : ExitCode.ok;
 }

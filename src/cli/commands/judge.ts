@@ -10,6 +10,7 @@ export async function judgeCalibrateCommand(
   io: CliIo,
 ): Promise<number> {
   const suite = await loadConfig(configPath, { env: io.env, cwd: io.cwd });
+  if (suite.providerNote) io.stderr.write(`${suite.providerNote}\n`);
   const result = await calibrateJudge({
     suite,
     scorer: flags.scorer,

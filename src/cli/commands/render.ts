@@ -1,4 +1,4 @@
-import { loadConfig, renderPrompt, renderPromptText } from "../../index.js";
+import { leakNote, loadConfig, renderPrompt, renderPromptText } from "../../index.js";
 import { ExitCode } from "../exit-codes.js";
 import type { FlagValues } from "../flags.js";
 import type { CliIo } from "../io.js";
@@ -11,6 +11,10 @@ export async function renderCommand(
 ): Promise<number> {
   const suite = await loadConfig(configPath, { env: io.env, cwd: io.cwd });
   const rendered = await renderPrompt({ suite, caseId: flags.case, prompts: flags.prompt });
+  // On stderr: stdout stays the messages (or the JSON, which carries `leaks` itself).
+  for (const r of rendered) {
+    if (r.guarded) io.stderr.write(`${leakNote(r.prompt, r.caseId, r.guarded, r.leaks ?? [])}\n`);
+  }
   if (flags.json) {
     io.stdout.write(`${JSON.stringify(rendered, null, 2)}\n`);
     return ExitCode.ok;

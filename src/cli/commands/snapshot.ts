@@ -38,11 +38,16 @@ export async function snapshotCommand(
   tuneHeapForLongRuns();
   if (!flags.check) {
     const result = await snapshot({ suite, mode: "write" });
-    const since = result.existed
-      ? result.changed + result.added + result.removed === 0
-        ? "; no request changed"
-        : `; since the last one: ${counts(result)}`
-      : "";
+    if (result.unreadable)
+      io.stderr.write(
+        `warning: the old snapshot could not be read (${sanitizeForTerminal(result.unreadable)}); it is replaced by the one written now\n`,
+      );
+    const since =
+      result.existed && !result.unreadable
+        ? result.changed + result.added + result.removed + result.settings === 0
+          ? "; no request changed"
+          : `; since the last one: ${counts(result)}${settingsNote(result)}`
+        : "";
     io.stderr.write(`snapshot written to ${result.path}: ${plural(result.requests, "request")}${since}\n`);
     return ExitCode.ok;
   }
@@ -52,6 +57,14 @@ export async function snapshotCommand(
   let diffs = 0;
   let listed = 0;
   const print = (change: SnapshotChange) => {
+    if (change.kind === "setting") {
+      // Few, and each stands for many requests: always in full.
+      const title = `${change.status}: ${sanitizeForTerminal(change.setting)}`;
+      io.stdout.write(
+        `${paint ? paint.bold(title) : title}\n${colorDiff(sanitizeForTerminal(change.diff()), paint)}\n`,
+      );
+      return;
+    }
     const title = `${change.kind}: ${describe(change.request)}`;
     if (change.kind === "changed" && diffs < FULL_DIFFS) {
       diffs++;
@@ -63,15 +76,16 @@ export async function snapshotCommand(
     if (listed++ < LISTED) io.stdout.write(`${title}\n`);
   };
   const result = await snapshot({ suite, mode: "check", onChange: print });
-  const differences = result.changed + result.added + result.removed;
+  const requestDifferences = result.changed + result.added + result.removed;
+  const differences = requestDifferences + result.settings;
   if (differences === 0) {
     io.stderr.write(`snapshot matches: ${plural(result.requests, "request")} as in ${result.path}\n`);
     return ExitCode.ok;
   }
-  const unlisted = differences - diffs - Math.min(listed, LISTED);
+  const unlisted = requestDifferences - diffs - Math.min(listed, LISTED);
   if (unlisted > 0) io.stdout.write(`… and ${plural(unlisted, "more difference")}\n`);
   io.stderr.write(
-    `snapshot differs from ${result.path}: ${counts(result)} of ${plural(result.requests, "request")}\n` +
+    `snapshot differs from ${result.path}: ${counts(result)} of ${plural(result.requests, "request")}${settingsNote(result)}\n` +
       "  hint: if the change is meant, run promptsmith snapshot --update and commit the file\n",
   );
   return ExitCode.gateFailed;
@@ -89,6 +103,12 @@ function describe(request: SnapshotRequestId): string {
 
 function counts(result: { changed: number; added: number; removed: number }): string {
   return `${result.changed} changed, ${result.added} added, ${result.removed} removed`;
+}
+
+/** The setting lines (extraction templates, judges) that differ, when any do. */
+function settingsNote(result: { settings: number }): string {
+  if (result.settings === 0) return "";
+  return `; ${plural(result.settings, "setting")} (extraction template, judge) ${result.settings === 1 ? "differs" : "differ"}`;
 }
 
 function plural(n: number, word: string): string {

@@ -23,6 +23,8 @@
   const runs = data.runs;
   const diff = data.kind === "diff";
   const head = runs[runs.length - 1];
+  /** How a repeated case counts, the later run's for both (as `compare` and stats/run-diff.ts do). */
+  const require = head.record.config?.repeat?.require ?? "majority";
 
   // ─── Small helpers ──────────────────────────────────────────────────────────────────────────────
 
@@ -118,20 +120,44 @@
     return { variants, cases };
   }
 
-  /** What a cell's results (one, or several draws or repeats) came to; a cell passes when all passed. */
+  /**
+   * What a cell's results (one, or several draws or repeats) came to, folded as the summary folds
+   * them (stats/fold.ts, and statusOf in stats/run-diff.ts, which this mirrors): each shot draw's
+   * repeats pass by `require`; the cell passes when every draw passed, is mixed when some did, and
+   * else is an error when every result errored, unparsed when every wrong answer was unparsed.
+   * `pass` and `n` count the results themselves, for the cell's label.
+   */
   function statusOf(results) {
     if (!results) return undefined;
+    const draws = new Map();
     let pass = 0;
     let error = 0;
     let unparsed = 0;
     for (const r of results) {
+      const draw = draws.get(r.draw ?? 0) ?? { runs: 0, passes: 0 };
+      draw.runs++;
       if (r.error) error++;
-      else if (r.unparsed) unparsed++;
-      else if (r.pass) pass++;
+      else if (r.pass) {
+        pass++;
+        draw.passes++;
+      } else if (r.unparsed) unparsed++;
+      draws.set(r.draw ?? 0, draw);
     }
     const n = results.length;
+    const passes = (d) =>
+      require === "all" ? d.passes === d.runs : require === "any" ? d.passes > 0 : d.passes * 2 > d.runs;
+    const passed = [...draws.values()].filter(passes).length;
+    const wrong = n - error - pass;
     const name =
-      pass === n ? "pass" : pass > 0 ? "mixed" : error === n ? "error" : unparsed === n ? "unparsed" : "fail";
+      passed > 0
+        ? passed === draws.size
+          ? "pass"
+          : "mixed"
+        : error === n
+          ? "error"
+          : wrong > 0 && unparsed === wrong
+            ? "unparsed"
+            : "fail";
     return { name, pass, n };
   }
 
@@ -171,7 +197,8 @@
         const status = statusOf(headResults);
         const baseStatus = statusOf(baseResults);
         let flip = 0;
-        if (first && status && baseStatus) {
+        // Passing in some shot draws only (accuracy neither 0 nor 1) is no flip, as for `compare`.
+        if (first && status && baseStatus && status.name !== "mixed" && baseStatus.name !== "mixed") {
           const was = baseStatus.name === "pass";
           const is = status.name === "pass";
           flip = was === is ? 0 : is ? 1 : -1;
@@ -390,10 +417,18 @@
             : undefined,
         ],
         ["tokens", `${compact(row.tokens.prompt)} in · ${compact(row.tokens.completion)} out`],
+        [
+          "cost",
+          typeof row.cost === "number"
+            ? `$${row.cost.toFixed(row.cost < 1 ? 4 : 2)} (list price)`
+            : undefined,
+        ],
         ["from cache", row.cacheHits ? `${row.cacheHits} of ${row.total}` : undefined],
         [
           "leaks",
-          row.leaks ? `${plural(row.leaks, "case")} had a copy of itself excluded or flagged` : undefined,
+          row.leaks?.cases
+            ? `${plural(row.leaks.cases, "case")} had a copy of itself in an example or passage (${row.leaks.excluded} excluded, ${row.leaks.flagged} flagged)`
+            : undefined,
         ],
       ]);
       const comparisons = comparisonsOf(row).map((c) => h("div", {}, [comparisonLine(c)]));

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { RunRecord } from "../../record/types.js";
-import { pageAssets } from "./assets.js";
+import { type PageAssets, pageAssets } from "./assets.js";
 
 /** Names shown for the two runs of a side-by-side report. */
 export interface ComparisonLabels {
@@ -8,6 +8,12 @@ export interface ComparisonLabels {
   base?: string;
   /** The later run (default "head"). */
   head?: string;
+}
+
+/** Options of the HTML reports. */
+export interface HtmlReportOptions {
+  /** The page's script and style sheet (default: the files beside this module); a test varies them. */
+  assets?: PageAssets;
 }
 
 /** What the page script reads from the embedded JSON block. */
@@ -21,8 +27,8 @@ interface PageData {
  * file://. The record goes in once, as JSON in a data block the page script reads; every piece of
  * it reaches the page as text, never as markup.
  */
-export function renderHtmlReport(record: RunRecord): string {
-  return page({ kind: "run", runs: [{ label: record.runId ?? "run", record }] });
+export function renderHtmlReport(record: RunRecord, options: HtmlReportOptions = {}): string {
+  return page({ kind: "run", runs: [{ label: record.runId ?? "run", record }] }, options);
 }
 
 /** Two runs side by side (`report base.json head.json -o diff.html`), the flipped cases first. */
@@ -30,18 +36,26 @@ export function renderHtmlComparison(
   base: RunRecord,
   head: RunRecord,
   labels: ComparisonLabels = {},
+  options: HtmlReportOptions = {},
 ): string {
-  return page({
-    kind: "diff",
-    runs: [
-      { label: labels.base ?? "base", record: base },
-      { label: labels.head ?? "head", record: head },
-    ],
-  });
+  return page(
+    {
+      kind: "diff",
+      runs: [
+        { label: labels.base ?? "base", record: base },
+        { label: labels.head ?? "head", record: head },
+      ],
+    },
+    options,
+  );
 }
 
-function page(data: PageData): string {
-  const { script, style } = pageAssets();
+function page(data: PageData, options: HtmlReportOptions): string {
+  const assets = options.assets ?? pageAssets();
+  // The browser hashes an inline element's text after its parser turned CRLF and CR into LF: a
+  // checkout with CRLF endings (git's autocrlf) must be hashed as the browser will see it.
+  const script = asParsed(assets.script);
+  const style = asParsed(assets.style);
   // The page's own text must not end its element early; record text is escaped by embedJson.
   if (/<\/script/i.test(script) || /<\/style/i.test(style))
     throw new Error("the report page's script or style holds a closing tag");
@@ -87,6 +101,11 @@ export function embedJson(value: unknown): string {
     .replace(/</g, "\\u003c")
     .replace(/\u2028/g, "\\u2028")
     .replace(/\u2029/g, "\\u2029");
+}
+
+/** Text as an HTML parser hands it on: every CRLF and lone CR is a LF. */
+export function asParsed(text: string): string {
+  return text.replace(/\r\n?/g, "\n");
 }
 
 /** A CSP source expression for an inline element's exact text. */

@@ -176,6 +176,25 @@ describe("defaults", () => {
     expect(suite.tests.expected).toBe("expected");
   });
 
+  test("a judge with no provider is graded by the first provider, and the note says so", async () => {
+    const judged = `${minimal}providers: [echo, { id: "openai:gpt-4o", label: big }]\nscorer:\n  - exact\n  - { type: judge, rubric: "Is it right?" }\n  - { type: preference, provider: big }\n`;
+    const suite = await parseConfig(judged, { file: "suite.yaml", baseDir: BASIC, env: {} });
+    expect(suite.scorers[1].provider).toMatchObject({ id: "echo", label: "echo" });
+    expect(suite.providerNote).toBe(
+      "scorer[1] (judge) names no provider: echo, the first provider, grades the answers, its own among them; set provider: to choose the judge",
+    );
+    // With no providers at all, both defaults are noted, one line each.
+    const bare = await parseConfig(`${minimal}scorer: { type: llm-rubric, value: "Is it right?" }\n`, {
+      file: "suite.yaml",
+      baseDir: BASIC,
+      env: { OPENAI_API_KEY: "sk-x" },
+    });
+    expect(bare.providerNote?.split("\n")).toEqual([
+      "no providers in the config: using openai:gpt-4o-mini",
+      "scorer (llm-rubric) names no provider: openai:gpt-4o-mini, the first provider, grades the answers, its own among them; set provider: to choose the judge",
+    ]);
+  });
+
   test("PROMPTSMITH_MODEL picks the default model; an empty list or an empty key also means the default", async () => {
     const env = { PROMPTSMITH_MODEL: "qwen2.5:7b" };
     for (const extra of ["providers: []", "providers:", ""]) {

@@ -232,7 +232,7 @@ describe("shots", () => {
     expect(problemAt(problems, "prompts[0].shots.seed").message).toBe('expected a number, received "x"');
     expect(problemAt(problems, "prompts[0].shots.strategy")).toMatchObject({
       at: "suite.yaml:13:7",
-      hint: 'did you mean "select"? (allowed keys here: from, k, select, seed, field, label, as, order, maxTokens, draws, embedding)',
+      hint: 'did you mean "select"? (allowed keys here: from, k, select, seed, field, label, as, order, maxTokens, draws, embedding, leak)',
     });
     expect(problems).toHaveLength(7);
   });

@@ -16,9 +16,9 @@ describe("chunkDocuments", () => {
       { path: "z.txt", text: LONG_B },
     ]);
     expect(chunks).toEqual([
-      { id: "bio.md#0", source: "bio.md", index: 0, text: `# Plants\n\n${LONG_A}` },
-      { id: "bio.md#1", source: "bio.md", index: 1, text: LONG_B },
-      { id: "z.txt#0", source: "z.txt", index: 0, text: LONG_B },
+      { id: "bio.md#0", source: "bio.md", index: 0, line: 1, text: `# Plants\n\n${LONG_A}` },
+      { id: "bio.md#1", source: "bio.md", index: 1, line: 6, text: LONG_B },
+      { id: "z.txt#0", source: "z.txt", index: 0, line: 1, text: LONG_B },
     ]);
   });
 
@@ -33,7 +33,12 @@ describe("chunkDocuments", () => {
       { path: "e.md", text: "\n\n  \n" },
       { path: "s.md", text: "one\n\ntwo" },
     ]);
-    expect(chunks).toEqual([{ id: "s.md#0", source: "s.md", index: 0, text: "one\n\ntwo" }]);
+    expect(chunks).toEqual([{ id: "s.md#0", source: "s.md", index: 0, line: 1, text: "one\n\ntwo" }]);
+  });
+
+  it("gives each chunk the line its first paragraph starts on, after blank lines, indents and CRLF", () => {
+    const text = `\r\n\r\n  ${LONG_A}\r\n\r\n \t\r\n\r\nshort\r\nheading\r\n\r\n${LONG_B}`;
+    expect(chunkDocuments([{ path: "c.md", text }]).map((c) => c.line)).toEqual([3, 7]);
   });
 
   it("honours minChars", () => {

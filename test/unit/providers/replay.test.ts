@@ -70,6 +70,33 @@ describe("openCassette", () => {
     cassette.close();
   });
 
+  it("reads a cassette checked out with CRLF line endings (git autocrlf) as the one written", async () => {
+    // A line longer than a read chunk (64 KB) crosses chunks; "✓" is 3 bytes, so places are bytes.
+    const long = "✓".repeat(30_000);
+    const path = cassetteFile([]);
+    const lines = [
+      HEADER,
+      entry("k1", { response: { output: "déjà vu ✓", usage: { prompt: 1, completion: 1 }, latencyMs: 1 } }),
+      entry("k2", { response: { output: long, usage: { prompt: 1, completion: 1 }, latencyMs: 1 } }),
+      entry("k3"),
+    ];
+    writeFileSync(path, `${lines.map((line) => JSON.stringify(line)).join("\r\n")}\r\n`);
+    const cassette = await openCassette(path);
+    expect(cassette.size).toBe(3);
+    expect(cassette.get("k1")?.response?.output).toBe("déjà vu ✓");
+    expect(cassette.get("k2")?.response?.output).toBe(long);
+    expect(cassette.get("k3")?.response?.output).toBe("4");
+    const all = [];
+    for await (const e of cassette.entries()) all.push(e.key);
+    expect(all).toEqual(["k1", "k2", "k3"]);
+    cassette.close();
+    // The last line may lack its ending.
+    writeFileSync(path, `${JSON.stringify(HEADER)}\r\n${JSON.stringify(entry("k1"))}`);
+    const unended = await openCassette(path);
+    expect(unended.get("k1")?.response?.output).toBe("4");
+    unended.close();
+  });
+
   it("gives each job its own answer when two jobs sent the same request", async () => {
     const path = cassetteFile([
       HEADER,

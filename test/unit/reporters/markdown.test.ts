@@ -177,6 +177,23 @@ describe("the Markdown helpers", () => {
     }
   });
 
+  it("lets no text mention a GitHub user or team, and leaves addresses and sweep ids as they are", () => {
+    const text = "ping @octocat and (@my-org/team)";
+    const escaped = escapeMarkdown(text);
+    const [, [cell]] = tables(markdownTable(["h"], [[escaped]]))[0];
+    expect(cell).not.toMatch(/(^|[^\w])@[\w-]/);
+    expect(cell.replaceAll("\u200d", "")).toBe(text);
+    for (const plain of ["me@example.com", "cot@k=4"]) expect(escapeMarkdown(plain)).toBe(plain);
+  });
+
+  it("writes differences as the terminal does, in points: a zero (or one that rounds to it) has no sign", () => {
+    const zero = (delta: number) =>
+      tables(comparisonsTable([{ ...comparison, delta, ci95: [delta - 0.1, delta + 0.1] }]))[0][1][4];
+    expect(zero(0)).toBe("0.0 pp");
+    expect(zero(0.00004)).toBe("0.0 pp");
+    expect(zero(-0.00004)).toBe("0.0 pp");
+  });
+
   it("fences text containing backtick runs with a longer fence", () => {
     const block = fencedBlock("a ``` b ```` c");
     const tokens = md.parse(block, {});
@@ -207,8 +224,9 @@ describe("the Markdown helpers", () => {
       "4 (1 excluded)",
       "−10.0 pp",
       "−30.0 pp … +10.0 pp",
-      "< 0.001",
-      "< 0.001",
+      // The same p-values as the terminal report prints them (stats/gates.ts formatP).
+      "0.0004",
+      "0.0008",
       "1 / 0",
       "🔴 worse",
     ]);

@@ -28,12 +28,52 @@ describe("negation", () => {
   });
 
   it("leaves unparsed and unscorable results as they are", async () => {
-    expect(await score({ type: "not-contains" }, "", "blue")).toMatchObject({ pass: false, unparsed: true });
+    expect(await score({ type: "not-exact" }, "", "blue")).toMatchObject({ pass: false, unparsed: true });
     // No expected answer: not-contains must not pass merely because contains could not judge.
     expect(await score({ type: "not-contains" }, "blue", undefined)).toMatchObject({
       pass: false,
       unscored: true,
     });
+  });
+});
+
+describe("an empty output", () => {
+  it("is a plain fail of the checks and metrics, so their negations pass as promptfoo's do", async () => {
+    const cases: [ScorerSpec, unknown][] = [
+      [{ type: "is-json" }, undefined],
+      [{ type: "contains-json" }, undefined],
+      [{ type: "json" }, undefined],
+      [{ type: "contains" }, "blue"],
+      [{ type: "icontains" }, "blue"],
+      [{ type: "starts-with" }, "blue"],
+      [{ type: "rouge-n" }, "blue sky"],
+      [{ type: "rouge-l" }, "blue sky"],
+      [{ type: "bleu" }, "blue sky"],
+      [{ type: "levenshtein", threshold: 1 }, "blue"],
+    ];
+    for (const [spec, expected] of cases) {
+      for (const output of ["", "  \n"]) {
+        const plain = await score(spec, output, expected);
+        expect(plain, spec.type).toMatchObject({ pass: false, score: 0 });
+        expect(plain.unparsed, spec.type).toBeUndefined();
+        const negated = await score({ ...spec, not: true }, output, expected);
+        expect(negated, spec.type).toMatchObject({ pass: true, score: 1 });
+      }
+    }
+    // An empty output is within 5 edits of a short answer: the distance is simply its length.
+    expect(await score({ type: "levenshtein" }, "", "blue")).toMatchObject({ pass: true, score: 0 });
+  });
+
+  it("stays unparsed where a scorer reads an answer out of the output", async () => {
+    for (const [spec, expected] of [
+      [{ type: "exact" }, "B"],
+      [{ type: "equals" }, "B"],
+      [{ type: "numeric" }, "3"],
+      [{ type: "choice" }, "B"],
+    ] as [ScorerSpec, string][]) {
+      const negated = await score({ ...spec, not: true }, "", expected);
+      expect(negated, spec.type).toMatchObject({ pass: false, unparsed: true });
+    }
   });
 });
 
@@ -153,6 +193,28 @@ describe("combining scorers by weight", () => {
       )
     )({ output: "a", expected: undefined, vars: {} });
     expect(Object.keys(twice.parts ?? {})).toEqual(["contains", "contains#2"]);
+  });
+
+  it("is unparsed when a part that could not be read is what keeps it from passing", async () => {
+    // numeric finds no number in the output: unparsed. contains passes, word-count fails.
+    const reads = { type: "contains", value: "Paris" };
+    const unread = { type: "numeric", value: "3" };
+    const fails = { type: "word-count", max: 1 };
+    const plain = async (specs: ScorerSpec[]) => (await createScorers(specs, { baseDir: "." }))(input);
+    expect(await plain([reads, unread])).toMatchObject({ pass: false, unparsed: true });
+    expect(await plain([unread, reads])).toMatchObject({ pass: false, unparsed: true });
+    // A part that failed outright decides the case, whatever the unread one would have said.
+    expect((await plain([reads, unread, fails])).unparsed).toBeUndefined();
+
+    const weighted = async (specs: ScorerSpec[], weights: number[], threshold = 0.5) =>
+      (await combined(specs, { weights, threshold }))(input);
+    // 1 of 4 read and passed: the unread part (×3) could carry it to 1.
+    expect(await weighted([reads, unread], [1, 3])).toMatchObject({ pass: false, unparsed: true });
+    // Weight 0: it cannot change anything, so the fail stands.
+    expect((await weighted([fails, unread], [1, 0])).unparsed).toBeUndefined();
+    // Even a passing unread part (×1 of 5) cannot reach 0.5: a certain fail.
+    expect((await weighted([fails, unread], [4, 1])).unparsed).toBeUndefined();
+    expect(await weighted([fails, unread], [1, 1])).toMatchObject({ pass: false, unparsed: true });
   });
 
   it("rejects weights that do not fit the scorers", async () => {

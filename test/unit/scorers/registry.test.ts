@@ -70,9 +70,14 @@ describe("combined scorers", () => {
     expect(result.reason).toMatch(/^f1: F1 0\.86 .*; exact: expected "a cat on a mat", got /);
   });
 
-  it("takes extracted and unparsed from the first scorer", async () => {
+  it("takes extracted from the first scorer, and is unparsed only when an unread part could have passed it", async () => {
+    // numeric reads no number (unparsed), but contains fails outright: a plain fail either way.
     const result = await score(specs, "I can't help with that.", "18");
-    expect(result).toMatchObject({ pass: false, score: 0, extracted: null, unparsed: true });
+    expect(result).toMatchObject({ pass: false, score: 0, extracted: null });
+    expect(result.unparsed).toBeUndefined();
+    // numeric reads a refusal (unparsed) and contains passes: the unread part decides, unparsed.
+    const open = await score(specs, "I can't help with 18 things.", "18");
+    expect(open).toMatchObject({ pass: false, score: 0.5, extracted: null, unparsed: true });
     const second = await score([{ type: "contains" }, { type: "numeric" }], "no digits", "digits");
     expect(second.unparsed).toBeUndefined();
     expect(second.extracted).toBe("digits");

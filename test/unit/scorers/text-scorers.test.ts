@@ -14,8 +14,10 @@ describe("starts-with", () => {
     expect((await score({ type: "starts-with" }, "yes indeed", "YES")).pass).toBe(false);
   });
 
-  it("an empty output is unparsed; a missing expected answer cannot be scored", async () => {
-    expect((await score({ type: "starts-with" }, "   ", "Yes")).unparsed).toBe(true);
+  it("an empty output plainly fails; a missing expected answer cannot be scored", async () => {
+    const empty = await score({ type: "starts-with" }, "   ", "Yes");
+    expect(empty).toMatchObject({ pass: false, score: 0, reason: "output is empty" });
+    expect(empty.unparsed).toBeUndefined();
     expect(await score({ type: "starts-with" }, "Yes", undefined)).toMatchObject({
       pass: false,
       unscored: true,
@@ -47,6 +49,17 @@ describe("levenshtein", () => {
   it("takes the closest of several expected texts", async () => {
     const result = await score({ type: "levenshtein", threshold: 0 }, "Paris", ["London", "paris", "Paris"]);
     expect(result).toMatchObject({ pass: true, score: 1 });
+  });
+
+  it("counts edits against the answer with the fewest of them, normalized or not", async () => {
+    // "abc" → "abcdefghij": 7 insertions (normalized 0.7); "abc" → "x": 1 substitution and 2
+    // deletions (normalized 1). By hand.
+    const edits = await score({ type: "levenshtein" }, "abc", ["abcdefghij", "x"]);
+    expect(edits).toMatchObject({ pass: true, score: 0 });
+    expect(edits.reason).toBe('3 edits (normalized distance 1.000) from "x"; within 5 edits');
+    const normalized = await score({ type: "levenshtein", maxDistance: 0.7 }, "abc", ["abcdefghij", "x"]);
+    expect(normalized.pass).toBe(true);
+    expect(normalized.reason).toContain('7 edits (normalized distance 0.700) from "abcdefghij"');
   });
 });
 
