@@ -63,11 +63,13 @@ print("self time by function", byFunction, top);
 /** The file a line of a bundled chunk came from, as a file URL; any other URL as it is. */
 function unbundled(url, lineNumber) {
   const at = url.indexOf("/dist/bin/");
-  if (at === -1 || !url.startsWith("file:")) return url;
+  // The front (dist/bin/main.cjs) is compiled by bin/promptsmith.js through vm: its frames carry
+  // the file's path rather than a file: URL.
+  if (at === -1 || !(url.startsWith("file:") || url.startsWith("/"))) return url;
   let starts = moduleStarts.get(url);
   if (!starts) {
     starts = [];
-    readFileSync(fileURLToPath(url), "utf8")
+    readFileSync(url.startsWith("file:") ? fileURLToPath(url) : url, "utf8")
       .split("\n")
       .forEach((line, index) => {
         const source = /^\/\/ ((?:node_modules|dist)\/\S+)$/.exec(line);
@@ -76,7 +78,8 @@ function unbundled(url, lineNumber) {
     moduleStarts.set(url, starts);
   }
   const start = starts.findLast(([line]) => line <= lineNumber);
-  return start ? `${url.slice(0, at + 1)}${start[1]}` : url;
+  const base = url.startsWith("file:") ? url : `file://${url}`;
+  return start ? `${base.slice(0, base.indexOf("/dist/bin/") + 1)}${start[1]}` : url;
 }
 
 function shortUrl(url) {
