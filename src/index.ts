@@ -36,6 +36,8 @@ export { renderEstimate } from "./reporters/estimate.js";
 export {
   type FileReporter,
   isReportPath,
+  type PlannedOutputs,
+  planOutputs,
   type ReportOptions,
   splitOutputs,
   writeComparisonReport,

@@ -374,13 +374,48 @@ export const flags = {
   }),
 } as const;
 
+/** The flags of `eval` (and of `eval --watch`, which takes the same command line). */
+export const EVAL_FLAGS = [
+  "config",
+  "output",
+  "concurrency",
+  "limit",
+  "filterPrompt",
+  "filterProvider",
+  "filterCase",
+  "watch",
+  "json",
+  "cache",
+  "refreshCache",
+  "resume",
+  "retryErrors",
+  "maxErrors",
+  "budget",
+  "shard",
+  "dryRun",
+  "batch",
+  "batchId",
+  "repeat",
+  "failOnRegression",
+  "against",
+  "alpha",
+  "maxDrop",
+  "record",
+  "replay",
+  "replayMissing",
+  "junitUnparsed",
+] as const satisfies readonly (keyof typeof flags)[];
+
 /** The typed values of the flags named by K. */
 export type FlagValues<K extends keyof typeof flags> = {
   [P in K]?: (typeof flags)[P] extends FlagSpec<infer T> ? T : never;
 };
 
+/** The values of `eval`'s flags. */
+export type EvalFlags = FlagValues<(typeof EVAL_FLAGS)[number]>;
+
 /** Attaches the named flags to a command. */
-export function addFlags(command: Command, names: (keyof typeof flags)[]): Command {
+export function addFlags(command: Command, names: readonly (keyof typeof flags)[]): Command {
   for (const name of names) {
     const spec = flags[name] as FlagSpec<unknown>;
     const option = new Option(spec.flags, spec.description);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { formatUserError, isUserError } from "../errors.js";
 import { ExitCode } from "./exit-codes.js";
-import { addFlags } from "./flags.js";
+import { addFlags, EVAL_FLAGS } from "./flags.js";
 import { type CliIo, commanderOutput, processIo } from "./io.js";
 import { keepShortCommandsShort } from "./v8-flags.js";
 
@@ -27,36 +27,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       .command("eval")
       .description("run every prompt × provider × case of a config and report the scores")
       .argument("[config]", "config file or directory (default: ./promptsmith.yaml)"),
-    [
-      "config",
-      "output",
-      "concurrency",
-      "limit",
-      "filterPrompt",
-      "filterProvider",
-      "filterCase",
-      "watch",
-      "json",
-      "cache",
-      "refreshCache",
-      "resume",
-      "retryErrors",
-      "maxErrors",
-      "budget",
-      "shard",
-      "dryRun",
-      "batch",
-      "batchId",
-      "repeat",
-      "failOnRegression",
-      "against",
-      "alpha",
-      "maxDrop",
-      "record",
-      "replay",
-      "replayMissing",
-      "junitUnparsed",
-    ],
+    EVAL_FLAGS,
   ).action(async (config, options) => {
     const { evalCommand } = await import("./commands/eval.js");
     exitCode = await evalCommand(config ?? options.config, options, io);

@@ -1,5 +1,5 @@
 import { renameSync, rmSync, writeFileSync } from "node:fs";
-import { extname } from "node:path";
+import { extname, join } from "node:path";
 import { UserError, unwritableFileError } from "../errors.js";
 import { readRecord } from "../record/read.js";
 import type { RunRecord } from "../record/types.js";
@@ -88,6 +88,37 @@ export function splitOutputs(paths: string[] = []): { results: string[]; reports
     }
   }
   return { results, reports };
+}
+
+/** The `-o` paths of a run, planned: what the run streams, and the record the reports are rendered from. */
+export interface PlannedOutputs {
+  results: string[];
+  reports: string[];
+  /** The `.json` record the reports are rendered from: a results file asked for, else a temporary one. */
+  recordFile?: string;
+  /** What the run writes as it goes: the results asked for, and the temporary record when there is one. */
+  resultsFiles: string[];
+  /** Whether `recordFile` is temporary (remove it once the reports are written). */
+  temporary: boolean;
+}
+
+/**
+ * Plans `-o`: reports (`report.html`) are rendered from the whole record once a run is over, from
+ * its `.json` results file when one is asked for, else from one written under `tmpdir` for them.
+ */
+export function planOutputs(paths: string[] | undefined, tmpdir: string): PlannedOutputs {
+  const { results, reports } = splitOutputs(paths);
+  const asked = results.find((path) => extname(path).toLowerCase() === ".json");
+  const recordFile =
+    asked ?? (reports.length > 0 ? join(tmpdir, `promptsmith-${process.pid}-${Date.now()}.json`) : undefined);
+  const temporary = recordFile !== undefined && asked === undefined;
+  return {
+    results,
+    reports,
+    recordFile,
+    resultsFiles: temporary ? [...results, recordFile] : results,
+    temporary,
+  };
 }
 
 /** Reads a whole results file and renders it into every report path. */

@@ -1,40 +1,23 @@
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join, relative } from "node:path";
+import { relative } from "node:path";
 import {
   formatUserError,
   isUserError,
+  planOutputs,
   renderRunDiff,
   renderTerminalReport,
-  splitOutputs,
   UserError,
   watchEvaluate,
   writeReportsFrom,
 } from "../../index.js";
 import { ExitCode } from "../exit-codes.js";
-import type { FlagValues } from "../flags.js";
+import type { EvalFlags } from "../flags.js";
 import { type CliIo, useColor } from "../io.js";
 
 /** The eval flags a watch takes. */
-export type WatchFlags = FlagValues<
-  | "output"
-  | "concurrency"
-  | "limit"
-  | "filterPrompt"
-  | "filterProvider"
-  | "filterCase"
-  | "json"
-  | "cache"
-  | "refreshCache"
-  | "resume"
-  | "retryErrors"
-  | "maxErrors"
-  | "budget"
-  | "shard"
-  | "dryRun"
-  | "batch"
-  | "batchId"
->;
+/** `eval --watch` takes eval's command line. */
+export type WatchFlags = EvalFlags;
 
 /**
  * `eval --watch`: the report of each run on stdout and, from the second run on, what changed
@@ -64,14 +47,10 @@ export async function watchCommand(
       hint: "leave one of the two out",
     });
   }
-  const outputs = splitOutputs(flags.output);
   // As in a plain eval: reports are rendered from the whole record of each run, through a
   // temporary results file when no .json one is asked for.
-  const recordFile =
-    outputs.results.find((path) => extname(path).toLowerCase() === ".json") ??
-    (outputs.reports.length > 0 ? join(tmpdir(), `promptsmith-watch-${process.pid}.json`) : undefined);
-  const resultsFiles =
-    recordFile && !outputs.results.includes(recordFile) ? [...outputs.results, recordFile] : outputs.results;
+  const outputs = planOutputs(flags.output, tmpdir());
+  const { recordFile } = outputs;
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -100,7 +79,7 @@ export async function watchCommand(
       maxErrors: flags.maxErrors,
       budget: flags.budget,
       cache: flags.cache === false ? "off" : flags.refreshCache ? "refresh" : undefined,
-      outputs: resultsFiles,
+      outputs: outputs.resultsFiles,
       retainCases: 20,
       onSuite(suite) {
         if (suite.providerNote && !noted) io.stderr.write(`${suite.providerNote}\n`);
@@ -131,7 +110,7 @@ export async function watchCommand(
       },
     });
   } finally {
-    if (recordFile && !outputs.results.includes(recordFile)) rmSync(recordFile, { force: true });
+    if (outputs.temporary && recordFile) rmSync(recordFile, { force: true });
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onInterrupt);
   }

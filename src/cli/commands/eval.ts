@@ -1,6 +1,5 @@
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join } from "node:path";
 import { UserError } from "../../errors.js";
 import type { EvaluateProgress, Suite } from "../../index.js";
 import {
@@ -9,49 +8,19 @@ import {
   isProviderError,
   killedRun,
   loadConfig,
+  planOutputs,
   renderEstimate,
   renderJsonSummary,
   renderTerminalReport,
-  splitOutputs,
   unreadBatches,
   writeReportsFrom,
 } from "../../index.js";
 import { createDownloadProgress } from "../download-progress.js";
 import { ExitCode } from "../exit-codes.js";
-import type { FlagValues } from "../flags.js";
+import type { EvalFlags } from "../flags.js";
 import { writeGithubOutputs } from "../github.js";
 import { type CliIo, useColor } from "../io.js";
 import { tuneHeapForLongRuns } from "../v8-flags.js";
-
-type EvalFlags = FlagValues<
-  | "output"
-  | "concurrency"
-  | "limit"
-  | "filterPrompt"
-  | "filterProvider"
-  | "filterCase"
-  | "watch"
-  | "json"
-  | "cache"
-  | "refreshCache"
-  | "resume"
-  | "retryErrors"
-  | "maxErrors"
-  | "budget"
-  | "shard"
-  | "dryRun"
-  | "batch"
-  | "batchId"
-  | "repeat"
-  | "failOnRegression"
-  | "against"
-  | "alpha"
-  | "maxDrop"
-  | "record"
-  | "replay"
-  | "replayMissing"
-  | "junitUnparsed"
->;
 
 /** `promptsmith eval`: load the config, run it, print the report; Ctrl-C keeps what finished. */
 export async function evalCommand(
@@ -89,14 +58,8 @@ export async function evalCommand(
   checkCassetteFlags(flags);
   // Reports (-o report.html) are rendered from the whole record once the run is over: from its
   // results file when one is asked for, else from one written to a temporary file for them.
-  const outputs = splitOutputs(flags.output);
-  const recordFile =
-    outputs.results.find((path) => extname(path).toLowerCase() === ".json") ??
-    (outputs.reports.length > 0
-      ? join(tmpdir(), `promptsmith-${process.pid}-${Date.now()}.json`)
-      : undefined);
-  const resultsFiles =
-    recordFile && !outputs.results.includes(recordFile) ? [...outputs.results, recordFile] : outputs.results;
+  const outputs = planOutputs(flags.output, tmpdir());
+  const { recordFile } = outputs;
   if (flags.resume === undefined && !flags.retryErrors) {
     for (const note of answersPaidFor(selection, configPath, online)) io.stderr.write(`note: ${note}\n`);
   }
@@ -130,7 +93,7 @@ export async function evalCommand(
     const options = {
       ...selection,
       concurrency: flags.concurrency,
-      outputs: resultsFiles,
+      outputs: outputs.resultsFiles,
       retainCases: 20,
       cache: flags.cache === false ? ("off" as const) : flags.refreshCache ? ("refresh" as const) : undefined,
       // --retry-errors on its own means the newest run: there is nothing else it could retry.
@@ -234,7 +197,7 @@ export async function evalCommand(
       for (const gate of failed) io.stderr.write(`gate failed: ${gate.rule}: ${gate.message}\n`);
     return failed.length > 0 ? ExitCode.gateFailed : ExitCode.ok;
   } finally {
-    if (recordFile && !outputs.results.includes(recordFile)) rmSync(recordFile, { force: true });
+    if (outputs.temporary && recordFile) rmSync(recordFile, { force: true });
     progress?.stop();
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onInterrupt);
