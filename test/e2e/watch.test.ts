@@ -160,6 +160,10 @@ describe("promptsmith eval --watch", () => {
     expect(resume.stderr).toContain(
       "--watch: --watch runs the config again on every change; it does not go with --resume",
     );
+    // A flag the watch would otherwise ignore is refused too.
+    const record = await runCli(["eval", dir, "--watch", "--record", join(dir, "c.jsonl")]);
+    expect(record.code).toBe(2);
+    expect(record.stderr).toContain("it does not go with --record");
     const missing = await runCli(["eval", join(dir, "nope.yaml"), "--watch"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("config not found");

@@ -37,6 +37,13 @@ export async function watchCommand(
       ["batch", "--batch"],
       ["batchId", "--batch-id"],
       ["json", "--json"],
+      // A watch never ends with a verdict, and each run would record (or replay) over the last.
+      ["failOnRegression", "--fail-on-regression"],
+      ["against", "--against"],
+      ["maxDrop", "--max-drop"],
+      ["record", "--record"],
+      ["replay", "--replay"],
+      ["replayMissing", "--replay-missing"],
     ] as const
   ).find(([key]) => flags[key] !== undefined && flags[key] !== false);
   if (clash) {
@@ -84,6 +91,9 @@ export async function watchCommand(
       onSuite(suite) {
         if (suite.providerNote && !noted) io.stderr.write(`${suite.providerNote}\n`);
         noted = true;
+        // Flags over the config, as in a plain eval.
+        if (flags.repeat !== undefined) suite.repeat = { ...suite.repeat, k: flags.repeat };
+        if (flags.alpha !== undefined) suite.compare = { ...suite.compare, alpha: flags.alpha };
       },
       onChange(files) {
         const names = files.map((file) => relative(io.cwd, file) || file).join(", ");
@@ -105,7 +115,8 @@ export async function watchCommand(
             })}`,
           );
         }
-        if (recordFile) await writeReportsFrom(recordFile, outputs.reports);
+        if (recordFile)
+          await writeReportsFrom(recordFile, outputs.reports, { junitUnparsed: flags.junitUnparsed });
         io.stderr.write(`watching ${watching.length} files for changes (Ctrl-C to stop)\n`);
       },
     });
