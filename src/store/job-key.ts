@@ -60,11 +60,28 @@ function canonicalize(value: unknown): unknown {
 
 /** The response-cache key: sha256 (hex) of the canonical JSON of the parts. */
 export function cacheKey(parts: CacheKeyParts): string {
+  return requestHash(
+    {
+      v: CACHE_KEY_VERSION,
+      providerId: parts.providerId,
+      // `http://host/v1` and `http://host/v1/` are the same endpoint.
+      baseURL: parts.baseURL?.replace(/\/+$/, ""),
+    },
+    parts,
+  );
+}
+
+/**
+ * sha256 (hex) of the canonical JSON of what decides a model's answer to one sample (model,
+ * messages, parameters, sample index, endpoint kind), beside `who` asks it: the cache's and the
+ * cassette's keys differ only there.
+ */
+function requestHash(
+  who: Record<string, unknown>,
+  parts: Pick<CacheKeyParts, "model" | "messages" | "params" | "sampleIndex" | "completions">,
+): string {
   const hashed = {
-    v: CACHE_KEY_VERSION,
-    providerId: parts.providerId,
-    // `http://host/v1` and `http://host/v1/` are the same endpoint.
-    baseURL: parts.baseURL?.replace(/\/+$/, ""),
+    ...who,
     model: parts.model,
     messages: parts.messages.map((message) => ({ role: message.role, content: message.content })),
     params: parts.params,
@@ -147,14 +164,5 @@ const CASSETTE_KEY_VERSION = 1;
 
 /** The cassette key: sha256 (hex) of the canonical JSON of the parts. */
 export function cassetteKey(parts: CassetteKeyParts): string {
-  const hashed = {
-    v: CASSETTE_KEY_VERSION,
-    provider: parts.provider,
-    model: parts.model,
-    messages: parts.messages.map((message) => ({ role: message.role, content: message.content })),
-    params: parts.params,
-    sampleIndex: parts.sampleIndex,
-    completions: parts.completions === true ? true : undefined,
-  };
-  return createHash("sha256").update(canonicalJson(hashed)).digest("hex");
+  return requestHash({ v: CASSETTE_KEY_VERSION, provider: parts.provider }, parts);
 }
