@@ -3,6 +3,7 @@ import {
   type CacheKeyParts,
   cacheKey,
   canonicalJson,
+  cassetteKey,
   jobId,
   parseJobId,
 } from "../../../src/store/job-key.js";
@@ -114,5 +115,20 @@ describe("jobId", () => {
     expect(() => jobId({ promptId: "a", providerLabel: "b", caseId: "c", sample: 1.5 })).toThrow(RangeError);
     expect(parseJobId("only|two")).toBeUndefined();
     expect(parseJobId("a|b|c|d")).toBeUndefined();
+  });
+});
+
+describe("the keys' stability", () => {
+  it("gives the keys existing caches and cassettes were written with", () => {
+    // Hashes computed by the code that wrote this session's caches and cassettes (before the two
+    // keys shared requestHash): a change here empties every user's cache and breaks every cassette.
+    const messages = [{ role: "user" as const, content: "What is 2 + 2?" }];
+    const request = { model: "gpt-4o-mini", messages, params: { temperature: 0 }, sampleIndex: 1 };
+    expect(cacheKey({ providerId: "openai:gpt-4o-mini", baseURL: "http://h/v1/", ...request })).toBe(
+      "1be08f1aefbd9844a7acd7a560f0d777f9fa356157648f7a2016ade1605f883a",
+    );
+    expect(cassetteKey({ provider: "p", ...request })).toBe(
+      "35278701921ab28d9b2a2b6e41a7edf2ee7697d20f11c6291ceaa1ab1b2d5a3a",
+    );
   });
 });
